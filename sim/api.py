@@ -1,0 +1,106 @@
+"""Plain Python entry point: config in, outcomes out, nothing written to disk.
+
+    >>> from sim import run_simulation
+    >>> result = run_simulation(policy="training", population="classroom", seed=3)
+    >>> result.summary["dialogue_ratio"], result.timeseries.tail()
+
+Keyword names are valid identifiers (dots become double underscores,
+`citizen__need_rate=0.03`), so the function also serves as an EMA Workbench
+or SALib model: `run_outcomes(**params) -> dict of scalars`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sim.config import ConfigError, SimConfig, register_configs, validate
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+GROUPS = ("policy", "population")
+
+
+@dataclass
+class RunResult:
+    summary: dict[str, float]
+    timeseries: pd.DataFrame
+    config: SimConfig
+
+
+def options(group: str) -> list[str]:
+    """Names available in a config group (one YAML file each)."""
+    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+
+
+def to_overrides(overrides: list[str] | None = None, **kwargs: Any) -> list[str]:
+    out = list(overrides or [])
+    out += [f"{k.replace('__', '.')}={v}" for k, v in kwargs.items()]
+    return out
+
+
+def _check_groups(overrides: list[str]) -> None:
+    for item in overrides:
+        key, _, value = item.partition("=")
+        key = key.lstrip("+~")
+        if key in GROUPS:
+            for choice in value.split(","):
+                if choice not in options(key):
+                    raise ConfigError(f"invalid config: {key}={choice!r}; allowed: {' | '.join(options(key))}")
+
+
+def to_sim_config(cfg: DictConfig) -> SimConfig:
+    """Typed, range-checked SimConfig from a composed Hydra config."""
+    plain = OmegaConf.masked_copy(cfg, [k for k in cfg.keys() if k != "hydra"])
+    try:
+        obj = OmegaConf.to_object(plain)
+    except OmegaConfBaseException as err:
+        raise ConfigError(_one_line(err)) from None
+    if not isinstance(obj, SimConfig):
+        obj = SimConfig(**obj)  # pragma: no cover - defensive: schema missing from defaults
+    return validate(obj)
+
+
+def _one_line(err: Exception) -> str:
+    msg = str(err).strip().splitlines()
+    key = getattr(err, "full_key", None)
+    head = msg[0] if msg else type(err).__name__
+    return f"invalid config: {head}" + (f" (key {key})" if key and key not in head else "")
+
+
+def load_config(overrides: list[str] | None = None, **kwargs: Any) -> SimConfig:
+    """Compose configs/config.yaml with Hydra-style overrides, validate, return the dataclass."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+
+    items = to_overrides(overrides, **kwargs)
+    _check_groups(items)
+    register_configs()
+    try:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            cfg = compose("config", overrides=items)
+    except (HydraException, OmegaConfBaseException) as err:
+        raise ConfigError(_one_line(err)) from None
+    return to_sim_config(cfg)
+
+
+def run_simulation(cfg: SimConfig | None = None, overrides: list[str] | None = None, **kwargs: Any) -> RunResult:
+    """Run one simulation in memory; returns its summary and daily time series."""
+    from sim.model import GovSimModel
+
+    if cfg is None:
+        cfg = load_config(overrides, **kwargs)
+    elif overrides or kwargs:
+        raise TypeError("give either a SimConfig or overrides, not both")
+    model = GovSimModel(cfg)
+    model.run()
+    return RunResult(model.recorder.summary(), model.recorder.timeseries(), cfg)
+
+
+def run_outcomes(**params: Any) -> dict[str, float]:
+    """Scalar outcomes only: the shape EMA Workbench and SALib expect."""
+    return run_simulation(**params).summary

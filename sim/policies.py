@@ -1,0 +1,64 @@
+"""Policy programmes that act after the day's service: training and inclusion.
+
+The one-stop hub (integration) opens as a Mesa event on its start day; the
+mandate and audits belong to the authority. Programme sizes are rates per
+year, delivered daily with unbiased stochastic rounding, so a year of days
+delivers the configured amount on average at any population size.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agency import stochastic_round
+
+if TYPE_CHECKING:
+    from sim.model import GovSimModel
+
+
+class Programmes:
+    def __init__(self, model: GovSimModel) -> None:
+        self.model = model
+        integration = model.cfg.policy.integration
+        if integration.enabled:
+            model.schedule_event(self.open_hub, at=integration.start_day - 0.5)
+
+    def open_hub(self) -> None:
+        """Whole-of-government one-stop account: pooled staff, routing (C7)."""
+        self.model.hub_share = self.model.cfg.policy.integration.pooled_staff_share
+
+    def act(self, day: int) -> None:
+        self._train(day)
+        self._include(day)
+
+    def _train(self, day: int) -> None:
+        """Train a share of agencies per year, untrained first (C8, C9)."""
+        model = self.model
+        t = model.cfg.policy.training
+        if t.share_per_year == 0 or day < t.start_day:
+            return
+        untrained = [a for a in model.agency_list if not a.trained]
+        n = min(len(untrained), stochastic_round(t.share_per_year * len(model.agency_list) / 365, model.rng.random()))
+        for i in model.rng.choice(len(untrained), size=n, replace=False):
+            untrained[i].train(t.skill_gain, t.motivation_gain)
+
+    def _include(self, day: int) -> None:
+        """Digital-literacy places move excluded citizens online (C6)."""
+        model = self.model
+        inc = model.cfg.policy.inclusion
+        if inc.places_per_10k == 0 or day < inc.start_day:
+            return
+        citizens = model.citizens
+        expected = inc.places_per_10k * citizens.n / 10_000 / 365
+        n = stochastic_round(expected, model.rng.random())
+        if n == 0:
+            return
+        excluded = np.flatnonzero(~citizens.connected)
+        n = min(n, len(excluded))
+        citizens.include(model.rng.choice(excluded, size=n, replace=False), inc.trainee_skill)
+
+    def assisted_coverage(self, day: int) -> float:
+        inc = self.model.cfg.policy.inclusion
+        return inc.assisted_coverage if day >= inc.start_day else 0.0

@@ -55,7 +55,7 @@ def _check_groups(overrides: list[str]) -> None:
 
 def to_sim_config(cfg: DictConfig) -> SimConfig:
     """Typed, range-checked SimConfig from a composed Hydra config."""
-    plain = OmegaConf.masked_copy(cfg, [k for k in cfg.keys() if k != "hydra"])
+    plain = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
     try:
         obj = OmegaConf.to_object(plain)
     except OmegaConfBaseException as err:

@@ -296,7 +296,7 @@ def _fail(key: str, value: Any, allowed: str) -> ConfigError:
 def validate(cfg: SimConfig) -> SimConfig:
     """Raise ConfigError (one line: key, bad value, what is allowed) or return cfg."""
     for key, value in flatten(cfg).items():
-        if isinstance(value, bool) or isinstance(value, str):
+        if isinstance(value, (bool, str)):
             continue
         if isinstance(value, list):
             if any(v < 0 for v in value) or sum(value) <= 0:

@@ -42,15 +42,15 @@ class PopulationConfig:
 
 @dataclass
 class AgencyConfig:
-    motivation_alpha: float = 1.2
-    motivation_beta: float = 4.0
+    motivation_alpha: float = 0.6
+    motivation_beta: float = 2.4
     skill_alpha: float = 2.0
     skill_beta: float = 5.0
     staff_capacity: float = 1.0
     posting_hours: float = 1.0
     online_staff_ratio: float = 0.4
-    offline_staff_ratio: float = 0.9
-    cost_post: float = 2.0
+    offline_staff_ratio: float = 1.1
+    cost_post: float = 1.0
     cost_filler: float = 0.1
     cost_reply: float = 0.5
     boilerplate_cost_factor: float = 0.3
@@ -58,18 +58,19 @@ class AgencyConfig:
     clarity_floor: float = 0.2
     base_compliance: float = 0.4
     initial_account_share: float = 0.05
-    adoption_innovation: float = 0.0004
-    adoption_imitation: float = 0.004
+    adoption_innovation: float = 0.0002
+    adoption_imitation: float = 0.002
     level_need_shares: list[float] = field(default_factory=lambda: [0.1, 0.2, 0.7])
     sector_need_shares: list[float] = field(default_factory=lambda: [0.16, 0.16, 0.12, 0.14, 0.12, 0.08, 0.1, 0.12])
 
 
 @dataclass
 class CitizenConfig:
-    need_rate: float = 0.02
+    need_rate: float = 0.01
     need_ratio_excluded: float = 1.5
     latent_demand: float = 0.5
     patience_days: int = 45
+    patience_ratio_excluded: float = 0.7
     retry_days: int = 7
     misroute_prob: float = 0.5
     efficacy_alpha: float = 2.0
@@ -78,10 +79,10 @@ class CitizenConfig:
     skill_beta: float = 2.0
     threshold_alpha: float = 2.0
     threshold_beta: float = 2.0
-    voice_sigma: float = 2.0
+    voice_sigma: float = 2.3
     spontaneous_rate: float = 0.002
     weight_exposure: float = 0.3
-    weight_social: float = 0.6
+    weight_social: float = 0.5
     weight_efficacy: float = 0.3
     assisted_use: float = 0.7
     offline_resolution: float = 0.9
@@ -190,8 +191,6 @@ class SimConfig:
 # Keys whose value is a probability or a share: must lie in [0, 1].
 _UNIT_INTERVAL = {
     "population.internet_penetration",
-    "agency.online_staff_ratio",
-    "agency.offline_staff_ratio",
     "agency.boilerplate_cost_factor",
     "agency.boilerplate_clarity_factor",
     "agency.clarity_floor",
@@ -200,6 +199,7 @@ _UNIT_INTERVAL = {
     "agency.adoption_innovation",
     "agency.adoption_imitation",
     "citizen.need_rate",
+    "citizen.patience_ratio_excluded",
     "citizen.misroute_prob",
     "citizen.spontaneous_rate",
     "citizen.assisted_use",

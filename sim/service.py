@@ -171,7 +171,9 @@ def serve(
     attempt_citizen = ledger.citizen[ended]
     attempt_success = resolved[ended]
 
-    dropped = ~resolved & (day - ledger.arisen >= cfg.citizen.patience_days)
+    # older, rural citizens cannot keep returning to an office: they give up sooner
+    patience = cfg.citizen.patience_days * np.where(ledger.group == 1, cfg.citizen.patience_ratio_excluded, 1.0)
+    dropped = ~resolved & (day - ledger.arisen >= patience)
     # answered-but-unresolved and withdrawn needs go back to their citizen
     returned = ((served & ~resolved) | withdrawn) & ~dropped
     ledger.queue[returned] = queues.unrouted

@@ -123,11 +123,11 @@ class Agency(mesa.Agent):
             return
         hours = self.online_hours * (1.0 - model.hub_share) + diverted * a.cost_reply
         u = model.rng.random(3)
-        # intrinsic effort: motivated officials spend their time; the skilled reply
+        # intrinsic effort: motivated officials spend their time; the skilled
+        # give their share of it to dialogue, the unskilled broadcast (C4)
         intrinsic = hours * self.motivation
         self.replies_today = min(inbox, stochastic_round(intrinsic * self.skill / a.cost_reply, u[0]))
-        post_hours = intrinsic - self.replies_today * a.cost_reply
-        self.substantive_today = stochastic_round(post_hours / a.cost_post, u[1])
+        self.substantive_today = stochastic_round(intrinsic * (1.0 - self.skill) / a.cost_post, u[1])
         spare = hours - intrinsic
         self._comply(day, inbox, spare, u[2])
 

@@ -50,7 +50,7 @@ class AgencyConfig:
     posting_hours: float = 1.0
     online_staff_ratio: float = 0.4
     offline_staff_ratio: float = 1.1
-    cost_post: float = 1.0
+    cost_post: float = 0.8
     cost_filler: float = 0.1
     cost_reply: float = 0.5
     boilerplate_cost_factor: float = 0.3
@@ -84,7 +84,6 @@ class CitizenConfig:
     weight_exposure: float = 0.3
     weight_social: float = 0.5
     weight_efficacy: float = 0.3
-    assisted_use: float = 0.7
     offline_resolution: float = 0.9
     efficacy_learning: float = 0.2
     trust_learning: float = 0.1
@@ -202,7 +201,6 @@ _UNIT_INTERVAL = {
     "citizen.patience_ratio_excluded",
     "citizen.misroute_prob",
     "citizen.spontaneous_rate",
-    "citizen.assisted_use",
     "citizen.offline_resolution",
     "citizen.efficacy_learning",
     "citizen.trust_learning",

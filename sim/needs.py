@@ -43,7 +43,7 @@ _FIELDS = {
     "queue": np.int32,
     "arisen": np.int32,  # day the need arose
     "submitted": np.int32,  # day the current attempt started
-    "assisted": np.bool_,  # current attempt filed with help (assisted digital)
+    "assisted": np.bool_,  # an excluded citizen helped by a relative or assisted-digital centre
 }
 
 

@@ -24,7 +24,7 @@ _FLOWS = (
     "met_connected", "met_excluded", "dropped_connected", "dropped_excluded",
     "wait_connected", "wait_excluded", "burden_connected", "burden_excluded",
     "quality", "closed", "online_routed", "misrouted", "online_ended", "answered",
-    "answered_fast", "posts_substantive", "posts_filler", "replies", "resolutions",
+    "answered_fast", "online_resolved", "posts_substantive", "posts_filler", "replies", "resolutions",
 )  # fmt: skip
 
 
@@ -90,7 +90,7 @@ class Recorder:
             self.flows[f"burden_{name}"][day] = f.burden[g]
         self.flows["quality"][day] = f.quality
         self.flows["closed"][day] = f.met.sum() + f.dropped.sum()
-        for k in ("online_routed", "misrouted", "online_ended", "answered", "answered_fast"):
+        for k in ("online_routed", "misrouted", "online_ended", "answered", "answered_fast", "online_resolved"):
             self.flows[k][day] = getattr(f, k)
         for k, v in agencies_day.items():
             self.flows[k][day] = v
@@ -129,7 +129,7 @@ class Recorder:
             "answer_rate": _ratio(w["answered"], w["online_ended"]),
             "median_response_delay": _median_from_hist(w["_delays"]),
             "misrouted_share": _ratio(w["misrouted"], w["online_routed"]),
-            "resolution_rate": _ratio(w["met_connected"] + w["met_excluded"], w["closed"]),
+            "resolution_rate": _ratio(w["online_resolved"], w["online_ended"]),
             "active_share": _ratio(int((cit.active_recently(day, m.cfg.metrics.window_days) & conn).sum()), n_conn),
             "top5_post_share": top_share(cit.posts[conn]),
             "mean_efficacy": float(cit.efficacy.mean()),

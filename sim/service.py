@@ -51,6 +51,7 @@ class DayFlows:
     online_ended: int = 0
     answered: int = 0
     answered_fast: int = 0
+    online_resolved: int = 0
     hub_replied: int = 0
     delays: np.ndarray = field(default_factory=lambda: np.zeros(DELAY_CAP + 1, np.int64))
     replied: np.ndarray = field(init=False)
@@ -94,12 +95,13 @@ def route(
     cc = cfg.citizen
     u = rng.random((2, len(c)))
     connected = citizens.connected[c]
+    # a relative or an assisted-digital centre helps: online if the citizen believes it works
     assisted = ~connected & (citizens.assist_draw[c] < assisted_coverage)
     reachable = today.hub_active | today.has_account[a]
-    online = reachable & np.where(connected, u[0] < citizens.efficacy[c], assisted & (u[0] < cc.assisted_use))
-    # without a hub the citizen must guess the agency; assisted helpers know the way
+    online = reachable & (connected | assisted) & (u[0] < citizens.efficacy[c])
+    # without a hub the citizen must guess the agency; helpers know the way
     skill = np.where(connected, citizens.digital_skill[c], 1.0)
-    misrouted = online & ~today.hub_active & (u[1] < cc.misroute_prob * (1.0 - skill))
+    misrouted = online & (not today.hub_active) & (u[1] < cc.misroute_prob * (1.0 - skill))
     queue = np.where(online, np.where(today.hub_active, queues.hub, a), queues.office0 + a)
     queue[misrouted] = queues.void
     cost = np.where(
@@ -110,7 +112,7 @@ def route(
     flows.burden += np.bincount(group, weights=cost, minlength=2)
     flows.online_routed += int(online.sum())
     flows.misrouted += int(misrouted.sum())
-    ledger.resubmit(rec, queue, online & ~connected, day)
+    ledger.resubmit(rec, queue, assisted, day)
 
 
 def serve(
@@ -159,6 +161,7 @@ def serve(
 
     delay = day - ledger.submitted[answered]
     flows.answered += len(delay)
+    flows.online_resolved += int((answered & resolved).sum())
     flows.answered_fast += int((delay <= cfg.metrics.response_days).sum())
     flows.delays += np.bincount(np.minimum(delay, DELAY_CAP), minlength=DELAY_CAP + 1)
     flows.online_ended += len(delay) + int(withdrawn.sum())
@@ -171,8 +174,10 @@ def serve(
     attempt_citizen = ledger.citizen[ended]
     attempt_success = resolved[ended]
 
-    # older, rural citizens cannot keep returning to an office: they give up sooner
-    patience = cfg.citizen.patience_days * np.where(ledger.group == 1, cfg.citizen.patience_ratio_excluded, 1.0)
+    # older, rural citizens cannot keep returning to an office: they give up sooner,
+    # unless a helper follows the case up for them
+    alone = (ledger.group == 1) & ~ledger.assisted
+    patience = cfg.citizen.patience_days * np.where(alone, cfg.citizen.patience_ratio_excluded, 1.0)
     dropped = ~resolved & (day - ledger.arisen >= patience)
     # answered-but-unresolved and withdrawn needs go back to their citizen
     returned = ((served & ~resolved) | withdrawn) & ~dropped

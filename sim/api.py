@@ -11,6 +11,8 @@ or SALib model: `run_outcomes(**params) -> dict of scalars`.
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,14 +45,40 @@ def to_overrides(overrides: list[str] | None = None, **kwargs: Any) -> list[str]
     return out
 
 
-def _check_groups(overrides: list[str]) -> None:
-    for item in overrides:
-        key, _, value = item.partition("=")
-        key = key.lstrip("+~")
-        if key in GROUPS:
-            for choice in value.split(","):
-                if choice not in options(key):
-                    raise ConfigError(f"invalid config: {key}={choice!r}; allowed: {' | '.join(options(key))}")
+def _check_override(item: str) -> None:
+    """Group names, key paths and scalar types, with the allowed values named."""
+    key, _, value = item.partition("=")
+    key = key.lstrip("+~")
+    if key.startswith("hydra"):
+        return
+    if key in GROUPS:
+        if value not in options(key):
+            raise ConfigError(f"invalid config: {key}={value!r}; allowed: {' | '.join(options(key))}")
+        return
+    node: Any = SimConfig
+    parts = key.split(".")
+    for depth, part in enumerate(parts):
+        fields = {f.name: f for f in dataclasses.fields(node)}
+        if part not in fields:
+            where = ".".join(parts[:depth]) or "the top level"
+            raise ConfigError(f"invalid config: unknown key {key}={value}; allowed keys in {where}: {', '.join(fields)}")
+        node = typing.get_type_hints(node)[part]
+    caster = _CASTS.get(node)
+    if caster is not None:
+        try:
+            caster(value)
+        except ValueError:
+            raise ConfigError(f"invalid config: {key}={value!r}; allowed: {_KIND[node]}") from None
+
+
+def _as_bool(text: str) -> bool:
+    if text.lower() not in ("true", "false"):
+        raise ValueError(text)
+    return text.lower() == "true"
+
+
+_CASTS: dict[Any, Any] = {int: int, float: float, bool: _as_bool}
+_KIND = {int: "a whole number", float: "a number", bool: "true or false"}
 
 
 def to_sim_config(cfg: DictConfig) -> SimConfig:
@@ -78,7 +106,8 @@ def load_config(overrides: list[str] | None = None, **kwargs: Any) -> SimConfig:
     from hydra.errors import HydraException
 
     items = to_overrides(overrides, **kwargs)
-    _check_groups(items)
+    for item in items:
+        _check_override(item)
     register_configs()
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):

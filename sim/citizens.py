@@ -32,8 +32,9 @@ class Citizens:
         self.expectation = np.full(n, 0.5, dtype=np.float32)
         self.satisfaction = np.full(n, 0.5, dtype=np.float32)
         self.threshold = rng.beta(c.threshold_alpha, c.threshold_beta, n).astype(np.float32)
-        # posting intensity: lognormal, so a few citizens write most posts (P4)
-        self.voice = rng.lognormal(0.0, c.voice_sigma, n).astype(np.float32)
+        # posting intensity: lognormal, so a few citizens write most posts (P4);
+        # capped, as nobody writes thousands of posts a day
+        self.voice = np.minimum(rng.lognormal(0.0, c.voice_sigma, n), c.voice_cap).astype(np.float32)
         # fixed draw against the assisted-digital coverage lever (common random numbers)
         self.assist_draw = rng.random(n).astype(np.float32)
         self.last_active = np.full(n, NEVER, dtype=np.int32)
@@ -82,16 +83,18 @@ class Citizens:
         return self.last_active > day - window
 
     # --- daily rules ------------------------------------------------------
-    def participate(self, cfg: SimConfig, day: int, exposure: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Threshold rule (C5): post if exposure, active ties and efficacy outweigh the threshold.
+    def participate(self, cfg: SimConfig, day: int, heard: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Threshold rule (C5): post if content heard, active ties and efficacy outweigh the threshold.
 
+        `heard` is the saturating exposure 1 - exp(-valuable items seen today).
         Returns the ids of citizens who post today.
         """
         c = cfg.citizen
         recent = self.active_recently(day, cfg.metrics.window_days)
-        stimulus = c.weight_social * self.ties.active_fraction(recent)
-        stimulus += c.weight_exposure * -np.expm1(-exposure)
-        stimulus += c.weight_efficacy * self.efficacy
+        stimulus = self.ties.active_fraction(recent)
+        stimulus *= np.float32(c.weight_social)
+        stimulus += np.float32(c.weight_exposure) * heard
+        stimulus += np.float32(c.weight_efficacy) * self.efficacy
         posting = self.connected & (stimulus >= self.threshold)
         k = rng.binomial(self.n, c.spontaneous_rate)
         spontaneous = rng.integers(0, self.n, size=k)
@@ -101,12 +104,17 @@ class Citizens:
         self.posts[ids] += 1 + rng.poisson(self.voice[ids]).astype(np.int32)
         return ids
 
-    def hear(self, cfg: SimConfig, exposure: np.ndarray, criticism: np.ndarray) -> None:
-        """Relayed content builds trust; leaders' criticism erodes it (connected only)."""
+    def hear(self, cfg: SimConfig, heard: np.ndarray, criticised: np.ndarray | None) -> None:
+        """Relayed content builds trust; leaders' criticism erodes it (connected only).
+
+        Both inputs saturate in [0, 1); `criticised` is None on a day without criticism.
+        """
         c = cfg.citizen
-        gain = c.trust_relay_gain * -np.expm1(-exposure) * (1.0 - self.trust)
-        loss = c.trust_criticism_loss * -np.expm1(-criticism) * self.trust
-        self.trust += np.where(self.connected, gain - loss, 0.0).astype(np.float32)
+        change = np.float32(c.trust_relay_gain) * heard * (1.0 - self.trust)
+        if criticised is not None:
+            change -= np.float32(c.trust_criticism_loss) * criticised * self.trust
+        change *= self.connected
+        self.trust += change
 
     def learn_from_attempts(self, cfg: SimConfig, citizen: np.ndarray, success: np.ndarray) -> None:
         """Online attempts that end teach efficacy: resolved -> up, otherwise down."""

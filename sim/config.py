@@ -80,6 +80,7 @@ class CitizenConfig:
     threshold_alpha: float = 2.0
     threshold_beta: float = 2.0
     voice_sigma: float = 2.3
+    voice_cap: float = 50.0
     spontaneous_rate: float = 0.002
     weight_exposure: float = 0.3
     weight_social: float = 0.5
@@ -265,6 +266,7 @@ _POSITIVE_FLOAT = {
     "citizen.threshold_alpha",
     "citizen.threshold_beta",
     "citizen.quality_half_life",
+    "citizen.voice_cap",
     "leader.popularity_alpha",
 }
 # Everything else numeric must simply not be negative.

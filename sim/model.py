@@ -140,10 +140,10 @@ class GovSimModel(mesa.Model):
             agency.plan(day, int(inbox[agency.index]))
         self.today = self._agency_day()
         self.agents_by_type[OpinionLeader].do("step")
-        exposure, criticism = self._exposure()
+        heard, criticised = self._exposure()
         cit = self.citizens
-        cit.participate(cfg, day, exposure, self.rng)
-        cit.hear(cfg, exposure, criticism)
+        cit.participate(cfg, day, heard, self.rng)
+        cit.hear(cfg, heard, criticised)
         self._needs_arise(day)
         flows = self.flows = DayFlows(len(self.agency_list))
         route(cfg, self.ledger, cit, self.today, self.programmes.assisted_coverage(day), day, self.rng, flows)
@@ -156,21 +156,28 @@ class GovSimModel(mesa.Model):
         self.ledger.check_conservation()
         self.recorder.record(day)
 
-    def _exposure(self) -> tuple[np.ndarray, np.ndarray]:
-        """Valuable content reaching each citizen directly and via leaders (C5, C8)."""
+    def _exposure(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """Valuable content heard directly and via leaders, and criticism heard (C5, C8).
+
+        Both saturate: 1 - exp(-items), so the tenth post adds less than the first.
+        """
         cit = self.citizens
-        value = self.today.substantive * self.today.clarity  # filler carries nothing
-        relays = np.array([lead.relays_today for lead in self.leader_list] + [0], dtype=np.float64)
-        crit = np.array([lead.criticisms_today for lead in self.leader_list] + [0], dtype=np.float64)
-        exposure = np.zeros(cit.n)
-        for row in cit.follows_agency:
-            exposure += value[row]
-        criticism = np.zeros(cit.n)
+        value = (self.today.substantive * self.today.clarity).astype(np.float32)  # filler carries nothing
         weight = self.cfg.leader.relay_weight
+        relays = np.array([lead.relays_today for lead in self.leader_list] + [0], dtype=np.float32) * weight
+        crit = np.array([lead.criticisms_today for lead in self.leader_list] + [0], dtype=np.float32)
+        items = np.zeros(cit.n, dtype=np.float32)
+        for row in cit.follows_agency:
+            items += value[row]
         for row in cit.follows_leader:
-            exposure += weight * relays[row]
+            items += relays[row]
+        heard = -np.expm1(-items, out=items)
+        if not crit.any():
+            return heard, None
+        criticism = np.zeros(cit.n, dtype=np.float32)
+        for row in cit.follows_leader:
             criticism += crit[row]
-        return exposure, criticism
+        return heard, -np.expm1(-criticism, out=criticism)
 
     def _needs_arise(self, day: int) -> None:
         """Needs arrive by thinning: O(needs), not O(citizens) (C6, C10)."""

@@ -7,6 +7,7 @@ daily cascade count active neighbours with one gather and one reduceat.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,9 +41,12 @@ class Ties:
         return counts
 
     def active_fraction(self, active: np.ndarray) -> np.ndarray:
-        """Share of each citizen's ties that are active (0 for the isolated)."""
-        deg = self.degree
-        return self.count_active(active) / np.maximum(deg, 1)
+        """Share of each citizen's ties that are active (0 for the isolated), float32."""
+        return self.count_active(active).astype(np.float32) * self.inverse_degree
+
+    @functools.cached_property
+    def inverse_degree(self) -> np.ndarray:
+        return (1.0 / np.maximum(self.degree, 1)).astype(np.float32)
 
 
 def ties_from_edges(n: int, u: np.ndarray, v: np.ndarray) -> Ties:

@@ -61,7 +61,9 @@ def _check_override(item: str) -> None:
         fields = {f.name: f for f in dataclasses.fields(node)}
         if part not in fields:
             where = ".".join(parts[:depth]) or "the top level"
-            raise ConfigError(f"invalid config: unknown key {key}={value}; allowed keys in {where}: {', '.join(fields)}")
+            raise ConfigError(
+                f"invalid config: unknown key {key}={value}; allowed keys in {where}: {', '.join(fields)}"
+            )
         node = typing.get_type_hints(node)[part]
     caster = _CASTS.get(node)
     if caster is not None:
@@ -94,10 +96,32 @@ def to_sim_config(cfg: DictConfig) -> SimConfig:
 
 
 def _one_line(err: Exception) -> str:
-    msg = str(err).strip().splitlines()
-    key = getattr(err, "full_key", None)
-    head = msg[0] if msg else type(err).__name__
-    return f"invalid config: {head}" + (f" (key {key})" if key and key not in head else "")
+    """Hydra/OmegaConf errors, folded to one line that names the key and what is allowed."""
+    chain: list[BaseException] = [err]
+    while (chain[-1].__cause__ or chain[-1].__context__) is not None:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)
+    # the deepest error that knows its config key, else the deepest of all
+    root = next((e for e in reversed(chain) if getattr(e, "full_key", None)), chain[-1])
+    where = str(err).strip().splitlines()[0].split(":")[0] if str(err).strip() else ""
+    head = (str(root).strip().splitlines() or [type(root).__name__])[0]
+    key = getattr(root, "full_key", None)
+    line = f"invalid config: {head}"
+    if key:
+        line += f" (key {key})"
+    if where.startswith("In "):
+        line += f" {where.lower()}"
+    if key and "not in" in head:
+        line += f"; allowed keys: {', '.join(_fields_at(key.rsplit('.', 1)[0] if '.' in key else ''))}"
+    return line
+
+
+def _fields_at(path: str) -> list[str]:
+    node: Any = SimConfig
+    for part in filter(None, path.split(".")):
+        node = typing.get_type_hints(node).get(part)
+        if node is None or not dataclasses.is_dataclass(node):
+            return []
+    return [f.name for f in dataclasses.fields(node)]
 
 
 def load_config(overrides: list[str] | None = None, **kwargs: Any) -> SimConfig:

@@ -101,7 +101,7 @@ class Agency(mesa.Agent):
             hazard = 1.0 / max(1, mandate.deadline_day - day + 1)
         else:
             a = model.cfg.agency
-            peers = model.account_share
+            peers = model.peer_share
             enthusiasm = self.motivation / model.mean_motivation_prior
             hazard = (a.adoption_innovation + a.adoption_imitation * peers) * enthusiasm
         if model.rng.random() < hazard:

@@ -41,7 +41,7 @@ class GovSimModel(mesa.Model):
         self.authority.issue_mandate(self.agency_list)
         self.programmes = Programmes(self)
         self.ledger = NeedLedger(Queues(len(self.agency_list)))
-        self.initial_account_share = self.account_share
+        self.initial_account_share = self.peer_share = self.account_share
         self.today: AgencyDay = self._agency_day()
         self.flows = DayFlows(len(self.agency_list))
         self.recorder = Recorder(self)
@@ -133,8 +133,9 @@ class GovSimModel(mesa.Model):
     def step(self) -> None:
         day = self.day = int(round(self.time))
         cfg = self.cfg
-        agencies = self.agents_by_type[Agency]
-        agencies.do("adopt", day)
+        # imitation reads yesterday's share: adoption is a synchronous update
+        self.peer_share = self.account_share
+        self.agents_by_type[Agency].do("adopt", day)
         inbox = self.ledger.queue_sizes()
         for agency in self.agency_list:
             agency.plan(day, int(inbox[agency.index]))

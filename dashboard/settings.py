@@ -1,0 +1,155 @@
+"""What the teacher sets: a regime preset, a comparison regime, and the levers.
+
+A lever is a config key (`policy.audit.quota`, `population.internet_penetration`,
+...). The dashboard keeps only the keys the teacher changed, as Hydra-style
+overrides on top of the regime preset, and builds every config with
+`sim.api.load_config`: the command line's composition and range checks, so a
+refused value carries the model's own one-line `ConfigError` message.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from sim.api import load_config, options
+from sim.config import AUDIT_METRICS, ConfigError, SimConfig, flatten
+
+POPULATION = "classroom"  # the dashboard's town: configs/population/classroom.yaml
+DEFAULT_POLICY = "quota"
+MAX_CITIZENS = 50_000  # drawing live stays smooth below this; bigger towns belong on the command line
+
+
+@dataclass(frozen=True)
+class Lever:
+    key: str  # config key, as on the command line
+    label: str
+    kind: Literal["select", "int", "float", "bool"]
+    scope: Literal["policy", "town"]  # town levers are shared by the comparison run
+    lo: float = 0.0
+    hi: float = 1.0
+    step: float = 0.05
+    choices: tuple[str, ...] = ()
+    hint: str = ""
+
+
+LEVERS: tuple[Lever, ...] = (
+    Lever("policy.audit.metric", "What the audit counts", "select", "policy", choices=AUDIT_METRICS,
+          hint="posts: any post passes, filler too; resolutions: only solved requests count"),
+    Lever("policy.audit.quota", "Audit quota (per agency per period)", "int", "policy",
+          hint="how many the authority wants to see each audit period"),
+    Lever("policy.training.share_per_year", "Training: share of agencies trained a year", "float", "policy",
+          0.0, 1.0, 0.05),
+    Lever("policy.integration.enabled", "One-stop hub (integration)", "bool", "policy"),
+    Lever("policy.inclusion.places_per_10k", "Inclusion: literacy places per 10,000 a year", "float", "policy",
+          0.0, 2000.0, 50.0),
+    Lever("policy.inclusion.assisted_coverage", "Inclusion: assisted-digital coverage", "float", "policy",
+          0.0, 1.0, 0.05),
+    Lever("population.internet_penetration", "Internet penetration", "float", "town", 0.0, 1.0, 0.01),
+    Lever("agency.staff_capacity", "Staff capacity (1 = normal)", "float", "town", 0.25, 3.0, 0.25),
+    Lever("population.n_citizens", "Citizens", "int", "town",
+          hint=f"classroom scale is 500; at most {MAX_CITIZENS:,} here"),
+    Lever("seed", "Seed", "int", "town", hint="same seed, same town"),
+)  # fmt: skip
+LEVER_BY_KEY = {lever.key: lever for lever in LEVERS}
+
+
+def regimes() -> list[str]:
+    """Regime presets: one YAML file each in configs/policy/."""
+    return options("policy")
+
+
+def scope_of(key: str) -> str:
+    return "policy" if key.startswith("policy.") else "town"
+
+
+def format_value(value: Any) -> str:
+    """A value as Hydra override syntax."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(round(value, 10))
+    return str(value)
+
+
+@functools.lru_cache(maxsize=64)
+def _compose(overrides: tuple[str, ...]) -> SimConfig:
+    return load_config(list(overrides))
+
+
+def compose(overrides: list[str]) -> SimConfig:
+    """load_config with a small cache (composing takes ~0.1 s; models may mutate their config)."""
+    return copy.deepcopy(_compose(tuple(overrides)))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run in the dashboard depends on; immutable, so it can be compared and cached."""
+
+    policy: str = DEFAULT_POLICY
+    compare: str | None = None  # a second regime, run on the same town and seed
+    lesson: str | None = None
+    overrides: tuple[tuple[str, Any], ...] = field(default=())
+
+    # --- building configs ---------------------------------------------------
+    def _override_list(self, scopes: tuple[str, ...]) -> list[str]:
+        return [f"{k}={format_value(v)}" for k, v in self.overrides if scope_of(k) in scopes]
+
+    def config(self) -> SimConfig:
+        cfg = compose([f"policy={self.policy}", f"population={POPULATION}", *self._override_list(("policy", "town"))])
+        _check_dashboard_limits(cfg)
+        return cfg
+
+    def twin_config(self) -> SimConfig | None:
+        """The comparison run: regime `compare` as its preset says, on the same town (town levers, seed)."""
+        if self.compare is None:
+            return None
+        return compose([f"policy={self.compare}", f"population={POPULATION}", *self._override_list(("town",))])
+
+    def configs(self) -> tuple[SimConfig, SimConfig | None]:
+        """Both configs, or ConfigError with a one-line message."""
+        return self.config(), self.twin_config()
+
+    # --- changing ----------------------------------------------------------
+    def value(self, key: str, cfg: SimConfig | None = None) -> Any:
+        for k, v in self.overrides:
+            if k == key:
+                return v
+        return flatten(cfg if cfg is not None else self.config())[key]
+
+    def with_value(self, key: str, value: Any) -> Settings:
+        kept = tuple((k, v) for k, v in self.overrides if k != key)
+        return replace(self, overrides=(*kept, (key, value)))
+
+    def with_policy(self, policy: str) -> Settings:
+        """Another regime preset: policy levers go back to that preset, town levers stay."""
+        town = tuple((k, v) for k, v in self.overrides if scope_of(k) == "town")
+        return replace(self, policy=policy, overrides=town)
+
+    def with_compare(self, compare: str | None) -> Settings:
+        return replace(self, compare=compare)
+
+    @classmethod
+    def from_kwargs(cls, base: Settings | None = None, **kwargs: Any) -> Settings:
+        """Mesa-style keyword arguments: policy=, compare=, lesson=, and config keys with `__` for dots."""
+        s = base or cls()
+        if "policy" in kwargs:
+            s = s.with_policy(kwargs.pop("policy"))
+        if "compare" in kwargs:
+            s = s.with_compare(kwargs.pop("compare"))
+        if "lesson" in kwargs:
+            s = replace(s, lesson=kwargs.pop("lesson"))
+        for name, value in kwargs.items():
+            s = s.with_value(name.replace("__", "."), value)
+        return s
+
+
+def _check_dashboard_limits(cfg: SimConfig) -> None:
+    n = cfg.population.n_citizens
+    if n > MAX_CITIZENS:
+        raise ConfigError(
+            f"invalid config: population.n_citizens={n}; allowed in the dashboard: at most {MAX_CITIZENS:,} "
+            "(run bigger towns with `python -m sim`)"
+        )

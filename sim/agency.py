@@ -8,6 +8,7 @@ applied to the citizen crowd in bulk.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 def stochastic_round(x: float, u: float) -> int:
     """floor(x) plus one with probability frac(x): unbiased integer work units."""
-    return int(np.floor(x + u)) if x > 0 else 0
+    return math.floor(x + u) if x > 0 else 0
 
 
 class Agency(mesa.Agent):
@@ -122,7 +123,7 @@ class Agency(mesa.Agent):
         if not self.has_account:
             return
         hours = self.online_hours * (1.0 - model.hub_share) + diverted * a.cost_reply
-        u = model.rng.random(3)
+        u = model.rng.random(3).tolist()
         # intrinsic effort: motivated officials spend their time; the skilled
         # give their share of it to dialogue, the unskilled broadcast (C4)
         intrinsic = hours * self.motivation

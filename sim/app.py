@@ -7,6 +7,7 @@ problem is reported on one line with exit status 2.
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim.api import CONFIG_DIR, load_config, run_simulation, to_sim_config
 from sim.config import ConfigError, register_configs
 from sim.plots import overview_png
-from sim.provenance import provenance, write_atomic, write_json
+from sim.provenance import provenance, write_atomic
 
 HEADLINE = (
     ("account_share", "accounts (share of agencies)"),
@@ -78,18 +79,21 @@ def main(cfg: DictConfig) -> float:
     out = Path(HydraConfig.get().runtime.output_dir)
     result = run_simulation(sim_cfg)
     ts = result.timeseries
-    write_atomic(out / "timeseries.csv", ts.to_csv(index=False, float_format="%.10g"))
-    write_json(
-        out / "summary.json",
-        {
-            "outcomes": {k: _clean(v) for k, v in result.summary.items()},
-            "seed": sim_cfg.seed,
-            "config": OmegaConf.to_container(cfg, resolve=True),
-            "provenance": provenance(),
-        },
-    )
     title = f"govsim: {sim_cfg.policy.name}, {sim_cfg.population.n_citizens:,} citizens, seed {sim_cfg.seed}"
-    write_atomic(out / "overview.png", overview_png(ts, title))
+    summary = {
+        "outcomes": {k: _clean(v) for k, v in result.summary.items()},
+        "seed": sim_cfg.seed,
+        "config": OmegaConf.to_container(cfg, resolve=True),
+        "provenance": provenance(),
+    }
+    # render everything first, so a failure leaves no partial set of files
+    files = {
+        "timeseries.csv": ts.to_csv(index=False),
+        "overview.png": overview_png(ts, title),
+        "summary.json": json.dumps(summary, indent=2, sort_keys=True) + "\n",
+    }
+    for name, data in files.items():
+        write_atomic(out / name, data)
     print(f"\n{title}  (summary over the last {min(sim_cfg.metrics.summary_days, sim_cfg.days)} days)")
     print(summary_table(result.summary))
     print(f"outputs: {out}")

@@ -31,12 +31,15 @@ class OpinionLeader(mesa.Agent):
     def step(self) -> None:
         model = self.model
         cfg = model.cfg.leader
+        today = model.today
         w = self.watched
-        posts = model.today.substantive[w]
-        p_relay = cfg.relay_prob * model.today.clarity[w]
-        self.relays_today = int(model.rng.binomial(posts, p_relay).sum())
-        unresponsive = model.today.has_account[w] & (model.today.responsiveness[w] < cfg.criticism_threshold)
-        self.criticisms_today = int(model.rng.binomial(unresponsive.astype(np.int64), cfg.criticism_prob).sum())
+        posts = today.substantive[w]
+        # draws only when there is something to relay or criticise (most days, little is)
+        self.relays_today = 0
+        if posts.any():
+            self.relays_today = int(model.rng.binomial(posts, cfg.relay_prob * today.clarity[w]).sum())
+        unresponsive = int((today.has_account[w] & (today.responsiveness[w] < cfg.criticism_threshold)).sum())
+        self.criticisms_today = int(model.rng.binomial(unresponsive, cfg.criticism_prob)) if unresponsive else 0
 
     @property
     def reach_today(self) -> int:

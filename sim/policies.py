@@ -57,7 +57,12 @@ class Programmes:
             return
         excluded = np.flatnonzero(~citizens.connected)
         n = min(n, len(excluded))
-        citizens.include(model.rng.choice(excluded, size=n, replace=False), inc.trainee_skill)
+        graduates = model.rng.choice(excluded, size=n, replace=False)
+        citizens.include(graduates, inc.trainee_skill)
+        # graduates now read the leaders they follow
+        gained = np.bincount(citizens.follows_leader[:, graduates].ravel(), minlength=len(model.leader_list) + 1)
+        for leader in model.leader_list:
+            leader.followers += int(gained[leader.index])
 
     def assisted_coverage(self, day: int) -> float:
         inc = self.model.cfg.policy.inclusion

@@ -1,0 +1,537 @@
+"""Scale benchmark: the full model against two reference floors, at growing N (issue 5).
+
+    python -m experiments.benchmark                          # 10k, 100k, 1M citizens, 365 days
+    python -m experiments.benchmark --sizes 2000,4000 --days 20 --out /tmp/bench
+    python -m experiments.benchmark --sizes 1000000 --days 30 --profile
+
+For every N it runs, each in a fresh child process so that memory peaks do not mix:
+
+- the model: status-quo regime (`policy=quota`), `--days` days, agencies and leaders
+  scaled with N (see `population_overrides`); set-up time (building GovSimModel),
+  run time (wall and CPU), citizen-days per second, peak RSS above the
+  interpreter's baseline per citizen, and a digest of the daily outcomes (equal
+  digests = bitwise identical results, the check that an optimisation changed nothing);
+- the hardware floor, in the same child after the run: one memory pass per day
+  over all citizen state (`np.copyto` of every ndarray of `Citizens` and its
+  `Ties` into preallocated buffers), timed over `--copy-days` days;
+- Mesa's floor, in a child of its own: N plain `mesa.Agent`s whose step does
+  nothing, advanced by `agents.shuffle_do("step")` once per day, timed over
+  `--mesa-days` days (a few are enough: every day costs the same).
+
+Results go to `--out` (default results/benchmark/): benchmark.csv, benchmark.png
+(log-log time per day against N) and README.md (the machine, the table, the
+targets). Children run single-threaded (OMP/OpenBLAS/MKL threads = 1).
+Timings are wall-clock on a shared machine: read the CPU column and the load
+average next to them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = REPO / "results" / "benchmark"
+DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
+POLICY = "quota"  # the status quo of the article
+
+# The presets: city = 10,000 citizens in 13 districts, 30 leaders; metropolis =
+# 1,000,000 in 98 districts, 300 leaders. Districts grow as a power law through
+# both presets, leaders as 0.3 sqrt(N); agencies = 8 sectors x (districts + 2).
+_DISTRICT_EXPONENT = math.log(98 / 13) / math.log(100)
+
+CHILD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1"}
+
+COLUMNS = (
+    "n_citizens", "n_districts", "n_agencies", "n_leaders", "days",
+    "config_s", "setup_s", "run_s", "run_cpu_s", "ms_per_day", "citizen_days_per_s", "ns_per_citizen_day",
+    "baseline_mb", "peak_mb", "bytes_per_citizen",
+    "copy_mb", "copy_days", "copy_ms_per_day", "x_memory_floor",
+    "mesa_setup_s", "mesa_days", "mesa_ms_per_day", "mesa_bytes_per_agent", "x_faster_than_mesa",
+    "scaling_vs_previous", "result_digest",
+    "load_before", "load_after", "machine", "cpu", "python", "numpy", "mesa", "commit",
+)  # fmt: skip
+
+TARGETS_AT = 1_000_000
+
+
+# --- the population rule -----------------------------------------------------
+def n_districts_for(n: int) -> int:
+    return max(1, round(13 * (n / 10_000) ** _DISTRICT_EXPONENT))
+
+
+def n_leaders_for(n: int) -> int:
+    return max(1, round(0.3 * math.sqrt(n)))
+
+
+def population_overrides(n: int) -> list[str]:
+    """Hydra overrides for N citizens; reproduces the city and metropolis presets exactly."""
+    return [
+        f"population.n_citizens={n}",
+        f"population.n_districts={n_districts_for(n)}",
+        f"population.n_leaders={n_leaders_for(n)}",
+    ]
+
+
+# --- measurements shared by the children ------------------------------------
+def peak_rss_bytes() -> int:
+    """Peak resident set size of this process so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak) if sys.platform == "darwin" else int(peak) * 1024
+
+
+def citizen_arrays(citizens: Any) -> dict[str, Any]:
+    """Every numpy array that holds citizen state: attributes of Citizens and of its Ties."""
+    import numpy as np
+
+    found: dict[str, Any] = {}
+    for prefix, obj in (("", citizens), ("ties.", getattr(citizens, "ties", None))):
+        if obj is None:
+            continue
+        for name, value in sorted(vars(obj).items()):
+            if isinstance(value, np.ndarray):
+                found[prefix + name] = value
+    return found
+
+
+def memory_pass(arrays: dict[str, Any], days: int) -> float:
+    """Seconds per day for one copy of all citizen arrays into preallocated buffers."""
+    import numpy as np
+
+    src = list(arrays.values())
+    dst = [np.empty_like(a) for a in src]
+    for s, d in zip(src, dst, strict=True):  # touch the pages once, outside the clock
+        np.copyto(d, s)
+    t0 = time.perf_counter()
+    for _ in range(days):
+        for s, d in zip(src, dst, strict=True):
+            np.copyto(d, s)
+    return (time.perf_counter() - t0) / max(days, 1)
+
+
+def outcome_digest(model: Any) -> str:
+    """SHA-256 of the daily outcome table: equal digests mean bitwise identical results."""
+    import numpy as np
+
+    ts = model.recorder.timeseries()
+    h = hashlib.sha256(",".join(ts.columns).encode())
+    h.update(np.ascontiguousarray(ts.to_numpy(dtype=np.float64)).tobytes())
+    return h.hexdigest()[:16]
+
+
+def _child_model(n: int, days: int, seed: int, copy_days: int, profile: str | None) -> dict[str, Any]:
+    import mesa  # noqa: F401  (part of the baseline)
+    import numpy as np  # noqa: F401
+
+    from sim.api import load_config
+    from sim.model import GovSimModel
+
+    # warm-up: a 200-citizen fortnight pays lazy imports and first calls outside the clock
+    GovSimModel(load_config([f"policy={POLICY}", "days=14", *population_overrides(200)])).run()
+    t0 = time.perf_counter()
+    cfg = load_config([f"policy={POLICY}", f"days={days}", f"seed={seed}", *population_overrides(n)])
+    config_s = time.perf_counter() - t0
+    baseline = peak_rss_bytes()
+
+    t0 = time.perf_counter()
+    model = GovSimModel(cfg)
+    setup_s = time.perf_counter() - t0
+
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    t0, c0 = time.perf_counter(), time.process_time()
+    model.run()
+    run_s, run_cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    if profiler is not None:
+        profiler.disable()
+        _write_profile(profiler, Path(profile), n, days, run_s)
+    peak = peak_rss_bytes()
+
+    arrays = citizen_arrays(model.citizens)
+    copy_bytes = sum(a.nbytes for a in arrays.values())
+    copy_s = memory_pass(arrays, copy_days)
+    return {
+        "n_citizens": n,
+        "n_districts": cfg.population.n_districts,
+        "n_agencies": len(model.agency_list),
+        "n_leaders": len(model.leader_list),
+        "days": days,
+        "config_s": config_s,
+        "setup_s": setup_s,
+        "run_s": run_s,
+        "run_cpu_s": run_cpu_s,
+        "baseline_mb": baseline / 2**20,
+        "peak_mb": peak / 2**20,
+        "bytes_per_citizen": (peak - baseline) / n,
+        "copy_mb": copy_bytes / 2**20,
+        "copy_arrays": list(arrays),
+        "copy_days": copy_days,
+        "copy_ms_per_day": copy_s * 1e3,
+        "result_digest": outcome_digest(model),
+    }
+
+
+def _write_profile(profiler: Any, path: Path, n: int, days: int, run_s: float) -> None:
+    import io
+    import pstats
+
+    buf = io.StringIO()
+    buf.write(f"cProfile of GovSimModel.run(): {n:,} citizens, {days} days, {run_s:.2f} s under the profiler\n")
+    buf.write(f"(per day: divide the times by {days})\n\n")
+    for key in ("tottime", "cumulative"):
+        stats = pstats.Stats(profiler, stream=buf)
+        stats.sort_stats(key).print_stats(30)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(buf.getvalue())
+
+
+def _child_mesa(n: int, days: int, seed: int) -> dict[str, Any]:
+    import mesa
+    import numpy as np
+
+    class NoOp(mesa.Agent):
+        def step(self) -> None:
+            pass
+
+    class Floor(mesa.Model):
+        def __init__(self, n: int) -> None:
+            super().__init__(rng=np.random.default_rng(seed))
+            NoOp.create_agents(self, n)
+
+        def step(self) -> None:
+            self.agents.shuffle_do("step")
+
+    Floor(100).step()  # warm-up
+    baseline = peak_rss_bytes()
+    t0 = time.perf_counter()
+    model = Floor(n)
+    setup_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for _ in range(days):
+        model.step()
+    per_day = (time.perf_counter() - t0) / days
+    return {
+        "mesa_setup_s": setup_s,
+        "mesa_days": days,
+        "mesa_ms_per_day": per_day * 1e3,
+        "mesa_bytes_per_agent": (peak_rss_bytes() - baseline) / n,
+    }
+
+
+# --- the parent: machine, children, table, files -------------------------------
+def machine_info() -> dict[str, str]:
+    import mesa
+    import numpy as np
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = os.cpu_count() or 0
+    mem = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split("MemTotal:")[1].split()[0])
+        mem = f", {kib / 2**20:.0f} GiB RAM"
+    except (OSError, IndexError, ValueError):
+        pass
+    return {
+        "machine": f"{platform.platform()}, {cores} cores{mem}",
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "mesa": mesa.__version__,
+        "commit": _commit(),
+    }
+
+
+def _commit() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "sim"], cwd=REPO, capture_output=True, text=True)
+    except OSError:
+        return "unknown"
+    commit = head.stdout.strip() or "unknown"
+    return commit + ("+dirty-sim" if dirty.stdout.strip() else "")
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return ""
+
+
+def _run_child(args: list[str]) -> dict[str, Any]:
+    env = {**os.environ, **CHILD_ENV}
+    cmd = [sys.executable, "-m", "experiments.benchmark", "--child", *args]
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark child {' '.join(args)} failed:\n{proc.stderr.strip()}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measure(n: int, days: int, seed: int, mesa_days: int, copy_days: int, info: dict[str, str]) -> dict[str, Any]:
+    load_before = _load()
+    row = _run_child(["model", str(n), str(days), str(seed), str(copy_days)])
+    row.update(_run_child(["mesa", str(n), str(mesa_days), str(seed)]))
+    row["load_before"], row["load_after"] = load_before, _load()
+    ms_per_day = row["run_s"] / days * 1e3
+    row["ms_per_day"] = ms_per_day
+    row["citizen_days_per_s"] = n * days / row["run_s"]
+    row["ns_per_citizen_day"] = row["run_s"] / (n * days) * 1e9
+    row["x_memory_floor"] = ms_per_day / row["copy_ms_per_day"]
+    row["x_faster_than_mesa"] = row["mesa_ms_per_day"] / ms_per_day
+    row.update(info)
+    return row
+
+
+def add_scaling(rows: list[dict[str, Any]]) -> None:
+    """Time per citizen-day relative to the next smaller size (1.0 = perfectly linear)."""
+    prev = None
+    for row in rows:
+        row["scaling_vs_previous"] = row["ns_per_citizen_day"] / prev["ns_per_citizen_day"] if prev else float("nan")
+        prev = row
+
+
+def targets(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(target, measured, verdict) for the issue's targets, read at 1,000,000 citizens."""
+    by_n = {r["n_citizens"]: r for r in rows}
+    big = by_n.get(TARGETS_AT)
+    if big is None:
+        return [("targets are read at 1,000,000 citizens", "size not run", "n/a")]
+
+    def verdict(ok: bool) -> str:
+        return "pass" if ok else "FAIL"
+
+    year_s = big["run_s"] * 365 / big["days"]
+    speed, vs_mesa = big["citizen_days_per_s"], big["x_faster_than_mesa"]
+    out = [
+        (">= 10 million citizen-days/s", f"{speed / 1e6:.1f} million", speed >= 1e7),
+        ("a year of 1M citizens < 40 s", f"{year_s:.1f} s", year_s < 40),
+        (">= 10x faster than the Mesa no-op loop", f"{vs_mesa:.1f}x", vs_mesa >= 10),
+        ("set-up with ties < 10 s", f"{big['setup_s']:.1f} s", big["setup_s"] < 10),
+        ("<= 300 bytes per citizen", f"{big['bytes_per_citizen']:.0f} B", big["bytes_per_citizen"] <= 300),
+    ]
+    mid = by_n.get(100_000)
+    if mid is not None:
+        ratio = big["ns_per_citizen_day"] / mid["ns_per_citizen_day"]
+        out.append(("time per citizen-day 1M / 100k <= 1.5", f"{ratio:.2f}", ratio <= 1.5))
+    return [(t, m, verdict(ok)) for t, m, ok in out]
+
+
+def _fmt(x: Any, digits: int = 2) -> str:
+    if isinstance(x, float):
+        return "-" if math.isnan(x) else f"{x:,.{digits}f}"
+    if isinstance(x, int):
+        return f"{x:,}"
+    return str(x)
+
+
+TABLE = (
+    ("citizens", "n_citizens", 0),
+    ("agencies", "n_agencies", 0),
+    ("set-up s", "setup_s", 2),
+    ("run s", "run_s", 2),
+    ("CPU s", "run_cpu_s", 2),
+    ("ms/day", "ms_per_day", 1),
+    ("Mcitizen-days/s", "_mcd", 2),
+    ("B/citizen", "bytes_per_citizen", 0),
+    ("copy ms/day", "copy_ms_per_day", 2),
+    ("x copy floor", "x_memory_floor", 1),
+    ("Mesa ms/day", "mesa_ms_per_day", 1),
+    ("x faster than Mesa", "x_faster_than_mesa", 1),
+    ("scaling vs prev", "scaling_vs_previous", 2),
+)
+
+
+def table_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
+    out = []
+    for r in rows:
+        r = {**r, "_mcd": r["citizen_days_per_s"] / 1e6}
+        out.append([_fmt(r[key], digits) for _, key, digits in TABLE])
+    return out
+
+
+def markdown_table(header: list[str], body: list[list[str]], align: str = "---:") -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in body]
+    return "\n".join(lines)
+
+
+def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+
+
+def write_plot(rows: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = [r["n_citizens"] for r in rows]
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    ax.loglog(n, [r["ms_per_day"] for r in rows], "o-", label="govsim, full model day")
+    ax.loglog(n, [r["mesa_ms_per_day"] for r in rows], "s--", label='Mesa floor: no-op agents, shuffle_do("step")')
+    ax.loglog(n, [r["copy_ms_per_day"] for r in rows], "^:", label="hardware floor: one copy of citizen state")
+    ref = rows[0]["ms_per_day"]
+    ax.loglog(n, [ref * x / n[0] for x in n], color="grey", lw=0.8, label="linear in N")
+    ax.set_xlabel("citizens N")
+    ax.set_ylabel("milliseconds per simulated day")
+    ax.set_title("Time per day against population (one core)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write_readme(rows: list[dict[str, Any]], info: dict[str, str], args: argparse.Namespace, path: Path) -> None:
+    sizes = ",".join(str(r["n_citizens"]) for r in rows)
+    header = [h for h, _, _ in TABLE]
+    first, last = rows[0], rows[-1]
+    rule = "; ".join(
+        f"{r['n_citizens']:,}: {r['n_districts']} districts, {r['n_agencies']} agencies, {r['n_leaders']} leaders"
+        for r in rows
+    )
+    text = f"""# Scale benchmark
+
+Generated by `python -m experiments.benchmark --sizes {sizes} --days {args.days} --mesa-days {args.mesa_days}`
+on {dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}. Regime `policy={POLICY}` (status quo), seed {args.seed}.
+
+## Machine
+- {info["machine"]}
+- CPU: {info["cpu"]}; every measurement on one core (single-threaded numpy, OMP/BLAS threads = 1)
+- Python {info["python"]}, numpy {info["numpy"]}, Mesa {info["mesa"]}, govsim commit {info["commit"]}
+- load average (1, 5, 15 min) before the first size: {first["load_before"]}; after the last: {last["load_after"]}.
+  The machine is shared: where CPU s is well below run s, other processes took the core.
+
+## Results
+{markdown_table(header, table_rows(rows))}
+
+- set-up: building `GovSimModel` (citizens, ties, follows, agencies, leaders); config composition excluded.
+- run: `model.run()` for {args.days} days, everything included (agencies, leaders, citizens, service, outcome recording).
+- B/citizen: peak RSS of a fresh process minus its RSS after imports and config, divided by N.
+- copy floor: one `np.copyto` pass per day over every ndarray of `Citizens` and `Ties`
+  (preallocated buffers), mean over {args.copy_days if args.copy_days else args.days} days; "x copy floor" = model day / copy.
+- Mesa floor: N `mesa.Agent`s with `def step(self): pass`, `agents.shuffle_do("step")` once per day,
+  mean over {args.mesa_days} days (every day costs the same); "x faster than Mesa" = Mesa day / model day.
+- scaling vs prev: time per citizen-day relative to the next smaller N (1.00 = linear).
+- Population rule: districts = round(13 (N/10^4)^{_DISTRICT_EXPONENT:.4f}) (through the city and metropolis
+  presets), leaders = round(0.3 sqrt N), agencies = 8 x (districts + 2). Here: {rule}.
+- `result_digest` in the CSV is a hash of the daily outcome table: an optimisation that keeps
+  results bitwise identical keeps the digest.
+
+## Targets (read at 1,000,000 citizens)
+{markdown_table(["target", "measured", "verdict"], [list(t) for t in targets(rows)], "---")}
+
+![time per day against N](benchmark.png)
+
+## Reproduce
+    python -m experiments.benchmark                      # writes results/benchmark/
+    python -m experiments.benchmark --sizes 1000000 --days 30 --profile   # cProfile at 1M
+"""
+    path.write_text(text)
+
+
+def print_report(rows: list[dict[str, Any]], info: dict[str, str]) -> None:
+    header = [h for h, _, _ in TABLE]
+    body = table_rows(rows)
+    widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(header)]
+    print(f"machine: {info['machine']}; CPU {info['cpu']}; Python {info['python']}, numpy {info['numpy']}, "
+          f"Mesa {info['mesa']}; commit {info['commit']}")  # fmt: skip
+    print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
+    for b in body:
+        print("  ".join(c.rjust(w) for c, w in zip(b, widths, strict=True)))
+    for t, m, v in targets(rows):
+        print(f"  [{v}] {t}: {m}")
+
+
+def parse_sizes(text: str) -> list[int]:
+    try:
+        sizes = sorted({int(float(s)) for s in text.split(",") if s.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"sizes must be whole numbers separated by commas, got {text!r}") from None
+    if not sizes or sizes[0] < 100:
+        raise argparse.ArgumentTypeError("sizes must be at least 100 citizens")
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--child"]:
+        return _child(argv[1:])
+    p = argparse.ArgumentParser(prog="python -m experiments.benchmark", description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", type=parse_sizes, default=list(DEFAULT_SIZES), help="citizens, comma-separated")
+    p.add_argument("--days", type=int, default=365, help="simulated days per model run (default 365)")
+    p.add_argument("--mesa-days", type=int, default=5, help="days timed for the Mesa no-op floor (default 5)")
+    p.add_argument("--copy-days", type=int, default=0, help="days timed for the memory pass (default: --days)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default results/benchmark)")
+    p.add_argument("--profile", action="store_true", help="cProfile the model runs into OUT/profile_N.txt only")
+    args = p.parse_args(argv)
+    if args.days < 1 or args.mesa_days < 1 or args.copy_days < 0:
+        p.error("--days and --mesa-days must be >= 1, --copy-days >= 0")
+    copy_days = args.copy_days or args.days
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    if args.profile:
+        for n in args.sizes:
+            target = args.out / f"profile_{n}.txt"
+            row = _run_child(["model", str(n), str(args.days), str(args.seed), "1", str(target)])
+            print(f"{n:,} citizens: {row['run_s'] / args.days * 1e3:.1f} ms/day under cProfile -> {target}")
+        return 0
+
+    info = machine_info()
+    rows = []
+    for n in args.sizes:
+        print(f"measuring {n:,} citizens x {args.days} days ...", flush=True)
+        rows.append(measure(n, args.days, args.seed, args.mesa_days, copy_days, info))
+    add_scaling(rows)
+    write_csv(rows, args.out / "benchmark.csv")
+    write_plot(rows, args.out / "benchmark.png")
+    write_readme(rows, info, args, args.out / "README.md")
+    print_report(rows, info)
+    print(f"wrote {args.out / 'benchmark.csv'}, benchmark.png, README.md")
+    return 0
+
+
+def _child(argv: list[str]) -> int:
+    kind, *rest = argv
+    if kind == "model":
+        n, days, seed, copy_days = (int(x) for x in rest[:4])
+        result = _child_model(n, days, seed, copy_days, rest[4] if len(rest) > 4 else None)
+    elif kind == "mesa":
+        n, days, seed = (int(x) for x in rest[:3])
+        result = _child_mesa(n, days, seed)
+    else:
+        raise SystemExit(f"unknown child kind {kind!r}")
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

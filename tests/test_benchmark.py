@@ -1,0 +1,55 @@
+"""The scale benchmark command, at a tiny size, so that it cannot rot (issue 5).
+
+No timed assertions: only that it runs, measures and writes what it promises.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+from experiments.benchmark import COLUMNS, n_districts_for, n_leaders_for, population_overrides
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_population_rule_reproduces_the_presets():
+    assert (n_districts_for(10_000), n_leaders_for(10_000)) == (13, 30)  # city
+    assert (n_districts_for(1_000_000), n_leaders_for(1_000_000)) == (98, 300)  # metropolis
+    assert population_overrides(100_000) == [
+        "population.n_citizens=100000",
+        "population.n_districts=36",
+        "population.n_leaders=95",
+    ]
+
+
+def test_benchmark_command_at_tiny_size(tmp_path):
+    cmd = [sys.executable, "-m", "experiments.benchmark", "--sizes", "600,1200", "--days", "8"]
+    cmd += ["--mesa-days", "1", "--out", str(tmp_path)]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+
+    with (tmp_path / "benchmark.csv").open() as fh:
+        reader = csv.DictReader(fh)
+        assert tuple(reader.fieldnames or ()) == COLUMNS
+        rows = list(reader)
+    assert [int(r["n_citizens"]) for r in rows] == [600, 1200]
+    for r in rows:
+        for key in ("setup_s", "run_s", "citizen_days_per_s", "copy_ms_per_day", "mesa_ms_per_day", "peak_mb"):
+            assert float(r[key]) > 0, key
+        for key in ("x_memory_floor", "x_faster_than_mesa", "bytes_per_citizen"):
+            assert math.isfinite(float(r[key])), key
+        assert int(r["n_agencies"]) == 8 * (int(r["n_districts"]) + 2)
+        assert r["cpu"] and r["python"] and r["numpy"] and r["mesa"]
+        assert len(r["result_digest"]) == 16
+    assert math.isnan(float(rows[0]["scaling_vs_previous"]))
+    assert float(rows[1]["scaling_vs_previous"]) > 0
+
+    png = (tmp_path / "benchmark.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 1000
+    readme = (tmp_path / "README.md").read_text()
+    assert "## Machine" in readme and "x faster than Mesa" in readme and "1,200" in readme
+    assert "x faster than Mesa" in proc.stdout

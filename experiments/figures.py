@@ -1,0 +1,186 @@
+"""Figures of an experiment: time series with CI bands, bars with CI whiskers, heat maps.
+
+Every figure is rendered from the tidy tables (never from the raw cache), with
+the Agg backend and no timestamp in the PNG, so the same tables and the same
+matplotlib give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import TwoSlopeNorm
+
+from experiments.labels import label
+from experiments.plan import Condition, Plan, fmt_value, short
+from experiments.spec import FigureSpec
+
+DPI = 100
+
+
+def _png(fig: plt.Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _colors(n: int) -> list[Any]:
+    if n <= 10:
+        return [plt.get_cmap("tab10")(i) for i in range(n)]
+    if n <= 20:
+        return [plt.get_cmap("tab20")(i) for i in range(n)]
+    return [plt.get_cmap("viridis")(i / max(n - 1, 1)) for i in range(n)]
+
+
+def _grid(n: int, ncols: int = 3) -> tuple[int, int]:
+    ncols = min(ncols, n)
+    return math.ceil(n / ncols), ncols
+
+
+def _title(spec: FigureSpec, plan: Plan, default: str) -> str:
+    return spec.title or f"{plan.experiment.name}: {default}"
+
+
+def timeseries_png(spec: FigureSpec, plan: Plan, ts: pd.DataFrame) -> bytes:
+    nrows, ncols = _grid(len(spec.outcomes))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5 * ncols, 3.4 * nrows), squeeze=False, sharex=True)
+    colors = _colors(len(plan.conditions))
+    for ax, outcome in zip(axes.ravel(), spec.outcomes, strict=False):
+        block = ts[ts["outcome"] == outcome]
+        for cond, color in zip(plan.conditions, colors, strict=True):
+            rows = block[block["condition"] == cond.index]
+            ax.plot(rows["day"], rows["mean"], color=color, lw=1.4, label=cond.label)
+            ax.fill_between(rows["day"], rows["ci_low"], rows["ci_high"], color=color, alpha=0.2, lw=0)
+        ax.set_title(label(outcome), fontsize=10)
+        ax.grid(alpha=0.3)
+    for ax in axes.ravel()[len(spec.outcomes) :]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("day")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
+    fig.suptitle(_title(spec, plan, "time series, mean and 95 % CI band"), fontsize=12)
+    fig.tight_layout(rect=(0, 0.04 + 0.025 * math.ceil(len(labels) / 4), 1, 0.97))
+    return _png(fig)
+
+
+def bars_png(spec: FigureSpec, plan: Plan, summary: pd.DataFrame) -> bytes:
+    """Horizontal bars, one panel per outcome; conditions share the y axis (labels once, on the left)."""
+    nrows, ncols = _grid(len(spec.outcomes), 4)
+    n = len(plan.conditions)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(3.6 * ncols + 2.5, max(2.2, 0.32 * n + 1.2) * nrows), squeeze=False, sharey=True
+    )
+    colors = _colors(n)
+    y = np.arange(n)[::-1]  # first condition on top
+    for ax, outcome in zip(axes.ravel(), spec.outcomes, strict=False):
+        block = summary[summary["outcome"] == outcome].set_index("condition").loc[[c.index for c in plan.conditions]]
+        mean = block["mean"].to_numpy(dtype=float)
+        err = np.vstack([mean - block["ci_low"].to_numpy(dtype=float), block["ci_high"].to_numpy(dtype=float) - mean])
+        ax.barh(y, mean, color=colors, xerr=err, capsize=2.5, error_kw={"lw": 1})
+        ax.set_title(label(outcome), fontsize=10)
+        ax.grid(alpha=0.3, axis="x")
+        ax.axvline(0, color="black", lw=0.6)
+    for ax in axes[:, 0]:
+        ax.set_yticks(y, [c.label for c in plan.conditions], fontsize=8)
+    for ax in axes.ravel()[len(spec.outcomes) :]:
+        ax.set_visible(False)
+    fig.suptitle(_title(spec, plan, "mean and 95 % CI per condition"), fontsize=12)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def facets(plan: Plan, spec: FigureSpec) -> list[dict[str, Any]]:
+    """The panel rows of a heat map: one per combination of the keys not on its axes."""
+    keys = [k for k in plan.swept if k not in (spec.x, spec.y)]
+    dims: list[tuple[str, list[Any]]] = [(k, plan.experiment.sweep[k]) for k in keys]
+    if not spec.contrast:
+        dims.insert(0, ("regime", list(plan.experiment.regimes)))
+    return [dict(zip([k for k, _ in dims], combo, strict=True)) for combo in itertools.product(*(v for _, v in dims))]
+
+
+def _matches(cond: Condition, facet: dict[str, Any]) -> bool:
+    return all((cond.regime if k == "regime" else cond.given[k]) == v for k, v in facet.items())
+
+
+def heatmap_cells(
+    plan: Plan, spec: FigureSpec, facet: dict[str, Any], outcome: str, summary: pd.DataFrame, contrasts: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, significant) arrays of shape (len(y values), len(x values))."""
+    xs, ys = plan.experiment.sweep[spec.x], plan.experiment.sweep[spec.y]
+    mean = np.full((len(ys), len(xs)), np.nan)
+    sig = np.zeros((len(ys), len(xs)), dtype=bool)
+    if spec.contrast:
+        a, b = spec.contrast
+        table = contrasts[(contrasts["contrast"] == f"{a} - {b}") & (contrasts["outcome"] == outcome)]
+        table = table.set_index("condition_a")
+        conds = [c for c in plan.conditions if c.regime == a and _matches(c, facet)]
+    else:
+        table = summary[summary["outcome"] == outcome].set_index("condition")
+        conds = [c for c in plan.conditions if _matches(c, facet)]
+    for cond in conds:
+        i, j = ys.index(cond.given[spec.y]), xs.index(cond.given[spec.x])
+        row = table.loc[cond.index]
+        mean[i, j] = row["mean"]
+        sig[i, j] = bool(row["ci_low"] > 0 or row["ci_high"] < 0)
+    return mean, sig
+
+
+def heatmap_png(spec: FigureSpec, plan: Plan, summary: pd.DataFrame, contrasts: pd.DataFrame) -> bytes:
+    rows = facets(plan, spec)
+    xs, ys = plan.experiment.sweep[spec.x], plan.experiment.sweep[spec.y]
+    nrows, ncols = len(rows), len(spec.outcomes)
+    cell = 0.75
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(max(3.6, cell * len(xs) + 2.2) * ncols, max(2.8, cell * len(ys) + 1.6) * nrows),
+        squeeze=False,
+    )
+    for r, facet in enumerate(rows):
+        for c, outcome in enumerate(spec.outcomes):
+            ax = axes[r, c]
+            mean, sig = heatmap_cells(plan, spec, facet, outcome, summary, contrasts)
+            if spec.contrast:
+                bound = np.nanmax(np.abs(mean)) if np.isfinite(mean).any() else 1.0
+                bound = bound if bound > 0 else 1.0
+                im = ax.imshow(mean, origin="lower", cmap="RdBu", norm=TwoSlopeNorm(0.0, -bound, bound), aspect="auto")
+            else:
+                im = ax.imshow(mean, origin="lower", cmap="viridis", aspect="auto")
+            for i, j in itertools.product(range(len(ys)), range(len(xs))):
+                if np.isfinite(mean[i, j]):
+                    text = f"{mean[i, j]:.2g}" + ("*" if spec.contrast and sig[i, j] else "")
+                    ax.text(j, i, text, ha="center", va="center", fontsize=8, color="black",
+                            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.6, "lw": 0})  # fmt: skip
+            ax.set_xticks(range(len(xs)), [fmt_value(v) for v in xs], fontsize=8)
+            ax.set_yticks(range(len(ys)), [fmt_value(v) for v in ys], fontsize=8)
+            ax.set_xlabel(label(spec.x), fontsize=9)
+            ax.set_ylabel(label(spec.y), fontsize=9)
+            head = label(outcome)
+            if spec.contrast:
+                head = f"{head}: {spec.contrast[0]} − {spec.contrast[1]}"
+            where = ", ".join(f"{short(k)}={fmt_value(v)}" for k, v in facet.items())
+            ax.set_title(head + (f"\n{where}" if where else ""), fontsize=9)
+            fig.colorbar(im, ax=ax, shrink=0.85)
+    what = "paired difference (* : 95 % CI excludes 0)" if spec.contrast else "mean over replicates"
+    fig.suptitle(_title(spec, plan, what), fontsize=12)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def render_figure(spec: FigureSpec, plan: Plan, tables: dict[str, pd.DataFrame]) -> bytes:
+    if spec.kind == "timeseries":
+        return timeseries_png(spec, plan, tables["timeseries"])
+    if spec.kind == "bars":
+        return bars_png(spec, plan, tables["summary"])
+    return heatmap_png(spec, plan, tables["summary"], tables["contrasts"])

@@ -1,0 +1,156 @@
+"""Expand an experiment into conditions and runs, each with its resolved config and run id.
+
+Conditions are regimes x the cartesian product of the sweep, in file order.
+Every condition uses the same replicate seeds (common random numbers):
+`numpy.random.SeedSequence(seed).spawn(replicates)`, one 32-bit integer per
+child. A run is identified by the SHA-256 of its resolved model config, so
+the same run is recognised whatever launcher, machine or order produced it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from experiments.cache import run_id
+from experiments.spec import ExperimentConfig, ExperimentError, sim_error
+from sim.api import load_config
+from sim.config import ConfigError, SimConfig, flatten
+
+
+@dataclass(frozen=True)
+class Condition:
+    index: int
+    regime: str
+    values: dict[str, Any]  # swept key -> resolved value (as the model sees it)
+    given: dict[str, Any]  # swept key -> value as written in the experiment file
+    overrides: tuple[str, ...]  # model overrides that compose this condition (without the seed)
+    config: SimConfig  # resolved config (seed still the default)
+
+    @property
+    def label(self) -> str:
+        parts = [self.regime] + [f"{short(k)}={fmt_value(v)}" for k, v in self.values.items()]
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Run:
+    condition: Condition
+    replicate: int
+    seed: int
+    run_id: str
+
+
+@dataclass
+class Plan:
+    experiment: ExperimentConfig
+    source: str
+    conditions: list[Condition]
+    seeds: list[int]
+    runs: list[Run]
+
+    @property
+    def swept(self) -> list[str]:
+        return list(self.experiment.sweep)
+
+    def hydra_sweep(self, runs: list[Run]) -> list[str]:
+        """Hydra multirun overrides whose cartesian product covers `runs`.
+
+        Each dimension (regime, each swept key, seed) keeps only the values some
+        of `runs` need, so a resumed experiment launches little more than what is
+        missing; jobs whose result is already cached return at once.
+        """
+        exp = self.experiment
+        out = list(exp.base)
+        regimes = _keep(exp.regimes, {r.condition.regime for r in runs})
+        out.append("policy=" + ",".join(regimes))
+        for key, values in exp.sweep.items():
+            wanted = {render(r.condition.given[key]) for r in runs}
+            kept = [render(v) for v in values if render(v) in wanted]
+            out.append(f"{key}=" + ",".join(kept))
+        seeds = _keep(self.seeds, {r.seed for r in runs})
+        out.append("seed=" + ",".join(str(s) for s in seeds))
+        return out
+
+
+def _keep(ordered: list[Any], wanted: set[Any]) -> list[Any]:
+    return [v for v in ordered if v in wanted]
+
+
+def replicate_seeds(seed: int, n: int) -> list[int]:
+    return [int(child.generate_state(1)[0]) for child in np.random.SeedSequence(seed).spawn(n)]
+
+
+_BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_\-./]*")
+
+
+def render(value: Any) -> str:
+    """A value in Hydra's override grammar."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(render(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{k}:{render(v)}" for k, v in value.items()) + "}"
+    text = str(value)
+    if _BARE.fullmatch(text) and text.lower() not in ("null", "true", "false", "nan", "inf"):
+        return text
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def short(key: str) -> str:
+    return key.rsplit(".", 1)[-1]
+
+
+def fmt_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def make_plan(exp: ExperimentConfig, source: str) -> Plan:
+    """Compose and validate every condition; raise ExperimentError on the first bad one."""
+    keys = list(exp.sweep)
+    conditions: list[Condition] = []
+    combos = list(itertools.product(*(exp.sweep[k] for k in keys)))
+    for regime in exp.regimes:
+        for combo in combos:
+            overrides = [*exp.base, f"policy={regime}"] + [f"{k}={render(v)}" for k, v in zip(keys, combo, strict=True)]
+            where = ", ".join([f"regime {regime}"] + [f"{k}={render(v)}" for k, v in zip(keys, combo, strict=True)])
+            try:
+                cfg = load_config(overrides)
+            except ConfigError as err:
+                raise sim_error(source, err, where) from None
+            flat = flatten(cfg)
+            values = {k: flat.get(k, v) for k, v in zip(keys, combo, strict=True)}
+            given = dict(zip(keys, combo, strict=True))
+            cond = Condition(len(conditions), regime, values, given, tuple(overrides), cfg)
+            conditions.append(cond)
+    seen: dict[str, int] = {}
+    for cond in conditions:
+        digest = run_id(cond.config)
+        if digest in seen:
+            other = conditions[seen[digest]]
+            raise ExperimentError(
+                f"invalid experiment {source}: conditions {other.label!r} and {cond.label!r} resolve to the same "
+                "model config; allowed: conditions that differ"
+            )
+        seen[digest] = cond.index
+    seeds = replicate_seeds(exp.seed, exp.replicates)
+    runs = [
+        Run(cond, rep, s, run_id(dataclasses.replace(cond.config, seed=s)))
+        for cond in conditions
+        for rep, s in enumerate(seeds)
+    ]
+    return Plan(exp, source, conditions, seeds, runs)

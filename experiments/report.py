@@ -1,0 +1,287 @@
+"""report.md and the console table: the numbers, the figures, and a plain reading of each.
+
+The readings are generated from the tables by fixed rules (highest and lowest
+condition, whether their 95 % intervals overlap, where a heat map peaks, in
+how many cells a contrast is clearly positive or negative), so they stay true
+when the model is recalibrated. Nothing here depends on time or machine, so
+a re-run of the same experiment writes the same report.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.aggregate import CI_METHOD
+from experiments.figures import facets, heatmap_cells
+from experiments.labels import label
+from experiments.plan import Plan, fmt_value, short
+from experiments.spec import FigureSpec
+
+
+def num(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if value != 0 and (abs(value) >= 1e4 or abs(value) < 1e-3):
+        return f"{value:.3g}"
+    return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def ci_text(row: pd.Series) -> str:
+    return f"{num(row['mean'])} [{num(row['ci_low'])}, {num(row['ci_high'])}]"
+
+
+def _summary_row(summary: pd.DataFrame, condition: int, outcome: str) -> pd.Series:
+    block = summary[(summary["condition"] == condition) & (summary["outcome"] == outcome)]
+    return block.iloc[0]
+
+
+# --- console -------------------------------------------------------------------------------------
+
+
+def console_table(plan: Plan, summary: pd.DataFrame, outcomes: list[str] | None = None) -> str:
+    """Conditions x outcomes, `mean ± half-width of the 95 % CI`, in blocks that fit 120 columns."""
+    outcomes = outcomes or plan.experiment.table
+    names = [c.label for c in plan.conditions]
+    first = max(len("condition"), *(len(n) for n in names))
+    width = max(17, *(len(o) for o in outcomes))
+    per_block = max(1, (120 - first - 2) // (width + 1))
+    blocks = []
+    for start in range(0, len(outcomes), per_block):
+        chunk = outcomes[start : start + per_block]
+        head = f"{'condition':<{first}}  " + " ".join(f"{o:>{width}}" for o in chunk)
+        lines = [head, "-" * len(head)]
+        for cond in plan.conditions:
+            cells = []
+            for o in chunk:
+                row = _summary_row(summary, cond.index, o)
+                half = (row["ci_high"] - row["ci_low"]) / 2
+                cells.append(f"{num(row['mean']) + ' ± ' + num(half):>{width}}")
+            lines.append(f"{cond.label:<{first}}  " + " ".join(cells))
+        blocks.append("\n".join(lines))
+    n = plan.experiment.replicates
+    return "\n\n".join(blocks) + f"\n(mean ± half-width of the 95 % CI over {n} replicates)"
+
+
+# --- readings ------------------------------------------------------------------------------------
+
+
+def reading_across(plan: Plan, summary: pd.DataFrame, outcome: str) -> str:
+    rows = [(c, _summary_row(summary, c.index, outcome)) for c in plan.conditions]
+    rows = [(c, r) for c, r in rows if not math.isnan(r["mean"])]
+    name = label(outcome)
+    if not rows:
+        return f"{_cap(name)}: undefined in every condition."
+    if len(rows) == 1:
+        c, r = rows[0]
+        return f"{_cap(name)}: {ci_text(r)} under {c.label}."
+    hi_c, hi = max(rows, key=lambda cr: cr[1]["mean"])
+    lo_c, lo = min(rows, key=lambda cr: cr[1]["mean"])
+    if hi["mean"] == lo["mean"]:
+        return f"{_cap(name)}: {num(hi['mean'])} in every condition."
+    text = f"{_cap(name)} is highest under {hi_c.label} ({ci_text(hi)}) and lowest under {lo_c.label} ({ci_text(lo)})."
+    if hi["ci_low"] > lo["ci_high"]:
+        text += " Their 95 % intervals do not overlap, so the difference is clear at this number of replicates."
+    else:
+        text += " Their 95 % intervals overlap: this experiment cannot tell them apart on this outcome."
+    return text
+
+
+def reading_series(plan: Plan, ts: pd.DataFrame, outcome: str) -> str:
+    block = ts[ts["outcome"] == outcome]
+    name = label(outcome)
+    ends, rising, falling = [], 0, 0
+    for cond in plan.conditions:
+        rows = block[(block["condition"] == cond.index)].dropna(subset=["mean"])
+        if rows.empty:
+            continue
+        first, last = rows.iloc[0], rows.iloc[-1]
+        ends.append((cond, last))
+        if last["mean"] > first["mean"]:
+            rising += 1
+        elif last["mean"] < first["mean"]:
+            falling += 1
+    if not ends:
+        return f"{_cap(name)}: undefined throughout."
+    day = int(max(r["day"] for _, r in ends))
+    hi_c, hi = max(ends, key=lambda cr: cr[1]["mean"])
+    lo_c, lo = min(ends, key=lambda cr: cr[1]["mean"])
+    trend = f"it rises over the run in {rising} of {len(ends)} conditions and falls in {falling}"
+    if len(ends) == 1:
+        return f"{_cap(name)} ends (day {day}) at {ci_text(hi)}; {trend}."
+    return (
+        f"{_cap(name)} ends (day {day}) highest under {hi_c.label} ({ci_text(hi)}) "
+        f"and lowest under {lo_c.label} ({ci_text(lo)}); {trend}."
+    )
+
+
+def _axis_trend(values: np.ndarray, axis: int, key: str, other: str) -> str:
+    with np.errstate(all="ignore"):
+        means = np.nanmean(values, axis=axis) if np.isfinite(values).any() else np.array([])
+    means = means[np.isfinite(means)] if means.size else means
+    if means.size < 2:
+        return ""
+    first, last = means[0], means[-1]
+    if first == last:
+        return f"averaged over {label(other)}, it does not change along {label(key)}"
+    steps = np.diff(means)
+    shape = "steadily" if (steps >= 0).all() or (steps <= 0).all() else "overall, not steadily,"
+    verb = "rises" if last > first else "falls"
+    return f"averaged over {label(other)}, it {verb} {shape} with {label(key)} ({num(first)} → {num(last)})"
+
+
+def reading_heatmap(plan: Plan, spec: FigureSpec, tables: dict[str, pd.DataFrame]) -> list[str]:
+    xs, ys = plan.experiment.sweep[spec.x], plan.experiment.sweep[spec.y]
+    out = []
+    for facet in facets(plan, spec):
+        where = ", ".join(f"{short(k)}={fmt_value(v)}" for k, v in facet.items())
+        prefix = f"[{where}] " if where else ""
+        for outcome in spec.outcomes:
+            mean, sig = heatmap_cells(plan, spec, facet, outcome, tables["summary"], tables["contrasts"])
+            name = _cap(label(outcome))
+            if not np.isfinite(mean).any():
+                out.append(f"{prefix}{name}: undefined in every cell.")
+                continue
+
+            def cell(i: int, j: int) -> str:
+                return f"{short(spec.x)}={fmt_value(xs[j])}, {short(spec.y)}={fmt_value(ys[i])}"
+
+            if spec.contrast:
+                a, b = spec.contrast
+                pos = int(((mean > 0) & sig).sum())
+                neg = int(((mean < 0) & sig).sum())
+                total = int(np.isfinite(mean).sum())
+                text = (
+                    f"{prefix}{name}, {a} − {b}: {a} is clearly higher in {pos} of {total} cells and clearly "
+                    f"lower in {neg} (95 % CI of the paired difference excludes zero); "
+                    f"elsewhere the difference is unclear."
+                )
+                imax = np.unravel_index(np.nanargmax(mean), mean.shape)
+                imin = np.unravel_index(np.nanargmin(mean), mean.shape)
+                text += (
+                    f" The difference is largest in favour of {a} at {cell(*imax)} ({num(mean[imax])}) "
+                    f"and of {b} at {cell(*imin)} ({num(mean[imin])})."
+                )
+            else:
+                imax = np.unravel_index(np.nanargmax(mean), mean.shape)
+                imin = np.unravel_index(np.nanargmin(mean), mean.shape)
+                text = (
+                    f"{prefix}{name} ranges from {num(mean[imin])} ({cell(*imin)}) "
+                    f"to {num(mean[imax])} ({cell(*imax)})."
+                )
+            trends = [_axis_trend(mean, 0, spec.x, spec.y), _axis_trend(mean, 1, spec.y, spec.x)]
+            trends = [t for t in trends if t]
+            if trends:
+                text += " " + _cap("; ".join(trends)) + "."
+            out.append(text)
+    return out
+
+
+def figure_readings(plan: Plan, spec: FigureSpec, tables: dict[str, pd.DataFrame]) -> list[str]:
+    if spec.kind == "timeseries":
+        return [reading_series(plan, tables["timeseries"], o) for o in spec.outcomes]
+    if spec.kind == "bars":
+        return [reading_across(plan, tables["summary"], o) for o in spec.outcomes]
+    return reading_heatmap(plan, spec, tables)
+
+
+# --- report.md -----------------------------------------------------------------------------------
+
+
+def markdown_table(plan: Plan, summary: pd.DataFrame, outcomes: list[str], per_table: int = 5) -> str:
+    blocks = []
+    for start in range(0, len(outcomes), per_table):
+        chunk = outcomes[start : start + per_table]
+        lines = [
+            "| condition | " + " | ".join(label(o) for o in chunk) + " |",
+            "|---|" + "---:|" * len(chunk),
+        ]
+        for cond in plan.conditions:
+            cells = [ci_text(_summary_row(summary, cond.index, o)) for o in chunk]
+            lines.append(f"| {cond.label} | " + " | ".join(cells) + " |")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _setup(plan: Plan) -> list[str]:
+    exp = plan.experiment
+    cfg = plan.conditions[0].config
+    horizon = cfg.days
+    window = min(cfg.metrics.summary_days, cfg.days)
+    sweep = "; ".join(f"`{k}` ∈ {{{', '.join(fmt_value(v) for v in vals)}}}" for k, vals in exp.sweep.items())
+    lines = [
+        f"- Regimes (config group `policy`): {', '.join(f'`{r}`' for r in exp.regimes)}.",
+        f"- Swept: {sweep}." if sweep else "- Swept: nothing besides the regimes.",
+        f"- Model overrides for every run: {', '.join(f'`{b}`' for b in exp.base)}." if exp.base else
+        "- Model overrides for every run: none (the model's defaults).",
+        f"- Population `{cfg.population.name}`: {cfg.population.n_citizens:,} citizens; horizon {horizon} days.",
+        f"- {len(plan.conditions)} conditions × {exp.replicates} replicates = {len(plan.runs)} runs. "
+        f"Replicate seeds: `numpy.random.SeedSequence({exp.seed}).spawn({exp.replicates})`; every condition uses "
+        "the same seeds (common random numbers), so differences between conditions are paired.",
+        f"- Outcomes are each run's summary over its final {window} days (`metrics.summary_days`); "
+        "time series are 30-day rolling values per day.",
+        f"- {CI_METHOD}",
+    ]  # fmt: skip
+    return lines
+
+
+FILES = (
+    ("runs.csv", "one row per run: condition, regime, swept values, replicate, seed, run id, every summary outcome"),
+    ("summary.csv", "per condition and outcome: n, mean, sd, 95 % CI"),
+    ("timeseries.csv.gz", "per condition, day and outcome: n, mean, 95 % CI"),
+    ("contrasts.csv", "paired differences between two regimes per swept cell: n, mean, sd, 95 % CI"),
+    ("manifest.json", "resolved configs, overrides, seeds, versions, git commit, SHA-256 of every file"),
+)
+
+
+def report_md(plan: Plan, tables: dict[str, pd.DataFrame], figure_files: dict[str, str]) -> str:
+    exp = plan.experiment
+    parts: list[str] = [f"# Experiment `{exp.name}`", ""]
+    if exp.question:
+        parts += [f"**Question.** {exp.question.strip()}", ""]
+    parts += ["## Setup", "", *_setup(plan), ""]
+    parts += [
+        "## Results",
+        "",
+        "Mean and 95 % confidence interval per condition (all outcomes and their standard deviations "
+        "are in `summary.csv`).",
+        "",
+        markdown_table(plan, tables["summary"], list(exp.outcomes)),
+        "",
+    ]
+    parts += ["**Reading.**", ""] + [f"- {reading_across(plan, tables['summary'], o)}" for o in exp.table] + [""]
+    if exp.figures:
+        parts += ["## Figures", ""]
+    for spec in exp.figures:
+        file = figure_files[spec.name]
+        title = spec.title or spec.name.replace("_", " ")
+        parts += [f"### {title}", "", f"![{title}]({file})", ""]
+        if spec.caption:
+            parts += [spec.caption.strip(), ""]
+        parts += ["**Reading.**", ""] + [f"- {r}" for r in figure_readings(plan, spec, tables)] + [""]
+    present = [(f, d) for f, d in FILES if f != "contrasts.csv" or not tables["contrasts"].empty]
+    parts += ["## Files", ""] + [f"- `{f}`: {d}." for f, d in present] + [""]
+    parts += [
+        "## Reproduce",
+        "",
+        "```",
+        f"python -m experiments verify results/{exp.name}",
+        "```",
+        "",
+        "re-runs every run from `manifest.json` and compares every number; it prints OK or the files "
+        "and values that differ.",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def failure_lines(failed: list[tuple[Any, str]]) -> list[str]:
+    return [f"  {run.condition.label}, replicate {run.replicate} (seed {run.seed}, run {run.run_id}): {err}"
+            for run, err in failed]  # fmt: skip

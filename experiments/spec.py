@@ -1,0 +1,356 @@
+"""Experiment files: the schema, loading, and validation (one-line errors).
+
+An experiment is a YAML file, `configs/experiment/<name>.yaml`, checked
+against the `ExperimentConfig` dataclass below. Everything is validated
+before anything runs or is written: unknown keys, unknown regimes, empty
+sweeps, unknown outcomes, figures that name a key the experiment does not
+sweep, and every condition's model config (composed through the model's own
+Hydra config tree, so the same range checks apply as in `python -m sim`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sim.api import CONFIG_DIR, options
+from sim.config import ConfigError, SimConfig, flatten
+
+EXPERIMENT_DIR = CONFIG_DIR / "experiment"
+LAUNCHER_DIR = CONFIG_DIR / "hydra" / "launcher"
+# Launchers Hydra or its installed plugins register without a file in configs/.
+PLUGIN_LAUNCHERS = ("basic", "joblib", "submitit_local", "submitit_slurm", "ray", "ray_aws")
+FIGURE_KINDS = ("timeseries", "bars", "heatmap")
+# Model groups a sweep may vary besides dotted config keys (the policy group is `regimes`).
+SWEEPABLE_GROUPS = ("population",)
+
+
+class ExperimentError(ValueError):
+    """An experiment file (or an override of it) the tool refuses; the message is one line."""
+
+
+@dataclass
+class FigureSpec:
+    kind: str = "timeseries"  # timeseries | bars | heatmap
+    name: str = ""  # file stem of the PNG; default <kind>_<index>
+    outcomes: list[str] = field(default_factory=list)  # empty: the experiment's outcomes
+    x: str = ""  # heatmap: swept key on the x axis
+    y: str = ""  # heatmap: swept key on the y axis
+    contrast: list[str] = field(default_factory=list)  # heatmap: [regime_a, regime_b] -> a - b, paired by seed
+    title: str = ""
+    caption: str = ""
+
+
+@dataclass
+class ExperimentConfig:
+    name: str = ""  # default: the file name
+    question: str = ""  # the policy question, in plain words (goes into report.md)
+    base: list[str] = field(default_factory=list)  # model overrides applied to every run
+    regimes: list[str] = field(default_factory=lambda: ["quota"])  # policy group options
+    sweep: dict[str, list[Any]] = field(default_factory=dict)  # config key -> values (cartesian product)
+    replicates: int = 20
+    seed: int = 0  # base seed: replicate seeds are SeedSequence(seed).spawn(replicates)
+    outcomes: list[str] = field(default_factory=list)  # summary outcomes reported (runs.csv keeps all)
+    table: list[str] = field(default_factory=list)  # outcomes in the printed table; default first 5
+    figures: list[FigureSpec] = field(default_factory=list)
+    timeseries_every: int = 1  # keep every n-th day in timeseries.csv.gz (and the last day)
+    launcher: str = "local"  # a configs/hydra/launcher/*.yaml name or a plugin launcher name
+
+
+FIELDS = tuple(f.name for f in dataclasses.fields(ExperimentConfig))
+FIGURE_FIELDS = tuple(f.name for f in dataclasses.fields(FigureSpec))
+
+
+def experiment_names() -> list[str]:
+    return sorted(p.stem for p in EXPERIMENT_DIR.glob("*.yaml"))
+
+
+def launcher_names() -> list[str]:
+    own = sorted(p.stem for p in LAUNCHER_DIR.glob("*.yaml"))
+    return own + [n for n in PLUGIN_LAUNCHERS if n not in own]
+
+
+def find_experiment(name_or_path: str) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise ExperimentError(f"no experiment file {name_or_path}")
+        return path
+    candidate = EXPERIMENT_DIR / f"{name_or_path}.yaml"
+    if not candidate.is_file():
+        raise ExperimentError(
+            f"unknown experiment {name_or_path!r}; allowed: {' | '.join(experiment_names())} or a path to a YAML file"
+        )
+    return candidate
+
+
+# --- outcome names -------------------------------------------------------------------------------
+
+
+@functools.cache
+def outcome_names() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(summary outcomes, time-series columns) of the model, read off a tiny run."""
+    from sim.api import load_config, run_simulation
+
+    result = run_simulation(load_config(["population=classroom", "days=5"]))
+    columns = tuple(c for c in result.timeseries.columns if c != "day")
+    return tuple(result.summary), columns
+
+
+@functools.cache
+def config_keys() -> tuple[str, ...]:
+    return tuple(flatten(SimConfig()))
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def _show(value: Any) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
+    if text.endswith("\n..."):
+        text = text[: -len("\n...")]
+    text = text.removesuffix("...").strip()
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class _Checker:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, value: Any, allowed: str) -> ExperimentError:
+        return ExperimentError(f"invalid experiment {self.source}: {key}={_show(value)}; allowed: {allowed}")
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    key, sep, text = item.partition("=")
+    if not sep or not key:
+        raise ExperimentError(f"invalid override {item!r}; expected key=value")
+    try:
+        value = yaml.safe_load(text) if text else ""
+    except yaml.YAMLError:
+        value = text
+    return key.strip(), value
+
+
+def load_experiment(name_or_path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
+    """Read, override and validate an experiment file; raise ExperimentError (one line) on any problem.
+
+    `overrides` are `field=value` items for the experiment itself (`replicates=4`,
+    `regimes=[quota,training]`, `sweep.agency.staff_capacity=[0.5,1]`); model overrides
+    belong in `base`.
+    """
+    path = find_experiment(str(name_or_path))
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        first = str(err).strip().splitlines()[0]
+        raise ExperimentError(f"invalid experiment {path}: not valid YAML ({first})") from None
+    return experiment_from_dict(raw if raw is not None else {}, str(path), overrides, default_name=path.stem)
+
+
+def experiment_from_dict(
+    raw: Any, source: str, overrides: list[str] | None = None, default_name: str = "experiment"
+) -> ExperimentConfig:
+    check = _Checker(source)
+    if not isinstance(raw, dict):
+        raise check.fail("<file>", raw, "a mapping of experiment fields")
+    raw = dict(raw)
+    for item in overrides or []:
+        key, value = parse_override(item)
+        if key.startswith("sweep."):
+            raw["sweep"] = {**(raw.get("sweep") or {}), key[len("sweep.") :]: value}
+        else:
+            raw[key] = value
+    for key, value in raw.items():
+        if key not in FIELDS:
+            raise check.fail(str(key), value, " | ".join(FIELDS))
+    figures = raw.get("figures") or []
+    if not isinstance(figures, list):
+        raise check.fail("figures", figures, "a list of figure specs")
+    for i, fig in enumerate(figures):
+        if not isinstance(fig, dict):
+            raise check.fail(f"figures[{i}]", fig, f"a mapping with keys {' | '.join(FIGURE_FIELDS)}")
+        for key, value in fig.items():
+            if key not in FIGURE_FIELDS:
+                raise check.fail(f"figures[{i}].{key}", value, " | ".join(FIGURE_FIELDS))
+    sweep = raw.get("sweep")
+    if sweep is not None and not isinstance(sweep, dict):
+        raise check.fail("sweep", sweep, "a mapping of config key -> non-empty list of values")
+    for key in ("base", "regimes", "outcomes", "table"):
+        if isinstance(raw.get(key), str):
+            raw[key] = [raw[key]]
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(ExperimentConfig), OmegaConf.create(raw))
+        exp = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as err:
+        key = getattr(err, "full_key", None) or "?"
+        head = str(err).strip().splitlines()[0]
+        raise check.fail(str(key), _lookup(raw, str(key)), f"a value of the right type ({head})") from None
+    assert isinstance(exp, ExperimentConfig)
+    if not exp.name:
+        exp.name = default_name
+    validate_experiment(exp, check)
+    return exp
+
+
+def _lookup(raw: dict[str, Any], key: str) -> Any:
+    node: Any = raw
+    for part in key.replace("[", ".").replace("]", "").split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return "?"
+    return node
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+
+def _suggest(word: str, choices: list[str] | tuple[str, ...], n: int = 4) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=n, cutoff=0.5)
+    return ", ".join(close) if close else ", ".join(list(choices)[:n])
+
+
+def _check_key(key: str, check: _Checker, label: str, value: Any) -> None:
+    if key in SWEEPABLE_GROUPS or key in config_keys():
+        if key == "seed":
+            raise check.fail(label, value, "not seed (replicate seeds come from the experiment's `seed`)")
+        return
+    if key == "policy":
+        raise check.fail(label, value, "not policy (list regimes under `regimes`)")
+    raise check.fail(label, value, f"a model config key such as {_suggest(key, config_keys())}, or population")
+
+
+def validate_experiment(exp: ExperimentConfig, check: _Checker | None = None) -> None:
+    check = check or _Checker(exp.name)
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", exp.name) or exp.name.startswith("."):
+        raise check.fail("name", exp.name, "letters, digits, _ . - (it names results/<name>/)")
+    regimes = options("policy")
+    if not exp.regimes:
+        raise check.fail("regimes", exp.regimes, f"a non-empty list of {' | '.join(regimes)}")
+    for r in exp.regimes:
+        if r not in regimes:
+            raise check.fail("regimes", r, " | ".join(regimes))
+    if len(set(exp.regimes)) != len(exp.regimes):
+        raise check.fail("regimes", exp.regimes, "each regime once")
+    for item in exp.base:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep:
+            raise check.fail("base", item, "model overrides of the form key=value")
+        _check_key(key.lstrip("+~"), check, f"base.{key}", value)
+    for key, values in exp.sweep.items():
+        _check_key(key, check, f"sweep.{key}", values)
+        if not isinstance(values, list) or not values:
+            raise check.fail(f"sweep.{key}", values, "a non-empty list of values")
+        if len({_show(v) for v in values}) != len(values):
+            raise check.fail(f"sweep.{key}", values, "distinct values")
+        if key in {b.partition("=")[0].strip() for b in exp.base}:
+            raise check.fail(f"sweep.{key}", values, "a key not also fixed in base")
+    if exp.replicates < 2:
+        raise check.fail("replicates", exp.replicates, "a whole number >= 2 (confidence intervals need two runs)")
+    if exp.seed < 0:
+        raise check.fail("seed", exp.seed, "a whole number >= 0")
+    if exp.timeseries_every < 1:
+        raise check.fail("timeseries_every", exp.timeseries_every, "a whole number >= 1")
+    launchers = launcher_names()
+    if exp.launcher not in launchers:
+        raise check.fail("launcher", exp.launcher, " | ".join(launchers))
+    summary_names, series_names = outcome_names()
+    if not exp.outcomes:
+        raise check.fail("outcomes", exp.outcomes, "a non-empty list of summary outcomes")
+    for o in exp.outcomes:
+        if o not in summary_names:
+            raise check.fail("outcomes", o, f"a summary outcome such as {_suggest(o, summary_names)}")
+    if not exp.table:
+        exp.table = list(exp.outcomes[:5])
+    for o in exp.table:
+        if o not in exp.outcomes:
+            raise check.fail("table", o, f"one of the experiment's outcomes ({', '.join(exp.outcomes)})")
+    if not exp.figures:
+        exp.figures = default_figures(exp, series_names)
+    names: set[str] = set()
+    for i, fig in enumerate(exp.figures):
+        _validate_figure(i, fig, exp, check, summary_names, series_names)
+        if fig.name in names:
+            raise check.fail(f"figures[{i}].name", fig.name, "a name not used by another figure")
+        names.add(fig.name)
+
+
+def default_figures(exp: ExperimentConfig, series_names: tuple[str, ...]) -> list[FigureSpec]:
+    """Bars of the outcomes, and their time series, when an experiment names no figures."""
+    figures = [FigureSpec(kind="bars", name="outcomes", outcomes=list(exp.outcomes[:8]))]
+    series = [o for o in exp.outcomes if o in series_names][:6]
+    if series:
+        figures.append(FigureSpec(kind="timeseries", name="timeseries", outcomes=series))
+    return figures
+
+
+def _validate_figure(
+    i: int,
+    fig: FigureSpec,
+    exp: ExperimentConfig,
+    check: _Checker,
+    summary_names: tuple[str, ...],
+    series_names: tuple[str, ...],
+) -> None:
+    import re
+
+    label = f"figures[{i}]"
+    if fig.kind not in FIGURE_KINDS:
+        raise check.fail(f"{label}.kind", fig.kind, " | ".join(FIGURE_KINDS))
+    if not fig.name:
+        fig.name = f"{fig.kind}_{i + 1}"
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", fig.name):
+        raise check.fail(f"{label}.name", fig.name, "letters, digits, _ and - (a file name)")
+    if not fig.outcomes:
+        fig.outcomes = list(exp.outcomes)
+    pool = series_names if fig.kind == "timeseries" else summary_names
+    for o in fig.outcomes:
+        if o not in pool:
+            what = "a time-series outcome" if fig.kind == "timeseries" else "a summary outcome"
+            raise check.fail(f"{label}.outcomes", o, f"{what} such as {_suggest(o, pool)}")
+    swept = list(exp.sweep)
+    if fig.kind == "heatmap":
+        for axis in ("x", "y"):
+            value = getattr(fig, axis)
+            if value not in swept:
+                raise check.fail(f"{label}.{axis}", value, f"a swept key ({' | '.join(swept) or 'the sweep is empty'})")
+        if fig.x == fig.y:
+            raise check.fail(f"{label}.y", fig.y, "a swept key other than x")
+    elif fig.x or fig.y:
+        raise check.fail(f"{label}.x", fig.x or fig.y, "empty (x and y belong to heatmaps)")
+    if fig.contrast:
+        if fig.kind != "heatmap":
+            raise check.fail(f"{label}.contrast", fig.contrast, "empty (contrasts belong to heatmaps)")
+        if len(fig.contrast) != 2 or fig.contrast[0] == fig.contrast[1]:
+            raise check.fail(f"{label}.contrast", fig.contrast, "two different regimes [a, b] (plots a - b)")
+        for r in fig.contrast:
+            if r not in exp.regimes:
+                raise check.fail(f"{label}.contrast", r, f"one of the experiment's regimes ({' | '.join(exp.regimes)})")
+
+
+def as_dict(exp: ExperimentConfig) -> dict[str, Any]:
+    return dataclasses.asdict(exp)
+
+
+def from_dict(data: dict[str, Any], source: str) -> ExperimentConfig:
+    """Rebuild (and re-validate) an experiment from its manifest record."""
+    return experiment_from_dict(data, source, default_name=str(data.get("name", "experiment")))
+
+
+def sim_error(source: str, err: ConfigError, where: str) -> ExperimentError:
+    msg = str(err).removeprefix("invalid config: ")
+    return ExperimentError(f"invalid experiment {source}: {msg} (in {where})")

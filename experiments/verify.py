@@ -1,0 +1,227 @@
+"""`python -m experiments verify results/<name>`: re-run from the manifest, compare every number.
+
+1. Integrity: every file listed in manifest.json exists and has its recorded SHA-256.
+2. Re-run: the experiment recorded in the manifest (its resolved spec, not the
+   current file in configs/experiment/) runs again into a temporary folder with
+   an empty cache, so every run is recomputed.
+3. Compare: tables cell by cell and exactly (floats are written in full, so equal
+   text means equal bits), report.md line by line, figures by SHA-256.
+
+Prints OK, or each file that differs with its first differing values; exit
+status 0 when everything matches, 1 on any difference, 2 when the folder is
+not a results folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import math
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from experiments.cache import code_fingerprint
+from experiments.plan import make_plan
+from experiments.publish import recover
+from experiments.runner import MANIFEST, Options, load_manifest, run_experiment, versions
+from experiments.spec import ExperimentError, experiment_from_dict
+
+SHOW = 5  # differing cells shown per file
+KEY_COLUMNS = ("contrast", "condition", "regime", "seed", "day", "outcome")
+
+
+def _read(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.name.endswith(".gz") else data
+
+
+def _same_number(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    try:
+        x, y = float(a), float(b)
+    except ValueError:
+        return False
+    return x == y or (math.isnan(x) and math.isnan(y))
+
+
+def compare_csv(name: str, stored: bytes, rerun: bytes, show: int = SHOW) -> list[str]:
+    a = list(csv.reader(io.StringIO(stored.decode())))
+    b = list(csv.reader(io.StringIO(rerun.decode())))
+    if not a or not b:
+        return [f"{name}: {'stored' if not a else 're-run'} file is empty"]
+    head_a, head_b = a[0], b[0]
+    out: list[str] = []
+    if head_a != head_b:
+        missing = [c for c in head_b if c not in head_a]
+        extra = [c for c in head_a if c not in head_b]
+        out.append(f"{name}: columns differ (missing in stored: {missing or '-'}; not in re-run: {extra or '-'})")
+    common = [c for c in head_a if c in head_b]
+    ia, ib = {c: i for i, c in enumerate(head_a)}, {c: i for i, c in enumerate(head_b)}
+    if len(a) != len(b):
+        out.append(f"{name}: {len(a) - 1} rows stored, {len(b) - 1} in the re-run")
+    diffs = 0
+    for r, (ra, rb) in enumerate(zip(a[1:], b[1:], strict=False), start=1):
+        for c in common:
+            va = ra[ia[c]] if ia[c] < len(ra) else ""
+            vb = rb[ib[c]] if ib[c] < len(rb) else ""
+            if not _same_number(va, vb):
+                diffs += 1
+                if diffs <= show:
+                    key = ", ".join(f"{k}={ra[ia[k]]}" for k in KEY_COLUMNS if k in ia and ia[k] < len(ra))
+                    out.append(f"{name} row {r} ({key}) column {c}: stored {va}, re-run {vb}")
+    if diffs > show:
+        out.append(f"{name}: ... {diffs - show} more differing values ({diffs} in all)")
+    return out
+
+
+def compare_text(name: str, stored: bytes, rerun: bytes, show: int = SHOW) -> list[str]:
+    a, b = stored.decode().splitlines(), rerun.decode().splitlines()
+    out = []
+    for i, (x, y) in enumerate(zip(a, b, strict=False), start=1):
+        if x != y:
+            out.append(f"{name} line {i}: stored {x[:150]!r}, re-run {y[:150]!r}")
+            if len(out) >= show:
+                break
+    if len(a) != len(b):
+        out.append(f"{name}: {len(a)} lines stored, {len(b)} in the re-run")
+    return out
+
+
+def compare_file(name: str, stored: Path, rerun: Path) -> list[str]:
+    if not rerun.exists():
+        return [f"{name}: not produced by the re-run"]
+    if not stored.exists():
+        return [f"{name}: missing from the results folder"]
+    if name.endswith((".csv", ".csv.gz")):
+        return compare_csv(name, _read(stored), _read(rerun))
+    if name.endswith(".md"):
+        return compare_text(name, _read(stored), _read(rerun))
+    if hashlib.sha256(stored.read_bytes()).digest() != hashlib.sha256(rerun.read_bytes()).digest():
+        return [f"{name}: bytes differ (SHA-256) from the re-run"]
+    return []
+
+
+def _config_diffs(recorded: list[dict[str, Any]], plan: Any) -> list[str]:
+    import dataclasses
+
+    out = []
+    for rec, cond in zip(recorded, plan.conditions, strict=False):
+        now = _flat(dataclasses.asdict(cond.config))
+        then = _flat(rec.get("config", {}))
+        for key in sorted(set(now) | set(then)):
+            if now.get(key, "<absent>") != then.get(key, "<absent>"):
+                out.append(
+                    f"condition {cond.index} ({cond.label}): {key} was {then.get(key, '<absent>')!r} "
+                    f"in the manifest, composes to {now.get(key, '<absent>')!r} now"
+                )
+    if len(recorded) != len(plan.conditions):
+        out.append(f"{len(recorded)} conditions in the manifest, {len(plan.conditions)} now")
+    return out
+
+
+def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def verify(
+    folder: Path,
+    launcher: str | None = None,
+    hydra_overrides: list[str] | None = None,
+    keep: bool = False,
+    out: Callable[[str], None] = print,
+) -> int:
+    folder = Path(folder)
+    recover(folder.parent, folder.name)
+    if not (folder / MANIFEST).is_file():
+        raise ExperimentError(f"{folder} is not a results folder (no {MANIFEST})")
+    manifest = load_manifest(folder)
+    files: dict[str, str] = manifest["files"]
+    problems: list[str] = []
+
+    # 1. integrity of what is stored
+    for name, digest in files.items():
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name}: listed in the manifest but missing")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            problems.append(f"{name}: changed since the experiment wrote it (SHA-256 differs from the manifest)")
+    for path in sorted(folder.iterdir()):
+        if path.name != MANIFEST and path.name not in files:
+            problems.append(f"{path.name}: not listed in the manifest")
+
+    # 2. what differs in the environment (explains differences; not itself a failure)
+    notes = []
+    if manifest.get("code_fingerprint") != code_fingerprint():
+        notes.append(
+            f"model code or numeric packages differ from the run that wrote these results "
+            f"(fingerprint {manifest.get('code_fingerprint')} then, {code_fingerprint()} now; "
+            f"commit then {manifest.get('git_commit')})"
+        )
+    now_versions = versions()
+    for pkg, then in sorted(manifest.get("versions", {}).items()):
+        if now_versions.get(pkg) != then:
+            notes.append(f"{pkg} {then} then, {now_versions.get(pkg)} now")
+    for note in notes:
+        out(f"note: {note}")
+
+    # 3. re-run from the manifest's resolved experiment
+    record = manifest["experiment"]
+    source = f"{folder / MANIFEST}"
+    exp = experiment_from_dict(record["resolved"], source, default_name=record["name"])
+    plan = make_plan(exp, source)
+    problems += _config_diffs(manifest.get("conditions", []), plan)
+    recorded_seeds = manifest.get("seeds", {}).get("values")
+    if recorded_seeds is not None and recorded_seeds != plan.seeds:
+        problems.append(f"replicate seeds differ: manifest {recorded_seeds[:3]}..., now {plan.seeds[:3]}...")
+    work = Path(tempfile.mkdtemp(prefix=f"govsim-verify-{exp.name}-"))
+    try:
+        opts = Options(
+            results_root=work / "results",
+            cache_root=work / "cache",
+            launcher=launcher,
+            hydra_overrides=list(hydra_overrides or []),
+            cli_overrides=list(record.get("cli_overrides", [])),
+            source_text=record.get("file_text", ""),
+            out=out,
+            err=out,
+            print_table=False,
+        )
+        out(f"[verify] re-running {exp.name} from {folder / MANIFEST} in {work}")
+        outcome = run_experiment(exp, source, opts)
+        if outcome.status != 0:
+            out(f"[verify] the re-run did not finish (status {outcome.status}); nothing to compare")
+            return 1
+        rerun = work / "results" / exp.name
+        rerun_files = load_manifest(rerun)["files"]
+        for name in sorted(set(files) | set(rerun_files)):
+            if name not in files:
+                problems.append(f"{name}: produced by the re-run but not in the stored results")
+                continue
+            problems += compare_file(name, folder / name, rerun / name)
+    finally:
+        if keep:
+            out(f"[verify] re-run kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+    if problems:
+        out(f"DIFFERENT: {folder} does not reproduce ({len(problems)} problems):")
+        for p in problems:
+            out(f"  {p}")
+        if any(f.endswith(".png") for f in files) and any(".png" in p for p in problems) and notes:
+            out("  (figures also differ when matplotlib or fonts differ; the tables above are the numbers)")
+        return 1
+    out(f"OK: {folder} reproduces exactly ({len(files)} files, {len(plan.runs)} runs, every number identical)")
+    return 0

@@ -153,7 +153,9 @@ def _add_to_base(exp_items: list[str], path: Path, model: list[str]) -> list[str
             raw = None
         base = raw.get("base") if isinstance(raw, dict) else None
     base_list = [base] if isinstance(base, str) else list(base or [])  # type: ignore[call-overload]
-    return [*rest, "base=" + json.dumps([*base_list, *model])]
+    replaced = {m.partition("=")[0].strip() for m in model}
+    kept = [b for b in base_list if str(b).partition("=")[0].strip() not in replaced]
+    return [*rest, "base=" + json.dumps([*kept, *model])]
 
 
 def _print_plan(plan: Plan, hydra_items: list[str]) -> None:

@@ -54,6 +54,41 @@ def hydra_args(
     ]
 
 
+def preflight(launcher: str, extra: list[str]) -> None:
+    """Compose Hydra's own config with the launcher and hydra.* overrides; raise ExperimentError if it fails.
+
+    Catches a launcher whose plugin is not installed (ray_cluster without
+    hydra-ray-launcher) or a misspelt launcher option before anything runs.
+    """
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from experiments.spec import ExperimentError
+    from sim.api import CONFIG_DIR
+    from sim.config import register_configs
+
+    register_configs()
+    items = [f"hydra/launcher={launcher}", *extra]
+    try:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            cfg = compose("config", overrides=items, return_hydra_config=True)
+            OmegaConf.to_container(cfg.hydra.launcher, resolve=False)
+    except Exception as err:  # Hydra raises several unrelated types here
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        hint = ""
+        if launcher == "ray_cluster" or "ray" in first:
+            hint = " (the Ray launcher needs `pip install hydra-ray-launcher`)"
+        raise ExperimentError(f"invalid launcher settings {' '.join(items)}: {first}{hint}") from None
+
+
+def log_tail(log: Path, lines: int = 15) -> str:
+    try:
+        text = log.read_text(errors="replace").rstrip().splitlines()
+    except OSError:
+        return ""
+    return "\n".join(text[-lines:])
+
+
 def duration(seconds: float) -> str:
     seconds = int(round(seconds))
     h, rest = divmod(seconds, 3600)

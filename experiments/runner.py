@@ -25,7 +25,7 @@ from typing import Any
 from experiments import aggregate
 from experiments.cache import RunStore, code_fingerprint
 from experiments.figures import render_figure
-from experiments.launch import Progress, duration, launch
+from experiments.launch import Progress, duration, launch, log_tail, preflight
 from experiments.plan import Plan, make_plan
 from experiments.publish import exclusive, new_staging, recover, sha256_file, swap_in
 from experiments.report import console_table, failure_lines, report_md
@@ -72,6 +72,7 @@ class Outcome:
 def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome:
     plan = make_plan(exp, source)
     launcher = opts.launcher or exp.launcher
+    preflight(launcher, opts.hydra_overrides)
     store = RunStore(opts.cache_root / exp.name / code_fingerprint())
     name = exp.name
     with exclusive(store.root.parent / ".lock"):
@@ -102,6 +103,9 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
                 )
                 return Outcome(130, plan)
         failed = _failures(plan, store)
+        if failed and log is not None and all(store.error(r.run_id) is None for r, _ in failed):
+            opts.err(f"[{name}] the Hydra multirun exited with status {launched.returncode}; end of its log {log}:")
+            opts.err(log_tail(log))
         if failed:
             opts.err(
                 f"[{name}] {len(failed)} of {len(plan.runs)} runs failed; results/{name}/ was not written "

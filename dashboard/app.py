@@ -48,6 +48,7 @@ CSS = """
 .govsim-sub { font-size: 16px; color: #555; }
 .govsim-figure { width: 100%; height: auto; }
 .govsim-caption { font-size: 14px; color: #333; }
+.govsim-lesson { max-height: 34vh; overflow-y: auto; }
 .govsim-lesson h2 { font-size: 18px; margin-top: 10px; }
 .govsim-lesson p, .govsim-lesson li { font-size: 15px; }
 .govsim-keys table { font-size: 15px; }
@@ -163,6 +164,7 @@ def LeverPanel(
 ):
     """Pick a lesson, a regime, a comparison and the levers; every accepted change restarts the town."""
     refused = solara.use_reactive(None)  # (control, one-line message) of the last refused entry
+    accepted = solara.use_reactive(0)  # changes counted, to show the values in force after each one
     s = settings.value
     cfg = model.value.cfg
 
@@ -175,6 +177,7 @@ def LeverPanel(
         refused.set(None)
         settings.set(new)
         model.set(fresh)
+        accepted.set(accepted.value + 1)
 
     def refusal(control: str) -> None:
         if refused.value is not None and refused.value[0] == control:
@@ -211,7 +214,11 @@ def LeverPanel(
         for lever in LEVERS:
             if lever.scope == "town" and LEVERS[LEVERS.index(lever) - 1].scope == "policy":
                 solara.Text("The town (both sides)", style={"font-weight": "600", "margin-top": "8px"})
-            LeverInput(lever, s.value(lever.key, cfg), lambda v, key=lever.key: apply(s.with_value(key, v), key))
+            # keyed by the count of accepted changes: a refused entry stays visible in its field
+            # (next to the message) until the next accepted change redraws every field
+            LeverInput(lever, s.value(lever.key, cfg), lambda v, key=lever.key: apply(s.with_value(key, v), key)).key(
+                f"{lever.key}:{accepted.value}"
+            )
             refusal(lever.key)
         solara.Text(
             "Changing a control restarts the town at day 0. Reset does the same with the current values.",
@@ -286,15 +293,17 @@ def Page():
     settings = solara.use_reactive(Settings())
     first = solara.use_memo(lambda: ClassroomModel(settings.value), [])
     model = solara.use_reactive(first)
-    solara.Style(CSS)
-    solara.Title(TITLE)
-    # Mesa's frame: app bar, play / pause / step / reset; Reset rebuilds ClassroomModel(settings=...)
-    SolaraViz(
-        model,
-        components=[],
-        model_params={"settings": settings},
-        play_interval=PLAY_INTERVAL_MS,
-        name=TITLE,
-    )
-    LeverSidebar(settings, model, lessons, problems)
-    Dashboard(model.value, lessons)
+    with solara.Column(gap="0px") as main:  # no gaps around the invisible portal placeholders
+        solara.Style(CSS)
+        solara.Title(TITLE)
+        # Mesa's frame: app bar, play / pause / step / reset; Reset rebuilds ClassroomModel(settings=...)
+        SolaraViz(
+            model,
+            components=[],
+            model_params={"settings": settings},
+            play_interval=PLAY_INTERVAL_MS,
+            name=TITLE,
+        )
+        LeverSidebar(settings, model, lessons, problems)
+        Dashboard(model.value, lessons)
+    return main

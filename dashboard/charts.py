@@ -34,7 +34,7 @@ PANELS: tuple[tuple[str, tuple[tuple[str, str, str], ...], bool], ...] = (
     ("Posts and replies, last 30 days", (("posts_substantive", "substantive", "#009E73"),
                                          ("posts_filler", "filler", "#D55E00"),
                                          ("replies", "replies", "#0072B2")), False),
-    ("Citizens online who are active", (("active_share", "active", "#E69F00"),), True),
+    ("Citizens online who are active", (("active_share", "active", "#0a4f8c"),), True),
     ("Needs met, last 30 days", (("needs_met_connected", "connected", "#56B4E9"),
                                  ("needs_met_excluded", "excluded", "#7f7f7f")), True),
 )  # fmt: skip
@@ -207,7 +207,7 @@ class NetworkFigure(LiveFigure):
         for coll in self.ties.values():
             ax.add_collection(coll)
         xy = layout.citizen_xy
-        self.citizens = ax.scatter(xy[:, 0], xy[:, 1], s=120, linewidths=2.6, zorder=3)
+        self.citizens = ax.scatter(xy[:, 0], xy[:, 1], s=130, linewidths=1.0, zorder=3)
         xy = layout.agency_xy
         self.agencies = ax.scatter(xy[:, 0], xy[:, 1], s=120, marker="s", edgecolors="#333333", zorder=3)
         xy = layout.leader_xy
@@ -217,7 +217,7 @@ class NetworkFigure(LiveFigure):
             ax.text(-0.9, y + 0.3, text, fontsize=10.5, color="#555555", va="bottom")
         handles = [
             Line2D([], [], ls="", marker=m, markersize=9, markerfacecolor=f, markeredgecolor=e,
-                   markeredgewidth=2.2 if m == "o" else 1, label=label)
+                   markeredgewidth={net.WAITING: 2.6, net.SERVED: 1.4}.get(e, 1.0), label=label)
             for m, f, e, label in LEGEND
         ]  # fmt: skip
         fig.legend(
@@ -236,6 +236,7 @@ class NetworkFigure(LiveFigure):
         snap = net.snapshot(model, self.layout)
         self.citizens.set_facecolors(snap.citizen_face)
         self.citizens.set_edgecolors(snap.citizen_edge)
+        self.citizens.set_linewidths(snap.citizen_ring)
         self.agencies.set_facecolors(snap.agency_face)
         self.leaders.set_facecolors(snap.leader_face)
         self.leaders.set_sizes(snap.leader_size)

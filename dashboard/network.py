@@ -22,7 +22,7 @@ _LAYOUT_SEED = 7919  # added to the model seed: the picture's own stream
 # Okabe-Ito colours: readable for colour-blind students and on a projector
 EXCLUDED = "#9a9a9a"
 SILENT = "#56B4E9"
-ACTIVE = "#E69F00"
+ACTIVE = "#0a4f8c"  # dark blue: "more online" than silent sky blue; far from the red waiting ring
 WAITING = "#D55E00"
 SERVED = "#009E73"
 NO_ACCOUNT = "#ffffff"
@@ -97,6 +97,7 @@ class Snapshot:
 
     citizen_face: list[str]
     citizen_edge: list[str]
+    citizen_ring: np.ndarray  # ring width: thick when waiting, thin when served
     agency_face: list[str]
     leader_face: list[str]
     leader_size: np.ndarray
@@ -169,6 +170,7 @@ def snapshot(model: GovSimModel, layout: Layout) -> Snapshot:
     return Snapshot(
         citizen_face=face.tolist(),
         citizen_edge=edge.tolist(),
+        citizen_ring=np.where(waiting, 2.8, np.where(served, 1.4, 0.5)),
         agency_face=agency_face.tolist(),
         leader_face=np.where(relaying, LEADER, LEADER_QUIET).tolist(),
         leader_size=leader_size,

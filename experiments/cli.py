@@ -90,9 +90,16 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "verify":
         from experiments.verify import verify
 
-        _, model, hydra_items, launcher = split_overrides(args.overrides)
+        exp_items, model, hydra_items, launcher = split_overrides(args.overrides)
+        for item in exp_items:
+            key, _, value = item.partition("=")
+            if key != "launcher":
+                model.append(item)
+            launcher = value if key == "launcher" else launcher
         if model:
-            raise ExperimentError(f"verify takes only hydra overrides; got {' '.join(model)}")
+            raise ExperimentError(
+                f"invalid override for verify: {' '.join(model)}; allowed: launcher=<name>, hydra.<key>=<value>"
+            )
         return verify(args.folder, launcher=launcher, hydra_overrides=hydra_items, keep=args.keep)
 
     from experiments.plan import make_plan

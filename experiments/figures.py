@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 
 from experiments.labels import label
-from experiments.plan import Condition, Plan, fmt_value, short
+from experiments.plan import Condition, Plan, fmt_value
 from experiments.spec import FigureSpec
 
 DPI = 100
@@ -104,7 +104,7 @@ def facets(plan: Plan, spec: FigureSpec) -> list[dict[str, Any]]:
     """The panel rows of a heat map: one per combination of the keys not on its axes."""
     keys = [k for k in plan.swept if k not in (spec.x, spec.y)]
     dims: list[tuple[str, list[Any]]] = [(k, plan.experiment.sweep[k]) for k in keys]
-    if not spec.contrast:
+    if not spec.contrast and len(plan.experiment.regimes) > 1:
         dims.insert(0, ("regime", list(plan.experiment.regimes)))
     return [dict(zip([k for k, _ in dims], combo, strict=True)) for combo in itertools.product(*(v for _, v in dims))]
 
@@ -169,7 +169,7 @@ def heatmap_png(spec: FigureSpec, plan: Plan, summary: pd.DataFrame, contrasts: 
             head = label(outcome)
             if spec.contrast:
                 head = f"{head}: {spec.contrast[0]} − {spec.contrast[1]}"
-            where = ", ".join(f"{short(k)}={fmt_value(v)}" for k, v in facet.items())
+            where = ", ".join(f"{plan.names[k]}={fmt_value(v)}" for k, v in facet.items())
             ax.set_title(head + (f"\n{where}" if where else ""), fontsize=9)
             fig.colorbar(im, ax=ax, shrink=0.85)
     what = "paired difference (* : 95 % CI excludes 0)" if spec.contrast else "mean over replicates"

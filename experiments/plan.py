@@ -31,11 +31,7 @@ class Condition:
     given: dict[str, Any]  # swept key -> value as written in the experiment file
     overrides: tuple[str, ...]  # model overrides that compose this condition (without the seed)
     config: SimConfig  # resolved config (seed still the default)
-
-    @property
-    def label(self) -> str:
-        parts = [self.regime] + [f"{short(k)}={fmt_value(v)}" for k, v in self.values.items()]
-        return ", ".join(parts)
+    label: str  # e.g. "integration, staff_capacity=0.5" (the regime only when there are several)
 
 
 @dataclass(frozen=True)
@@ -57,6 +53,11 @@ class Plan:
     @property
     def swept(self) -> list[str]:
         return list(self.experiment.sweep)
+
+    @property
+    def names(self) -> dict[str, str]:
+        """Short display names of the swept keys (and of `regime`)."""
+        return {"regime": "regime", **short_names(self.swept, shown_regimes(self.experiment))}
 
     def hydra_sweep(self, runs: list[Run]) -> list[str]:
         """Hydra multirun overrides whose cartesian product covers `runs`.
@@ -113,6 +114,27 @@ def short(key: str) -> str:
     return key.rsplit(".", 1)[-1]
 
 
+def short_names(keys: list[str], reserved: list[str]) -> dict[str, str]:
+    """Last segment of each dotted key, or the last two where that would be ambiguous."""
+    last = [short(k) for k in keys]
+    out = {}
+    for key, name in zip(keys, last, strict=True):
+        clash = last.count(name) > 1 or name in reserved
+        out[key] = ".".join(key.split(".")[-2:]) if clash else name
+    return out
+
+
+def shown_regimes(exp: ExperimentConfig) -> list[str]:
+    """Regime names that appear in labels (none when there is only one)."""
+    return list(exp.regimes) if len(exp.regimes) > 1 else []
+
+
+def condition_label(regime: str, values: dict[str, Any], exp: ExperimentConfig) -> str:
+    names = short_names(list(exp.sweep), shown_regimes(exp))
+    parts = [regime] if len(exp.regimes) > 1 or not values else []
+    return ", ".join(parts + [f"{names[k]}={fmt_value(v)}" for k, v in values.items()])
+
+
 def fmt_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
@@ -135,7 +157,8 @@ def make_plan(exp: ExperimentConfig, source: str) -> Plan:
             flat = flatten(cfg)
             values = {k: flat.get(k, v) for k, v in zip(keys, combo, strict=True)}
             given = dict(zip(keys, combo, strict=True))
-            cond = Condition(len(conditions), regime, values, given, tuple(overrides), cfg)
+            label = condition_label(regime, values, exp)
+            cond = Condition(len(conditions), regime, values, given, tuple(overrides), cfg, label)
             conditions.append(cond)
     seen: dict[str, int] = {}
     for cond in conditions:

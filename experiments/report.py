@@ -10,6 +10,7 @@ a re-run of the same experiment writes the same report.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ import pandas as pd
 from experiments.aggregate import CI_METHOD
 from experiments.figures import facets, heatmap_cells
 from experiments.labels import label
-from experiments.plan import Plan, fmt_value, short
+from experiments.plan import Plan, fmt_value
 from experiments.spec import FigureSpec
 
 
@@ -122,16 +123,25 @@ def reading_series(plan: Plan, ts: pd.DataFrame, outcome: str) -> str:
     )
 
 
-def _axis_trend(values: np.ndarray, axis: int, key: str, other: str) -> str:
-    with np.errstate(all="ignore"):
-        means = np.nanmean(values, axis=axis) if np.isfinite(values).any() else np.array([])
-    means = means[np.isfinite(means)] if means.size else means
-    if means.size < 2:
+def _numeric(values: list[Any]) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+def _axis_trend(values: np.ndarray, axis: int, key: str, other: str, levels: list[Any]) -> str:
+    """How the cell means, averaged over the other axis, change along `key`."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        means = np.nanmean(values, axis=axis)
+    if not np.isfinite(means).any() or len(means) < 2:
         return ""
-    first, last = means[0], means[-1]
+    if not _numeric(levels):
+        parts = ", ".join(f"{num(m)} for {fmt_value(v)}" for v, m in zip(levels, means, strict=True))
+        return f"averaged over {label(other)}, it is {parts}"
+    finite = means[np.isfinite(means)]
+    first, last = finite[0], finite[-1]
     if first == last:
-        return f"averaged over {label(other)}, it does not change along {label(key)}"
-    steps = np.diff(means)
+        return f"averaged over {label(other)}, it does not change with {label(key)}"
+    steps = np.diff(finite)
     shape = "steadily" if (steps >= 0).all() or (steps <= 0).all() else "overall, not steadily,"
     verb = "rises" if last > first else "falls"
     return f"averaged over {label(other)}, it {verb} {shape} with {label(key)} ({num(first)} → {num(last)})"
@@ -141,7 +151,7 @@ def reading_heatmap(plan: Plan, spec: FigureSpec, tables: dict[str, pd.DataFrame
     xs, ys = plan.experiment.sweep[spec.x], plan.experiment.sweep[spec.y]
     out = []
     for facet in facets(plan, spec):
-        where = ", ".join(f"{short(k)}={fmt_value(v)}" for k, v in facet.items())
+        where = ", ".join(f"{plan.names[k]}={fmt_value(v)}" for k, v in facet.items())
         prefix = f"[{where}] " if where else ""
         for outcome in spec.outcomes:
             mean, sig = heatmap_cells(plan, spec, facet, outcome, tables["summary"], tables["contrasts"])
@@ -151,7 +161,7 @@ def reading_heatmap(plan: Plan, spec: FigureSpec, tables: dict[str, pd.DataFrame
                 continue
 
             def cell(i: int, j: int) -> str:
-                return f"{short(spec.x)}={fmt_value(xs[j])}, {short(spec.y)}={fmt_value(ys[i])}"
+                return f"{plan.names[spec.x]}={fmt_value(xs[j])}, {plan.names[spec.y]}={fmt_value(ys[i])}"
 
             if spec.contrast:
                 a, b = spec.contrast
@@ -176,7 +186,7 @@ def reading_heatmap(plan: Plan, spec: FigureSpec, tables: dict[str, pd.DataFrame
                     f"{prefix}{name} ranges from {num(mean[imin])} ({cell(*imin)}) "
                     f"to {num(mean[imax])} ({cell(*imax)})."
                 )
-            trends = [_axis_trend(mean, 0, spec.x, spec.y), _axis_trend(mean, 1, spec.y, spec.x)]
+            trends = [_axis_trend(mean, 0, spec.x, spec.y, xs), _axis_trend(mean, 1, spec.y, spec.x, ys)]
             trends = [t for t in trends if t]
             if trends:
                 text += " " + _cap("; ".join(trends)) + "."

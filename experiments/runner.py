@@ -243,13 +243,20 @@ def manifest(plan: Plan, store: RunStore, folder: Path, meta: dict[str, Any]) ->
         "python": sys.version.split()[0],
         "versions": versions(),
         "platform": prov["platform"],
-        "command": prov["command"],
+        "command": _command(),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "elapsed_seconds": meta["elapsed_seconds"],
         "runs_from_cache": meta["runs_from_cache"],
         "run_seconds_total": round(sum(run_seconds), 3),
         "files": {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.name != MANIFEST},
     }
+
+
+def _command() -> str:
+    """The command line that produced the results (as typed, for `python -m experiments`)."""
+    if Path(sys.argv[0]).name == "__main__.py" and Path(sys.argv[0]).parent.name == "experiments":
+        return " ".join(["python -m experiments", *sys.argv[1:]])
+    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
 
 
 def load_manifest(folder: Path) -> dict[str, Any]:

@@ -190,7 +190,7 @@ def verify(
         opts = Options(
             results_root=work / "results",
             cache_root=work / "cache",
-            launcher=launcher,
+            launcher=launcher or "local",  # this machine, whatever the original ran on
             hydra_overrides=list(hydra_overrides or []),
             cli_overrides=list(record.get("cli_overrides", [])),
             source_text=record.get("file_text", ""),

@@ -139,11 +139,15 @@ def timeseries_table(plan: Plan, store: RunStore) -> pd.DataFrame:
 
 
 def contrast_table(plan: Plan, runs: pd.DataFrame) -> pd.DataFrame:
-    """Paired differences a - b (same seed, same swept values) for every contrast a figure asks for."""
+    """Paired differences a - b (same seed, same swept values): each figure's contrast, each regime - baseline."""
     pairs: list[tuple[str, str]] = []
     for fig in plan.experiment.figures:
         if fig.contrast and tuple(fig.contrast) not in pairs:
             pairs.append((fig.contrast[0], fig.contrast[1]))
+    base = plan.experiment.baseline
+    for regime in plan.experiment.regimes if base else []:
+        if regime != base and (regime, base) not in pairs:
+            pairs.append((regime, base))
     if not pairs:
         return pd.DataFrame()
     outcomes = outcome_columns(runs, plan)

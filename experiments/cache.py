@@ -63,8 +63,11 @@ def code_fingerprint() -> str:
 
 
 class RunStore:
+    """The cache of one experiment under one model-code fingerprint (the name of its folder)."""
+
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
+        self.code = self.root.name
         self.runs = self.root / "runs"
         self.hydra = self.root / "hydra"
 
@@ -72,7 +75,29 @@ class RunStore:
         return self.runs / f"{rid}{suffix}"
 
     def done(self, rid: str) -> bool:
-        return self._path(rid, ".json").is_file()
+        """Finished, by the model code this store is for (a job that imported other code does not count)."""
+        path = self._path(rid, ".json")
+        if not path.is_file():
+            return False
+        try:
+            return json.loads(path.read_text()).get("code") == self.code
+        except (OSError, ValueError):
+            return False
+
+    def stale(self, rid: str) -> str | None:
+        """The code fingerprint of a finished run written by other code than this store's, else None."""
+        path = self._path(rid, ".json")
+        if not path.is_file():
+            return None
+        try:
+            code = json.loads(path.read_text()).get("code")
+        except (OSError, ValueError):
+            return "unreadable"
+        return None if code == self.code else str(code)
+
+    def discard(self, rid: str) -> None:
+        for suffix in (".json", ".npz"):
+            self._path(rid, suffix).unlink(missing_ok=True)
 
     def finished_ids(self) -> set[str]:
         if not self.runs.is_dir():
@@ -84,7 +109,9 @@ class RunStore:
             return set()
         return {p.name[: -len(".error.json")] for p in self.runs.glob("*.error.json")}
 
-    def write(self, rid: str, cfg: SimConfig, summary: dict[str, float], ts: pd.DataFrame, elapsed: float) -> None:
+    def write(
+        self, rid: str, cfg: SimConfig, summary: dict[str, float], ts: pd.DataFrame, elapsed: float, code: str
+    ) -> None:
         buf = io.BytesIO()
         np.savez_compressed(buf, **{f"c{i}": ts[c].to_numpy() for i, c in enumerate(ts.columns)})
         write_atomic(self._path(rid, ".npz"), buf.getvalue())
@@ -95,6 +122,7 @@ class RunStore:
             "columns": list(ts.columns),
             "elapsed_seconds": elapsed,
             "host": socket.gethostname(),
+            "code": code,
         }
         write_atomic(self._path(rid, ".json"), json.dumps(record, indent=1) + "\n")
         self._path(rid, ".error.json").unlink(missing_ok=True)

@@ -31,6 +31,13 @@ def num(value: float) -> str:
     return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
 
 
+def fixed(value: float) -> str:
+    """Three decimals (one from 100 up): aligned columns in the console table."""
+    if value is None or math.isnan(value):
+        return "n/a"
+    return f"{value:.1f}" if abs(value) >= 100 else f"{value:.3f}"
+
+
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -64,7 +71,7 @@ def console_table(plan: Plan, summary: pd.DataFrame, outcomes: list[str] | None 
             for o in chunk:
                 row = _summary_row(summary, cond.index, o)
                 half = (row["ci_high"] - row["ci_low"]) / 2
-                cells.append(f"{num(row['mean']) + ' ± ' + num(half):>{width}}")
+                cells.append(f"{fixed(row['mean']) + ' ± ' + fixed(half):>{width}}")
             lines.append(f"{cond.label:<{first}}  " + " ".join(cells))
         blocks.append("\n".join(lines))
     n = plan.experiment.replicates
@@ -87,12 +94,25 @@ def reading_across(plan: Plan, summary: pd.DataFrame, outcome: str) -> str:
     lo_c, lo = min(rows, key=lambda cr: cr[1]["mean"])
     if hi["mean"] == lo["mean"]:
         return f"{_cap(name)}: {num(hi['mean'])} in every condition."
-    text = f"{_cap(name)} is highest under {hi_c.label} ({ci_text(hi)}) and lowest under {lo_c.label} ({ci_text(lo)})."
+    text = (
+        f"{_cap(name)} is highest under {_tied(rows, hi_c, hi)} ({ci_text(hi)}) "
+        f"and lowest under {_tied(rows, lo_c, lo)} ({ci_text(lo)})."
+    )
     if hi["ci_low"] > lo["ci_high"]:
         text += " Their 95 % intervals do not overlap, so the difference is clear at this number of replicates."
     else:
         text += " Their 95 % intervals overlap: this experiment cannot tell them apart on this outcome."
     return text
+
+
+def _tied(rows: list[tuple[Any, pd.Series]], cond: Any, row: pd.Series) -> str:
+    """The condition's label, with any others that have exactly the same mean."""
+    others = [c.label for c, r in rows if r["mean"] == row["mean"] and c is not cond]
+    if not others:
+        return cond.label
+    if len(others) > 3:
+        return f"{cond.label} and {len(others)} other conditions (tied)"
+    return f"{cond.label} (tied with {', '.join(others)})"
 
 
 def reading_series(plan: Plan, ts: pd.DataFrame, outcome: str) -> str:
@@ -118,8 +138,8 @@ def reading_series(plan: Plan, ts: pd.DataFrame, outcome: str) -> str:
     if len(ends) == 1:
         return f"{_cap(name)} ends (day {day}) at {ci_text(hi)}; {trend}."
     return (
-        f"{_cap(name)} ends (day {day}) highest under {hi_c.label} ({ci_text(hi)}) "
-        f"and lowest under {lo_c.label} ({ci_text(lo)}); {trend}."
+        f"{_cap(name)} ends (day {day}) highest under {_tied(ends, hi_c, hi)} ({ci_text(hi)}) "
+        f"and lowest under {_tied(ends, lo_c, lo)} ({ci_text(lo)}); {trend}."
     )
 
 
@@ -220,6 +240,56 @@ def markdown_table(plan: Plan, summary: pd.DataFrame, outcomes: list[str], per_t
     return "\n\n".join(blocks)
 
 
+def signed(row: pd.Series) -> str:
+    def sg(v: float) -> str:
+        return num(v) if (isinstance(v, float) and math.isnan(v)) or v <= 0 else "+" + num(v)
+
+    return f"{sg(row['mean'])} [{sg(row['ci_low'])}, {sg(row['ci_high'])}]"
+
+
+def baseline_section(plan: Plan, contrasts: pd.DataFrame, per_table: int = 5) -> list[str]:
+    """Every other regime minus the baseline, paired by seed (common random numbers)."""
+    exp = plan.experiment
+    base = exp.baseline
+    conds = [c for c in plan.conditions if c.regime != base]
+    outcomes = list(exp.outcomes)
+    table = contrasts[contrasts["contrast"].str.endswith(f" - {base}")].set_index(["condition_a", "outcome"])
+    parts = [
+        f"## Compared with `{base}`",
+        "",
+        f"Paired difference (regime − {base}, same seeds and swept values): mean and 95 % CI over "
+        f"{exp.replicates} replicate pairs. Pairing removes the noise the two runs share, so these intervals "
+        "are narrower than a comparison of the two means above would suggest.",
+        "",
+    ]
+    for start in range(0, len(outcomes), per_table):
+        chunk = outcomes[start : start + per_table]
+        parts += ["| condition | " + " | ".join(label(o) for o in chunk) + " |", "|---|" + "---:|" * len(chunk)]
+        for c in conds:
+            parts.append(f"| {c.label} | " + " | ".join(signed(table.loc[(c.index, o)]) for o in chunk) + " |")
+        parts.append("")
+    parts += ["**Reading.**", ""]
+    for o in exp.table:
+        higher, lower, unclear = [], [], []
+        for c in conds:
+            row = table.loc[(c.index, o)]
+            if row["ci_low"] > 0:
+                higher.append(f"{c.label} ({signed(row)})")
+            elif row["ci_high"] < 0:
+                lower.append(f"{c.label} ({signed(row)})")
+            else:
+                unclear.append(c.label)
+        bits = []
+        if higher:
+            bits.append("clearly higher under " + ", ".join(higher))
+        if lower:
+            bits.append("clearly lower under " + ", ".join(lower))
+        if unclear:
+            bits.append("not clearly different under " + ", ".join(unclear))
+        parts.append(f"- {_cap(label(o))}, compared with {base}: " + "; ".join(bits) + ".")
+    return [*parts, ""]
+
+
 def _setup(plan: Plan) -> list[str]:
     exp = plan.experiment
     cfg = plan.conditions[0].config
@@ -246,7 +316,7 @@ FILES = (
     ("runs.csv", "one row per run: condition, regime, swept values, replicate, seed, run id, every summary outcome"),
     ("summary.csv", "per condition and outcome: n, mean, sd, 95 % CI"),
     ("timeseries.csv.gz", "per condition, day and outcome: n, mean, 95 % CI"),
-    ("contrasts.csv", "paired differences between two regimes per swept cell: n, mean, sd, 95 % CI"),
+    ("contrasts.csv", "paired differences between two regimes (same seeds, same swept values): n, mean, sd, 95 % CI"),
     ("manifest.json", "resolved configs, overrides, seeds, versions, git commit, SHA-256 of every file"),
 )
 
@@ -267,6 +337,8 @@ def report_md(plan: Plan, tables: dict[str, pd.DataFrame], figure_files: dict[st
         "",
     ]
     parts += ["**Reading.**", ""] + [f"- {reading_across(plan, tables['summary'], o)}" for o in exp.table] + [""]
+    if exp.baseline:
+        parts += baseline_section(plan, tables["contrasts"])
     if exp.figures:
         parts += ["## Figures", ""]
     for spec in exp.figures:

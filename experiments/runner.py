@@ -159,6 +159,12 @@ def _failures(plan: Plan, store: RunStore) -> list[tuple[Any, str]]:
     for run in plan.runs:
         if store.done(run.run_id):
             continue
+        other = store.stale(run.run_id)
+        if other is not None:
+            store.discard(run.run_id)
+            failed.append((run, f"the model code changed while the experiment ran (run by {other}, expected "
+                                f"{store.code}); run the experiment again"))  # fmt: skip
+            continue
         record = store.error(run.run_id)
         failed.append((run, record["error"] if record else "no result: the job did not report (killed or crashed)"))
     return failed

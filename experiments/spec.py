@@ -55,6 +55,7 @@ class ExperimentConfig:
     question: str = ""  # the policy question, in plain words (goes into report.md)
     base: list[str] = field(default_factory=list)  # model overrides applied to every run
     regimes: list[str] = field(default_factory=lambda: ["quota"])  # policy group options
+    baseline: str = ""  # a regime every other regime is compared with (paired by seed), e.g. quota
     sweep: dict[str, list[Any]] = field(default_factory=dict)  # config key -> values (cartesian product)
     replicates: int = 20
     seed: int = 0  # base seed: replicate seeds are SeedSequence(seed).spawn(replicates)
@@ -245,6 +246,9 @@ def validate_experiment(exp: ExperimentConfig, check: _Checker | None = None) ->
             raise check.fail("regimes", r, " | ".join(regimes))
     if len(set(exp.regimes)) != len(exp.regimes):
         raise check.fail("regimes", exp.regimes, "each regime once")
+    if exp.baseline and (exp.baseline not in exp.regimes or len(exp.regimes) < 2):
+        raise check.fail("baseline", exp.baseline, f"one of the experiment's regimes ({' | '.join(exp.regimes)}), "
+                         "with at least one other")  # fmt: skip
     for item in exp.base:
         key, sep, value = item.partition("=")
         key = key.strip()

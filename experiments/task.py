@@ -24,11 +24,13 @@ import time
 import hydra
 from omegaconf import DictConfig
 
-from experiments.cache import STORE_ENV, RunStore, run_id
+from experiments.cache import STORE_ENV, RunStore, code_fingerprint, run_id
 from sim.api import CONFIG_DIR, run_simulation, to_sim_config
 from sim.config import register_configs
 
 FAIL_ENV = "GOVSIM_FAIL_SEEDS"
+# The model code this process imported: a result is only valid in the store of that code.
+CODE = code_fingerprint()
 
 
 class InjectedFailure(RuntimeError):
@@ -54,7 +56,7 @@ def run_job(cfg: DictConfig) -> str:
             raise InjectedFailure(f"injected failure for seed {sim_cfg.seed} ({FAIL_ENV})")
         start = time.perf_counter()
         result = run_simulation(sim_cfg)
-        store.write(rid, sim_cfg, result.summary, result.timeseries, time.perf_counter() - start)
+        store.write(rid, sim_cfg, result.summary, result.timeseries, time.perf_counter() - start, CODE)
     except Exception as err:
         store.write_error(rid, sim_cfg, err)
         raise

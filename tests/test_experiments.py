@@ -112,8 +112,8 @@ def test_run_writes_tables_figures_report_and_manifest(small):
     report = (out / "report.md").read_text()
     for fig in ("series.png", "bars.png", "heat.png", "contrast.png"):
         assert f"]({fig})" in report
-    assert report.count("**Reading.**") == 1 + 4
-    assert "Student-t" in report
+    assert report.count("**Reading.**") == 1 + 1 + 4  # results table, baseline comparison, four figures
+    assert "Student-t" in report and "## Compared with `quota`" in report
 
     # manifest: configs, seeds, versions, commit, and the SHA-256 of every other file
     manifest = json.loads((out / "manifest.json").read_text())

@@ -29,7 +29,7 @@ from sim.config import ConfigError
 from sim.model import GovSimModel
 
 TITLE = "govsim classroom: government microblogs, live"
-PLAY_INTERVAL_MS = 20
+PLAY_INTERVAL_MS = 30
 NONE = "(none)"
 
 KEY_NUMBERS: tuple[tuple[str, str, str], ...] = (
@@ -210,10 +210,15 @@ def LeverPanel(
         refusal("lesson")
         refusal("policy")
         refusal("compare")
-        solara.Text("Policy levers (the left town)", style={"font-weight": "600", "margin-top": "8px"})
+        headings = {
+            "policy": "Policy levers" + (" (left town; the right one runs its preset)" if s.compare else ""),
+            "town": "The town" + (" (both sides)" if s.compare else ""),
+        }
+        scope = None
         for lever in LEVERS:
-            if lever.scope == "town" and LEVERS[LEVERS.index(lever) - 1].scope == "policy":
-                solara.Text("The town (both sides)", style={"font-weight": "600", "margin-top": "8px"})
+            if lever.scope != scope:
+                scope = lever.scope
+                solara.Text(headings[scope], style={"font-weight": "600", "margin-top": "8px"})
             # keyed by the count of accepted changes: a refused entry stays visible in its field
             # (next to the message) until the next accepted change redraws every field
             LeverInput(lever, s.value(lever.key, cfg), lambda v, key=lever.key: apply(s.with_value(key, v), key)).key(
@@ -258,6 +263,8 @@ def LessonText(lesson: Lesson | None):
 @solara.component
 def Dashboard(model: ClassroomModel, lessons: list[Lesson]):
     update_counter.get()  # Mesa bumps this after every step: redraw
+    model.display_idle.clear()  # hold the play loop until this render pass is done...
+    solara.use_effect(model.display_idle.set)  # ...which is when effects run (no dependencies: every pass)
     views = solara.use_memo(lambda: make_views(model), [model])
     frames = solara.use_memo(lambda: render_frames(model, views), [views, model.day, update_counter.value])
     lesson = next((le for le in lessons if le.name == model.settings.lesson), None)

@@ -46,6 +46,12 @@ class ClassroomModel(GovSimModel):
         # Mesa steps the model in its play thread while the page may redraw from another
         # (a click, a pause): readers hold this lock so they never see half a day
         self.lock = threading.RLock()
+        # Solara renders a click (pause, a lever) in the click's thread, and repeats the render pass
+        # as long as other threads change state during it; Mesa's play thread would, every step,
+        # until Solara gives up ("too many renders"). The page clears this while it draws the model,
+        # and a step waits for it, so the play loop never outruns a redraw.
+        self.display_idle = threading.Event()
+        self.display_idle.set()
         self.twin: GovSimModel | None = GovSimModel(twin_cfg) if twin_cfg is not None else None
 
     @property
@@ -58,6 +64,7 @@ class ClassroomModel(GovSimModel):
         return [m.cfg.policy.name for m in self.runs]
 
     def step(self) -> None:
+        self.display_idle.wait(timeout=2.0)  # bounded: a redraw that failed must not stop the run
         with self.lock:
             if self.day >= self.cfg.days:  # the recorder is sized for cfg.days
                 self.running = False

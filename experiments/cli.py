@@ -83,10 +83,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "list":
+        status = 0
         for name in experiment_names():
-            exp = load_experiment(name)
+            try:
+                exp = load_experiment(name)
+            except ExperimentError as err:
+                print(f"{name:22s} INVALID: {err}")
+                status = 2
+                continue
             print(f"{name:22s} {' '.join(exp.question.split())}")
-        return 0
+        return status
     if args.command == "verify":
         from experiments.verify import verify
 

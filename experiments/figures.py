@@ -147,16 +147,23 @@ def heatmap_png(spec: FigureSpec, plan: Plan, summary: pd.DataFrame, contrasts: 
         figsize=(max(3.6, cell * len(xs) + 2.2) * ncols, max(2.8, cell * len(ys) + 1.6) * nrows),
         squeeze=False,
     )
+    cells = {(r, c): heatmap_cells(plan, spec, facet, outcome, summary, contrasts)
+             for r, facet in enumerate(rows) for c, outcome in enumerate(spec.outcomes)}  # fmt: skip
     for r, facet in enumerate(rows):
         for c, outcome in enumerate(spec.outcomes):
             ax = axes[r, c]
-            mean, sig = heatmap_cells(plan, spec, facet, outcome, summary, contrasts)
+            mean, sig = cells[(r, c)]
+            # one colour scale per outcome, shared by its panels, so rows can be compared by eye
+            column = np.concatenate([cells[(i, c)][0].ravel() for i in range(nrows)])
+            finite = column[np.isfinite(column)]
             if spec.contrast:
-                bound = np.nanmax(np.abs(mean)) if np.isfinite(mean).any() else 1.0
+                bound = float(np.abs(finite).max()) if finite.size else 1.0
                 bound = bound if bound > 0 else 1.0
                 im = ax.imshow(mean, origin="lower", cmap="RdBu", norm=TwoSlopeNorm(0.0, -bound, bound), aspect="auto")
             else:
-                im = ax.imshow(mean, origin="lower", cmap="viridis", aspect="auto")
+                lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+                im = ax.imshow(mean, origin="lower", cmap="viridis", vmin=lo, vmax=hi if hi > lo else lo + 1e-12,
+                               aspect="auto")  # fmt: skip
             for i, j in itertools.product(range(len(ys)), range(len(xs))):
                 if np.isfinite(mean[i, j]):
                     text = f"{mean[i, j]:.2g}" + ("*" if spec.contrast and sig[i, j] else "")

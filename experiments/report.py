@@ -196,8 +196,8 @@ def reading_heatmap(plan: Plan, spec: FigureSpec, tables: dict[str, pd.DataFrame
                 imax = np.unravel_index(np.nanargmax(mean), mean.shape)
                 imin = np.unravel_index(np.nanargmin(mean), mean.shape)
                 text += (
-                    f" The difference is largest in favour of {a} at {cell(*imax)} ({num(mean[imax])}) "
-                    f"and of {b} at {cell(*imin)} ({num(mean[imin])})."
+                    f" The difference is largest at {cell(*imax)} ({num(mean[imax])}) "
+                    f"and smallest at {cell(*imin)} ({num(mean[imin])})."
                 )
             else:
                 imax = np.unravel_index(np.nanargmax(mean), mean.shape)
@@ -247,6 +247,11 @@ def signed(row: pd.Series) -> str:
     return f"{sg(row['mean'])} [{sg(row['ci_low'])}, {sg(row['ci_high'])}]"
 
 
+def _some(items: list[str], most: int = 8) -> str:
+    shown = "; ".join(items[:most])
+    return shown + (f"; and {len(items) - most} more (see the table)" if len(items) > most else "")
+
+
 def baseline_section(plan: Plan, contrasts: pd.DataFrame, per_table: int = 5) -> list[str]:
     """Every other regime minus the baseline, paired by seed (common random numbers)."""
     exp = plan.experiment
@@ -281,11 +286,14 @@ def baseline_section(plan: Plan, contrasts: pd.DataFrame, per_table: int = 5) ->
                 unclear.append(c.label)
         bits = []
         if higher:
-            bits.append("clearly higher under " + ", ".join(higher))
+            bits.append("clearly higher under " + _some(higher))
         if lower:
-            bits.append("clearly lower under " + ", ".join(lower))
-        if unclear:
-            bits.append("not clearly different under " + ", ".join(unclear))
+            bits.append("clearly lower under " + _some(lower))
+        if unclear and len(unclear) <= 3:
+            bits.append("not clearly different under " + "; ".join(unclear))
+        elif unclear:
+            which = "the other" if higher or lower else "all"
+            bits.append(f"not clearly different in {which} {len(unclear)} conditions")
         parts.append(f"- {_cap(label(o))}, compared with {base}: " + "; ".join(bits) + ".")
     return [*parts, ""]
 

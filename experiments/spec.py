@@ -101,7 +101,7 @@ def outcome_names() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(summary outcomes, time-series columns) of the model, read off a tiny run."""
     from sim.api import load_config, run_simulation
 
-    result = run_simulation(load_config(["population=classroom", "days=5"]))
+    result = run_simulation(load_config(["population=classroom", "days=31"]))
     columns = tuple(c for c in result.timeseries.columns if c != "day")
     return tuple(result.summary), columns
 

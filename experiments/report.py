@@ -298,10 +298,21 @@ def baseline_section(plan: Plan, contrasts: pd.DataFrame, per_table: int = 5) ->
     return [*parts, ""]
 
 
+def _population_line(plan: Plan) -> str:
+    def distinct(values: list[Any]) -> str:
+        unique = sorted(set(values))
+        return f"{unique[0]:,}" if len(unique) == 1 else " to ".join(f"{v:,}" for v in (unique[0], unique[-1]))
+
+    configs = [c.config for c in plan.conditions]
+    names = sorted({c.population.name for c in configs})
+    citizens = distinct([c.population.n_citizens for c in configs])
+    days = distinct([c.days for c in configs])
+    return f"- Population {', '.join(f'`{n}`' for n in names)}: {citizens} citizens; horizon {days} days."
+
+
 def _setup(plan: Plan) -> list[str]:
     exp = plan.experiment
     cfg = plan.conditions[0].config
-    horizon = cfg.days
     window = min(cfg.metrics.summary_days, cfg.days)
     sweep = "; ".join(f"`{k}` ∈ {{{', '.join(fmt_value(v) for v in vals)}}}" for k, vals in exp.sweep.items())
     lines = [
@@ -309,7 +320,7 @@ def _setup(plan: Plan) -> list[str]:
         f"- Swept: {sweep}." if sweep else "- Swept: nothing besides the regimes.",
         f"- Model overrides for every run: {', '.join(f'`{b}`' for b in exp.base)}." if exp.base else
         "- Model overrides for every run: none (the model's defaults).",
-        f"- Population `{cfg.population.name}`: {cfg.population.n_citizens:,} citizens; horizon {horizon} days.",
+        _population_line(plan),
         f"- {len(plan.conditions)} conditions × {exp.replicates} replicates = {len(plan.runs)} runs. "
         f"Replicate seeds: `numpy.random.SeedSequence({exp.seed}).spawn({exp.replicates})`; every condition uses "
         "the same seeds (common random numbers), so differences between conditions are paired.",

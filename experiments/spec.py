@@ -96,14 +96,11 @@ def find_experiment(name_or_path: str) -> Path:
 # --- outcome names -------------------------------------------------------------------------------
 
 
-@functools.cache
 def outcome_names() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(summary outcomes, time-series columns) of the model, read off a tiny run."""
-    from sim.api import load_config, run_simulation
+    """(summary outcomes, time-series columns) of the model."""
+    from sim.outcomes import DAILY_OUTCOMES, SUMMARY_OUTCOMES
 
-    result = run_simulation(load_config(["population=classroom", "days=31"]))
-    columns = tuple(c for c in result.timeseries.columns if c != "day")
-    return tuple(result.summary), columns
+    return SUMMARY_OUTCOMES, DAILY_OUTCOMES
 
 
 @functools.cache

@@ -41,6 +41,7 @@ class Citizens:
         self.posts = np.zeros(n, dtype=np.int32)
         self.needs_arisen = np.zeros(n, dtype=np.int32)
         self.needs_met = np.zeros(n, dtype=np.int32)
+        self.last_served = np.full(n, NEVER, dtype=np.int32)  # day a need of theirs was last met
         self.ties: Ties = district_ties(
             rng, geo.district_start, geo.district_size, self.district, cfg.population.ties_per_citizen
         )

@@ -131,7 +131,10 @@ class GovSimModel(mesa.Model):
 
     # --- the day --------------------------------------------------------
     def step(self) -> None:
-        day = self.day = int(round(self.time))
+        day = round(self.time)
+        if day > self.cfg.days:
+            raise RuntimeError(f"the run is over: days={self.cfg.days}")
+        self.day = day
         cfg = self.cfg
         # imitation reads yesterday's share: adoption is a synchronous update
         self.peer_share = self.account_share
@@ -151,11 +154,14 @@ class GovSimModel(mesa.Model):
         closed = serve(cfg, self.ledger, self.today, day, self.rng, flows)
         cit.learn_from_attempts(cfg, closed.attempt_citizen, closed.attempt_success)
         cit.experience(cfg, closed.citizen, closed.quality)
-        np.add.at(cit.needs_met, closed.citizen[closed.met], 1)
+        served = closed.citizen[closed.met]
+        np.add.at(cit.needs_met, served, 1)
+        cit.last_served[served] = day
         self._settle(day, flows)
         self.programmes.act(day)
         self.ledger.check_conservation()
         self.recorder.record(day)
+        self.running = day < self.cfg.days
 
     def _exposure(self) -> tuple[np.ndarray, np.ndarray | None]:
         """Valuable content heard directly and via leaders, and criticism heard (C5, C8).

@@ -28,6 +28,22 @@ _FLOWS = (
 )  # fmt: skip
 
 
+# Public names, for tools that validate outcome names without running the model.
+DAILY_OUTCOMES: tuple[str, ...] = (
+    "account_share", "ghost_share", "connected_share", "posts_substantive", "posts_filler", "replies",
+    "filler_share", "dialogue_ratio", "response_rate", "answer_rate", "median_response_delay",
+    "misrouted_share", "resolution_rate", "active_share", "top5_post_share", "mean_efficacy", "mean_trust",
+    "mean_satisfaction", "expectation_gap", "audit_pass_rate", "real_engagement", "leader_reach", "mean_skill",
+    "mean_motivation", "mean_pressure", "backlog", "needs_met_connected", "needs_met_excluded", "equity_gap",
+    "equity_ratio", "unmet_needs_excluded", "gini_needs_met",
+    *(f"{kind}_{g}" for g in GROUPS for kind in ("wait_days", "burden", "arisen", "met", "dropped", "pending")),
+)  # fmt: skip
+SUMMARY_OUTCOMES: tuple[str, ...] = (
+    *DAILY_OUTCOMES,
+    "accounts_under_100_posts", "accounts_over_500_posts", "account_growth_year1", "account_growth_year2", "days",
+)  # fmt: skip
+
+
 def gini_of_shares(met: np.ndarray, arisen: np.ndarray) -> float:
     """Exact Gini of met/arisen over citizens with at least one need.
 

@@ -74,3 +74,19 @@ def test_a_broken_ledger_is_caught():
     model.ledger.n_met[0] += 1  # a need counted twice
     with pytest.raises(AssertionError, match="not conserved"):
         model.ledger.check_conservation()
+
+
+def test_published_outcome_names_match_a_run(run):
+    from sim.outcomes import DAILY_OUTCOMES, SUMMARY_OUTCOMES
+
+    assert tuple(run.recorder.timeseries().columns) == ("day", *DAILY_OUTCOMES)
+    assert tuple(run.recorder.summary()) == SUMMARY_OUTCOMES
+
+
+def test_the_model_stops_at_its_horizon():
+    model = GovSimModel(load_config(["population=classroom", "days=3"]))
+    assert model.running
+    model.run()
+    assert not model.running and model.day == 3
+    with pytest.raises(RuntimeError, match="days=3"):
+        model.step()

@@ -29,7 +29,7 @@ HEADLINE = (
     ("dialogue_ratio", "dialogue ratio (replies/posts)"),
     ("response_rate", "answered within 3 days"),
     ("answer_rate", "answered at all"),
-    ("resolution_rate", "needs resolved"),
+    ("resolution_rate", "online requests resolved"),
     ("active_share", "connected citizens active"),
     ("top5_post_share", "posts by top 5 % of citizens"),
     ("audit_pass_rate", "audit pass rate"),

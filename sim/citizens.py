@@ -33,7 +33,7 @@ class Citizens:
         self.satisfaction = np.full(n, 0.5, dtype=np.float32)
         self.threshold = rng.beta(c.threshold_alpha, c.threshold_beta, n).astype(np.float32)
         # posting intensity: lognormal, so a few citizens write most posts (P4);
-        # capped, as nobody writes thousands of posts a day
+        # capped: heavy posters write hundreds a day, not tens of thousands
         self.voice = np.minimum(rng.lognormal(0.0, c.voice_sigma, n), c.voice_cap).astype(np.float32)
         # fixed draw against the assisted-digital coverage lever (common random numbers)
         self.assist_draw = rng.random(n).astype(np.float32)

@@ -79,8 +79,8 @@ class CitizenConfig:
     skill_beta: float = 2.0
     threshold_alpha: float = 2.0
     threshold_beta: float = 2.0
-    voice_sigma: float = 2.3
-    voice_cap: float = 50.0
+    voice_sigma: float = 2.5
+    voice_cap: float = 200.0
     spontaneous_rate: float = 0.002
     weight_exposure: float = 0.3
     weight_social: float = 0.5

@@ -127,7 +127,7 @@ DOCS: dict[str, tuple[str, str]] = {
     ),
     "citizen.voice_cap": (
         "cap on mean posts per active day",
-        "nobody posts thousands a day; keeps post counts bounded",
+        "the heaviest accounts post hundreds a day; keeps post counts bounded (histogram ranking)",
     ),
     "citizen.spontaneous_rate": (
         "daily chance a connected citizen posts regardless of stimulus",

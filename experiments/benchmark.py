@@ -56,7 +56,7 @@ CHILD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREA
 
 COLUMNS = (
     "n_citizens", "n_districts", "n_agencies", "n_leaders", "days",
-    "config_s", "setup_s", "run_s", "run_cpu_s", "ms_per_day", "citizen_days_per_s", "ns_per_citizen_day",
+    "config_s", "setup_s", "run_s", "run_cpu_s", "ms_per_day", "citizen_days_per_s", "citizen_days_per_cpu_s", "ns_per_citizen_day",
     "baseline_mb", "peak_mb", "bytes_per_citizen",
     "copy_mb", "copy_days", "copy_ms_per_day", "x_memory_floor",
     "mesa_setup_s", "mesa_days", "mesa_ms_per_day", "mesa_bytes_per_agent", "x_faster_than_mesa",
@@ -93,17 +93,34 @@ def peak_rss_bytes() -> int:
 
 
 def citizen_arrays(citizens: Any) -> dict[str, Any]:
-    """Every numpy array that holds citizen state: attributes of Citizens and of its Ties."""
+    """Every numpy array that holds citizen state, found generically.
+
+    The ndarray attributes of Citizens, and those of the objects it holds that
+    belong to the model or to scipy.sparse (Ties, a CSR matrix...), a few levels
+    deep; each array once.
+    """
     import numpy as np
 
     found: dict[str, Any] = {}
-    for prefix, obj in (("", citizens), ("ties.", getattr(citizens, "ties", None))):
-        if obj is None:
-            continue
+    seen: set[int] = set()
+
+    def visit(obj: Any, prefix: str, depth: int) -> None:
         for name, value in sorted(vars(obj).items()):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
             if isinstance(value, np.ndarray):
                 found[prefix + name] = value
+            elif depth > 0 and hasattr(value, "__dict__") and _is_state(value):
+                visit(value, f"{prefix}{name}.", depth - 1)
+
+    visit(citizens, "", 3)
     return found
+
+
+def _is_state(obj: Any) -> bool:
+    module = type(obj).__module__
+    return module.startswith(("sim.", "scipy.sparse"))
 
 
 def memory_pass(arrays: dict[str, Any], days: int) -> float:
@@ -298,6 +315,7 @@ def measure(n: int, days: int, seed: int, mesa_days: int, copy_days: int, info: 
     ms_per_day = row["run_s"] / days * 1e3
     row["ms_per_day"] = ms_per_day
     row["citizen_days_per_s"] = n * days / row["run_s"]
+    row["citizen_days_per_cpu_s"] = n * days / row["run_cpu_s"]
     row["ns_per_citizen_day"] = row["run_s"] / (n * days) * 1e9
     row["x_memory_floor"] = ms_per_day / row["copy_ms_per_day"]
     row["x_faster_than_mesa"] = row["mesa_ms_per_day"] / ms_per_day
@@ -324,10 +342,16 @@ def targets(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
         return "pass" if ok else "FAIL"
 
     year_s = big["run_s"] * 365 / big["days"]
+    year_cpu_s = big["run_cpu_s"] * 365 / big["days"]
     speed, vs_mesa = big["citizen_days_per_s"], big["x_faster_than_mesa"]
+    cpu_speed = big["citizen_days_per_cpu_s"]
     out = [
-        (">= 10 million citizen-days/s", f"{speed / 1e6:.1f} million", speed >= 1e7),
-        ("a year of 1M citizens < 40 s", f"{year_s:.1f} s", year_s < 40),
+        (
+            ">= 10 million citizen-days/s",
+            f"{speed / 1e6:.1f} million (per CPU second: {cpu_speed / 1e6:.1f} million)",
+            speed >= 1e7,
+        ),
+        ("a year of 1M citizens < 40 s", f"{year_s:.1f} s (CPU: {year_cpu_s:.1f} s)", year_s < 40),
         (">= 10x faster than the Mesa no-op loop", f"{vs_mesa:.1f}x", vs_mesa >= 10),
         ("set-up with ties < 10 s", f"{big['setup_s']:.1f} s", big["setup_s"] < 10),
         ("<= 300 bytes per citizen", f"{big['bytes_per_citizen']:.0f} B", big["bytes_per_citizen"] <= 300),
@@ -355,6 +379,7 @@ TABLE = (
     ("CPU s", "run_cpu_s", 2),
     ("ms/day", "ms_per_day", 1),
     ("Mcitizen-days/s", "_mcd", 2),
+    ("per CPU s", "_mcd_cpu", 2),
     ("B/citizen", "bytes_per_citizen", 0),
     ("copy ms/day", "copy_ms_per_day", 2),
     ("x copy floor", "x_memory_floor", 1),
@@ -367,7 +392,7 @@ TABLE = (
 def table_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
     out = []
     for r in rows:
-        r = {**r, "_mcd": r["citizen_days_per_s"] / 1e6}
+        r = {**r, "_mcd": r["citizen_days_per_s"] / 1e6, "_mcd_cpu": r["citizen_days_per_cpu_s"] / 1e6}
         out.append([_fmt(r[key], digits) for _, key, digits in TABLE])
     return out
 
@@ -433,7 +458,9 @@ on {dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}. Regime `policy={POL
 {markdown_table(header, table_rows(rows))}
 
 - set-up: building `GovSimModel` (citizens, ties, follows, agencies, leaders); config composition excluded.
-- run: `model.run()` for {args.days} days, everything included (agencies, leaders, citizens, service, outcome recording).
+- run: `model.run()` for {args.days} days, everything included (agencies, leaders, citizens, service, outcome recording);
+  run s is wall time, CPU s the process's CPU time (equal on an idle machine); "per CPU s" = citizen-days per CPU second.
+  Targets are read on wall time.
 - B/citizen: peak RSS of a fresh process minus its RSS after imports and config, divided by N.
 - copy floor: one `np.copyto` pass per day over every ndarray of `Citizens` and `Ties`
   (preallocated buffers), mean over {args.copy_days if args.copy_days else args.days} days; "x copy floor" = model day / copy.
@@ -510,6 +537,11 @@ def main(argv: list[str] | None = None) -> int:
     for n in args.sizes:
         print(f"measuring {n:,} citizens x {args.days} days ...", flush=True)
         rows.append(measure(n, args.days, args.seed, args.mesa_days, copy_days, info))
+    end = _commit()
+    if end != info["commit"]:  # the code changed under the benchmark: say so
+        info["commit"] = f"{info['commit']} -> {end}"
+        for row in rows:
+            row["commit"] = info["commit"]
     add_scaling(rows)
     write_csv(rows, args.out / "benchmark.csv")
     write_plot(rows, args.out / "benchmark.png")

@@ -17,6 +17,11 @@ from sim.network import Ties, district_ties
 NEVER = -(10**6)  # "last active" of a citizen who never posted
 
 
+def index_dtype(size: int) -> type:
+    """Narrowest integer type that indexes `size` items (follow tables are n-long)."""
+    return np.int16 if size <= np.iinfo(np.int16).max else np.int32
+
+
 class Citizens:
     def __init__(self, cfg: SimConfig, geo: Geography, rng: np.random.Generator) -> None:
         c = cfg.citizen
@@ -58,17 +63,16 @@ class Citizens:
         shape = (lc.max_followed, self.n)
         picks = rng.choice(n_leaders, size=shape, p=popularity / popularity.sum())
         keep = rng.random(shape) < lc.follow_prob
-        self.follows_leader = np.where(keep, picks, n_leaders).astype(np.int32)
+        self.follows_leader = np.where(keep, picks, n_leaders).astype(index_dtype(n_leaders + 1))
 
     def _follow_agencies(self, cfg: SimConfig, geo: Geography, rng: np.random.Generator) -> np.ndarray:
         """Each citizen follows one city agency and district agencies of their own district."""
         k = cfg.citizen.agencies_followed
         n = self.n
-        sectors = rng.integers(0, geo.n_sectors, size=(k, n))
-        levels = np.full((k, n), DISTRICT)
-        levels[0] = CITY
+        sectors = rng.integers(0, geo.n_sectors, size=(k, n), dtype=np.int32)
+        levels = np.array([CITY] + [DISTRICT] * (k - 1))[:, None]
         # (k, n): one contiguous row per follow slot, so gathers stream
-        return geo.agency_index(levels, sectors, self.district[None, :])
+        return geo.agency_index(levels, sectors, self.district[None, :]).astype(index_dtype(geo.n_agencies))
 
     # --- derived groups -------------------------------------------------
     @property

@@ -39,7 +39,7 @@ class Geography:
     def agency_index(self, level: np.ndarray, sector: np.ndarray, district: np.ndarray) -> np.ndarray:
         """The agency of (level, sector) serving a citizen of `district`."""
         s = self.n_sectors
-        local = 2 * s + district.astype(np.int64) * s + sector
+        local = 2 * s + district.astype(np.int32) * s + sector
         return np.where(level == DISTRICT, local, level * s + sector).astype(np.int32)
 
     def agency_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

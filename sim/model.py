@@ -24,6 +24,15 @@ from sim.policies import Programmes
 from sim.service import AgencyDay, DayFlows, route, serve
 
 
+def _gather_sum(table: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Sum over follow slots of table[follow]: one float32 buffer, no temporaries per slot."""
+    out = np.take(table, rows[0])
+    buf = np.empty_like(out)
+    for row in rows[1:]:
+        out += np.take(table, row, out=buf)
+    return out
+
+
 class GovSimModel(mesa.Model):
     def __init__(self, cfg: SimConfig) -> None:
         validate(cfg)
@@ -173,18 +182,14 @@ class GovSimModel(mesa.Model):
         weight = self.cfg.leader.relay_weight
         relays = np.array([lead.relays_today for lead in self.leader_list] + [0], dtype=np.float32) * weight
         crit = np.array([lead.criticisms_today for lead in self.leader_list] + [0], dtype=np.float32)
-        items = np.zeros(cit.n, dtype=np.float32)
-        for row in cit.follows_agency:
-            items += value[row]
-        for row in cit.follows_leader:
-            items += relays[row]
-        heard = -np.expm1(-items, out=items)
+        heard = _gather_sum(value, cit.follows_agency) + _gather_sum(relays, cit.follows_leader)
+        np.expm1(np.negative(heard, out=heard), out=heard)
+        np.negative(heard, out=heard)
         if not crit.any():
             return heard, None
-        criticism = np.zeros(cit.n, dtype=np.float32)
-        for row in cit.follows_leader:
-            criticism += crit[row]
-        return heard, -np.expm1(-criticism, out=criticism)
+        criticised = _gather_sum(crit, cit.follows_leader)
+        np.expm1(np.negative(criticised, out=criticised), out=criticised)
+        return heard, np.negative(criticised, out=criticised)
 
     def _needs_arise(self, day: int) -> None:
         """Needs arrive by thinning: O(needs), not O(citizens) (C6, C10)."""

@@ -51,7 +51,8 @@ def describe(x: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def condition_columns(plan: Plan, cond: Condition) -> dict[str, Any]:
-    return {"condition": cond.index, "regime": cond.regime, **{k: cond.values[k] for k in plan.swept}}
+    named = {"name": cond.name} if plan.explicit else {}
+    return {"condition": cond.index, **named, "regime": cond.regime, **{k: cond.values[k] for k in plan.swept}}
 
 
 def runs_table(plan: Plan, store: RunStore) -> pd.DataFrame:
@@ -72,7 +73,7 @@ def runs_table(plan: Plan, store: RunStore) -> pd.DataFrame:
 
 
 def outcome_columns(runs: pd.DataFrame, plan: Plan) -> list[str]:
-    fixed = {"experiment", "condition", "regime", "replicate", "seed", "run_id", *plan.swept}
+    fixed = {"experiment", "condition", "name", "regime", "replicate", "seed", "run_id", *plan.swept}
     return [c for c in runs.columns if c not in fixed]
 
 

@@ -5,10 +5,12 @@
     python -m experiments run policy_comparison launcher=serial             # or hydra/launcher=serial
     python -m experiments run policy_comparison launcher=slurm hydra.launcher.partition=cpu
     python -m experiments verify results/policy_comparison
+    python -m experiments run patterns                                      # pattern-oriented validation
+    python -m experiments run sensitivity design.trajectories=4             # Morris screening, fewer trajectories
 
 Items after the experiment are `key=value`:
   - a field of the experiment file (replicates, seed, regimes, outcomes, launcher, timeseries_every,
-    sweep.<key>=[...]): overrides that field;
+    sweep.<key>=[...], design.<field>=..., design.parameters.<key>=[low,high]): overrides that field;
   - hydra/launcher=<name>: the launcher; hydra.<key>=<value>: passed to the Hydra multirun as is;
   - anything else is a model override added to every run (days=365, population=classroom,
     agency.staff_capacity=0.5).
@@ -179,6 +181,9 @@ def _print_plan(plan: Plan, hydra_items: list[str]) -> None:
         print(f"  [{cond.index}] {cond.label}")
     args = [*plan.hydra_sweep(plan.runs), f"hydra/launcher={exp.launcher}", *hydra_items]
     print("hydra multirun: python -m experiments.task --multirun " + " ".join(args))
+    if plan.explicit:
+        print("(each +govsim_condition option is a file with that condition's resolved config, written into the "
+              "run cache, <cache>/<name>/<code>/conditions/, and added with hydra.searchpath when the runs start)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -39,6 +39,10 @@ LABELS: dict[str, str] = {
     "wait_days_excluded": "waiting days, excluded",
     "burden_connected": "burden per resolved need, connected",
     "burden_excluded": "burden per resolved need, excluded",
+    "accounts_under_100_posts": "accounts with < 100 posts",
+    "accounts_over_500_posts": "accounts with > 500 posts",
+    "account_growth_year1": "account growth in year 1",
+    "account_growth_year2": "account growth in year 2",
     "regime": "regime",
     "population": "population",
     "policy.audit.metric": "what the audit counts",
@@ -47,6 +51,16 @@ LABELS: dict[str, str] = {
     "population.internet_penetration": "internet penetration",
     "policy.inclusion.places_per_10k": "inclusion places per 10,000 a year",
     "policy.inclusion.assisted_coverage": "assisted-digital coverage",
+    "policy.training.share_per_year": "training share per year",
+    "policy.offline_diversion": "offline staff diverted",
+    "agency.motivation_alpha": "motivation (Beta alpha)",
+    "agency.base_compliance": "base audit compliance",
+    "citizen.threshold_alpha": "participation threshold (Beta alpha)",
+    "citizen.expectation_up": "expectation rise rate",
+    "citizen.need_ratio_excluded": "need ratio of the excluded",
+    "citizen.misroute_prob": "misrouting probability",
+    "leader.relay_prob": "leader relay probability",
+    "leader.follow_prob": "leader follow probability",
 }
 
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from experiments.cache import STORE_ENV, RunStore
-from experiments.plan import Plan, Run, render
+from experiments.plan import CONDITION_GROUP, Plan, Run, condition_file, condition_option, render
+from sim.provenance import write_atomic
 
 LAUNCH_CODE = "from experiments.task import main; main()"
 REPO = Path(__file__).resolve().parent.parent
@@ -44,14 +45,31 @@ def hydra_args(
     plan: Plan, pending: list[Run], store: RunStore, launcher: str, extra: list[str], stamp: str
 ) -> list[str]:
     sweep_dir = store.hydra / stamp
+    searchpath = []
+    if plan.explicit:
+        folder = write_condition_files(plan, pending, store.root / "conditions")
+        searchpath = [f"hydra.searchpath=[{render('file://' + str(folder))}]"]
     return [
         "--multirun",
         *plan.hydra_sweep(pending),
+        *searchpath,
         f"hydra/launcher={launcher}",
         f"hydra.sweep.dir={render(str(sweep_dir))}",
         f"+hydra.job.env_set.{STORE_ENV}={render(str(store.root))}",
         *extra,
     ]
+
+
+def write_condition_files(plan: Plan, pending: list[Run], folder: Path) -> Path:
+    """The config-group files of an explicit experiment's pending conditions; returns the search-path folder."""
+    group = folder / CONDITION_GROUP
+    group.mkdir(parents=True, exist_ok=True)
+    for cond in {r.condition.index: r.condition for r in pending}.values():
+        path = group / f"{condition_option(cond)}.yaml"
+        text = condition_file(cond)
+        if not path.is_file() or path.read_text() != text:
+            write_atomic(path, text)
+    return folder
 
 
 def preflight(launcher: str, extra: list[str]) -> None:

@@ -1,14 +1,23 @@
 """Expand an experiment into conditions and runs, each with its resolved config and run id.
 
-Conditions are regimes x the cartesian product of the sweep, in file order.
-Every condition uses the same replicate seeds (common random numbers):
+Conditions are regimes x the cartesian product of the sweep, in file order;
+or, for an *explicit* experiment, its named `conditions` or the points of its
+sampled `design` (Morris), in that order. Every condition uses the same
+replicate seeds (common random numbers):
 `numpy.random.SeedSequence(seed).spawn(replicates)`, one 32-bit integer per
 child. A run is identified by the SHA-256 of its resolved model config, so
 the same run is recognised whatever launcher, machine or order produced it.
+
+Hydra sweeps are cartesian products, so an explicit experiment reaches Hydra
+as one config-group option per condition: `+govsim_condition=<option>`, a
+file holding the condition's whole resolved config (seed aside) at the
+global package, in a folder added to `hydra.searchpath`. The job composes it
+like any other config, so it sees exactly the condition's config.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import itertools
 import re
@@ -16,11 +25,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import yaml
 
 from experiments.cache import run_id
 from experiments.spec import ExperimentConfig, ExperimentError, sim_error
 from sim.api import load_config
-from sim.config import ConfigError, SimConfig, flatten
+from sim.config import ConfigError, SimConfig, flatten, validate
+
+CONDITION_GROUP = "govsim_condition"  # the Hydra config group of an explicit experiment's conditions
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,7 @@ class Condition:
     overrides: tuple[str, ...]  # model overrides that compose this condition (without the seed)
     config: SimConfig  # resolved config (seed still the default)
     label: str  # e.g. "integration, staff_capacity=0.5" (the regime only when there are several)
+    name: str = ""  # explicit experiments: the condition's name (design points: p000, p001, ...)
 
 
 @dataclass(frozen=True)
@@ -51,8 +64,16 @@ class Plan:
     runs: list[Run]
 
     @property
+    def explicit(self) -> bool:
+        """Named conditions or a design, rather than regimes x sweep."""
+        return bool(self.experiment.conditions) or self.experiment.design is not None
+
+    @property
     def swept(self) -> list[str]:
-        return list(self.experiment.sweep)
+        """Config keys that vary between conditions (a column each in the tables)."""
+        if not self.explicit:
+            return list(self.experiment.sweep)
+        return list(dict.fromkeys(k for c in self.conditions for k in c.values))
 
     @property
     def names(self) -> dict[str, str]:
@@ -67,6 +88,10 @@ class Plan:
         missing; jobs whose result is already cached return at once.
         """
         exp = self.experiment
+        seeds = _keep(self.seeds, {r.seed for r in runs})
+        if self.explicit:
+            options = dict.fromkeys(condition_option(r.condition) for r in runs)
+            return [f"+{CONDITION_GROUP}=" + ",".join(options), "seed=" + ",".join(str(s) for s in seeds)]
         out = list(exp.base)
         regimes = _keep(exp.regimes, {r.condition.regime for r in runs})
         out.append("policy=" + ",".join(regimes))
@@ -74,9 +99,21 @@ class Plan:
             wanted = {render(r.condition.given[key]) for r in runs}
             kept = [render(v) for v in values if render(v) in wanted]
             out.append(f"{key}=" + ",".join(kept))
-        seeds = _keep(self.seeds, {r.seed for r in runs})
         out.append("seed=" + ",".join(str(s) for s in seeds))
         return out
+
+
+def condition_option(cond: Condition) -> str:
+    """The config-group option of an explicit condition: named by the hash of its config."""
+    return "c" + run_id(cond.config)
+
+
+def condition_file(cond: Condition) -> str:
+    """The condition's resolved config (seed aside) as a Hydra config merged at the global package."""
+    data = dataclasses.asdict(cond.config)
+    data.pop("seed")
+    head = f"# @package _global_\n# condition {cond.index} ({cond.label}), written by `python -m experiments`\n"
+    return head + yaml.safe_dump(data, sort_keys=False, width=10_000)
 
 
 def _keep(ordered: list[Any], wanted: set[Any]) -> list[Any]:
@@ -143,6 +180,84 @@ def fmt_value(value: Any) -> str:
 
 def make_plan(exp: ExperimentConfig, source: str) -> Plan:
     """Compose and validate every condition; raise ExperimentError on the first bad one."""
+    if exp.design is not None:
+        conditions = _design_conditions(exp, source)
+    elif exp.conditions:
+        conditions = _named_conditions(exp, source)
+    else:
+        conditions = _cartesian_conditions(exp, source)
+    if exp.design is None:
+        _check_distinct(conditions, source)
+    seeds = replicate_seeds(exp.seed, exp.replicates)
+    runs = [
+        Run(cond, rep, s, run_id(dataclasses.replace(cond.config, seed=s)))
+        for cond in conditions
+        for rep, s in enumerate(seeds)
+    ]
+    return Plan(exp, source, conditions, seeds, runs)
+
+
+def _named_conditions(exp: ExperimentConfig, source: str) -> list[Condition]:
+    keys = list(dict.fromkeys(o.partition("=")[0].strip().lstrip("+~") for c in exp.conditions for o in c.overrides))
+    conditions: list[Condition] = []
+    for spec in exp.conditions:
+        overrides = [*exp.base, f"policy={spec.regime}", *spec.overrides]
+        try:
+            cfg = load_config(overrides)
+        except ConfigError as err:
+            raise sim_error(source, err, f"condition {spec.name}") from None
+        flat = flatten(cfg)
+        values = {k: (cfg.population.name if k == "population" else flat[k]) for k in keys}
+        given = {o.partition("=")[0].strip().lstrip("+~"): o.partition("=")[2] for o in spec.overrides}
+        conditions.append(Condition(len(conditions), spec.regime, values, given, tuple(overrides), cfg, spec.name,
+                                    spec.name))  # fmt: skip
+    return conditions
+
+
+def _design_conditions(exp: ExperimentConfig, source: str) -> list[Condition]:
+    """One condition per point of the sampled design; the regime is composed once, the points set directly."""
+    from experiments.sensitivity import design_matrix
+
+    design = exp.design
+    assert design is not None
+    keys = list(design.parameters)
+    base = [*exp.base, f"policy={design.regime}"]
+    try:
+        start = load_config(base)
+    except ConfigError as err:
+        raise sim_error(source, err, f"regime {design.regime}") from None
+    defaults = flatten(SimConfig())
+    conditions: list[Condition] = []
+    for i, row in enumerate(design_matrix(design)):
+        given = {k: float(v) for k, v in zip(keys, row, strict=True)}
+        values = {k: _typed(defaults[k], v) for k, v in given.items()}
+        try:
+            cfg = _set_values(start, values)
+        except ConfigError as err:
+            raise sim_error(source, err, f"design point {i}") from None
+        overrides = (*base, *(f"{k}={render(v)}" for k, v in values.items()))
+        name = f"p{i:03d}"
+        conditions.append(Condition(i, design.regime, values, given, overrides, cfg, name, name))
+    return conditions
+
+
+def _typed(default: Any, value: float) -> Any:
+    """A sampled value in the type of the config field (whole numbers are rounded)."""
+    return int(round(value)) if isinstance(default, int) else float(value)
+
+
+def _set_values(cfg: SimConfig, values: dict[str, Any]) -> SimConfig:
+    out = copy.deepcopy(cfg)
+    for key, value in values.items():
+        *path, leaf = key.split(".")
+        node: Any = out
+        for part in path:
+            node = getattr(node, part)
+        setattr(node, leaf, value)
+    return validate(out)
+
+
+def _cartesian_conditions(exp: ExperimentConfig, source: str) -> list[Condition]:
     keys = list(exp.sweep)
     conditions: list[Condition] = []
     combos = list(itertools.product(*(exp.sweep[k] for k in keys)))
@@ -160,6 +275,10 @@ def make_plan(exp: ExperimentConfig, source: str) -> Plan:
             label = condition_label(regime, values, exp)
             cond = Condition(len(conditions), regime, values, given, tuple(overrides), cfg, label)
             conditions.append(cond)
+    return conditions
+
+
+def _check_distinct(conditions: list[Condition], source: str) -> None:
     seen: dict[str, int] = {}
     for cond in conditions:
         digest = run_id(cond.config)
@@ -170,10 +289,3 @@ def make_plan(exp: ExperimentConfig, source: str) -> Plan:
                 "model config; allowed: conditions that differ"
             )
         seen[digest] = cond.index
-    seeds = replicate_seeds(exp.seed, exp.replicates)
-    runs = [
-        Run(cond, rep, s, run_id(dataclasses.replace(cond.config, seed=s)))
-        for cond in conditions
-        for rep, s in enumerate(seeds)
-    ]
-    return Plan(exp, source, conditions, seeds, runs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,17 @@ from experiments.figures import facets, heatmap_cells
 from experiments.labels import label
 from experiments.plan import Plan, fmt_value
 from experiments.spec import FigureSpec
+
+
+@dataclass
+class Extra:
+    """What an analysis of the runs (patterns, Morris screening) adds to the results folder."""
+
+    files: dict[str, bytes] = field(default_factory=dict)  # file name -> content (tables, figures)
+    markdown: list[str] = field(default_factory=list)  # a report.md section, placed after the setup
+    console: str = ""  # printed after the run
+    file_notes: list[tuple[str, str]] = field(default_factory=list)  # (file, what it holds) for report.md
+    replaces_results: bool = False  # the per-condition tables would be unreadable (a design's many points)
 
 
 def num(value: float) -> str:
@@ -315,9 +327,25 @@ def _setup(plan: Plan) -> list[str]:
     cfg = plan.conditions[0].config
     window = min(cfg.metrics.summary_days, cfg.days)
     sweep = "; ".join(f"`{k}` ∈ {{{', '.join(fmt_value(v) for v in vals)}}}" for k, vals in exp.sweep.items())
+    if exp.design is not None:
+        d = exp.design
+        conditions = [
+            f"- Design: {d.method} screening of {len(d.parameters)} parameters on regime `{d.regime}` "
+            f"(config group `policy`): {len(plan.conditions)} design points, ranges below.",
+        ]
+    elif exp.conditions:
+        described = []
+        for c in exp.conditions:
+            extra = "; " + ", ".join(f"`{o}`" for o in c.overrides) if c.overrides else ""
+            described.append(f"`{c.name}` (regime `{c.regime}`{extra})")
+        conditions = [f"- Conditions: {', '.join(described)}."]
+    else:
+        conditions = [
+            f"- Regimes (config group `policy`): {', '.join(f'`{r}`' for r in exp.regimes)}.",
+            f"- Swept: {sweep}." if sweep else "- Swept: nothing besides the regimes.",
+        ]
     lines = [
-        f"- Regimes (config group `policy`): {', '.join(f'`{r}`' for r in exp.regimes)}.",
-        f"- Swept: {sweep}." if sweep else "- Swept: nothing besides the regimes.",
+        *conditions,
         f"- Model overrides for every run: {', '.join(f'`{b}`' for b in exp.base)}." if exp.base else
         "- Model overrides for every run: none (the model's defaults).",
         _population_line(plan),
@@ -340,22 +368,37 @@ FILES = (
 )
 
 
-def report_md(plan: Plan, tables: dict[str, pd.DataFrame], figure_files: dict[str, str]) -> str:
+def report_md(
+    plan: Plan, tables: dict[str, pd.DataFrame], figure_files: dict[str, str], extras: list[Extra] | None = None
+) -> str:
     exp = plan.experiment
+    extras = extras or []
     parts: list[str] = [f"# Experiment `{exp.name}`", ""]
     if exp.question:
         parts += [f"**Question.** {exp.question.strip()}", ""]
     parts += ["## Setup", "", *_setup(plan), ""]
-    parts += [
-        "## Results",
-        "",
-        "Mean and 95 % confidence interval per condition (all outcomes and their standard deviations "
-        "are in `summary.csv`).",
-        "",
-        markdown_table(plan, tables["summary"], list(exp.outcomes)),
-        "",
-    ]
-    parts += ["**Reading.**", ""] + [f"- {reading_across(plan, tables['summary'], o)}" for o in exp.table] + [""]
+    for extra in extras:
+        parts += extra.markdown
+    if any(e.replaces_results for e in extras):
+        parts += [
+            "## Results per condition",
+            "",
+            f"The {len(plan.conditions)} conditions' means and 95 % confidence intervals are in `summary.csv`, "
+            "one row per condition and outcome; every run is in `runs.csv`.",
+            "",
+        ]
+    else:
+        parts += [
+            "## Results",
+            "",
+            "Mean and 95 % confidence interval per condition (all outcomes and their standard deviations "
+            "are in `summary.csv`).",
+            "",
+            markdown_table(plan, tables["summary"], list(exp.outcomes)),
+            "",
+        ]
+        parts += ["**Reading.**", ""] + [f"- {reading_across(plan, tables['summary'], o)}" for o in exp.table]
+        parts += [""]
     if exp.baseline:
         parts += baseline_section(plan, tables["contrasts"])
     if exp.figures:
@@ -368,6 +411,7 @@ def report_md(plan: Plan, tables: dict[str, pd.DataFrame], figure_files: dict[st
             parts += [spec.caption.strip(), ""]
         parts += ["**Reading.**", ""] + [f"- {r}" for r in figure_readings(plan, spec, tables)] + [""]
     present = [(f, d) for f, d in FILES if f != "contrasts.csv" or not tables["contrasts"].empty]
+    present[-1:-1] = [note for extra in extras for note in extra.file_notes]
     parts += ["## Files", ""] + [f"- `{f}`: {d}." for f, d in present] + [""]
     parts += [
         "## Reproduce",

@@ -28,14 +28,14 @@ from experiments.figures import render_figure
 from experiments.launch import Progress, duration, launch, log_tail, preflight
 from experiments.plan import Plan, make_plan
 from experiments.publish import exclusive, new_staging, recover, sha256_file, swap_in
-from experiments.report import console_table, failure_lines, report_md
+from experiments.report import Extra, console_table, failure_lines, report_md
 from experiments.spec import ExperimentConfig, as_dict
 from sim.provenance import provenance, write_atomic, write_json
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_ROOT = REPO / "results"
 CACHE_ROOT = REPO / ".cache" / "experiments"
-EXTRA_PACKAGES = ("scipy", "joblib", "hydra-joblib-launcher", "hydra-submitit-launcher", "submitit")
+EXTRA_PACKAGES = ("scipy", "SALib", "joblib", "hydra-joblib-launcher", "hydra-submitit-launcher", "submitit")
 MANIFEST = "manifest.json"
 
 
@@ -135,14 +135,19 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
         target = opts.results_root / name
         staging = new_staging(opts.results_root, name)
         try:
-            summary = write_outputs(plan, store, staging, meta)
+            summary, extras = write_outputs(plan, store, staging, meta)
             swap_in(staging, target)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
     if opts.print_table:
-        opts.out("")
-        opts.out(console_table(plan, summary))
+        if not any(e.replaces_results for e in extras):
+            opts.out("")
+            opts.out(console_table(plan, summary))
+        for extra in extras:
+            if extra.console:
+                opts.out("")
+                opts.out(extra.console)
     opts.out(f"\n[{name}] wrote {_rel(target)}/ (report.md, manifest.json) in {duration(time.monotonic() - started)}")
     return Outcome(0, plan, results=target)
 
@@ -170,8 +175,22 @@ def _failures(plan: Plan, store: RunStore) -> list[tuple[Any, str]]:
     return failed
 
 
+def analyses(plan: Plan, store: RunStore, tables: dict[str, Any]) -> list[Extra]:
+    """What the experiment asks for beyond tables and figures: pattern checks, a Morris screening."""
+    extras = []
+    if plan.experiment.patterns:
+        from experiments.patterns import analyse as patterns
+
+        extras.append(patterns(plan, store, tables))
+    if plan.experiment.design is not None:
+        from experiments.sensitivity import analyse as sensitivity
+
+        extras.append(sensitivity(plan, tables["runs"]))
+    return extras
+
+
 def write_outputs(plan: Plan, store: RunStore, folder: Path, meta: dict[str, Any]) -> Any:
-    """Every output file of the experiment into `folder`; manifest.json last. Returns the summary table."""
+    """Every output file of the experiment into `folder`; manifest.json last. Returns (summary, extras)."""
     runs = aggregate.runs_table(plan, store)
     summary = aggregate.summary_table(plan, runs)
     series = aggregate.timeseries_table(plan, store)
@@ -187,9 +206,13 @@ def write_outputs(plan: Plan, store: RunStore, folder: Path, meta: dict[str, Any
         file = f"{spec.name}.png"
         write_atomic(folder / file, render_figure(spec, plan, tables))
         figure_files[spec.name] = file
-    write_atomic(folder / "report.md", report_md(plan, tables, figure_files))
+    extras = analyses(plan, store, tables)
+    for extra in extras:
+        for file, content in extra.files.items():
+            write_atomic(folder / file, content)
+    write_atomic(folder / "report.md", report_md(plan, tables, figure_files, extras))
     write_json(folder / MANIFEST, manifest(plan, store, folder, meta))
-    return summary
+    return summary, extras
 
 
 def versions() -> dict[str, str]:
@@ -218,6 +241,7 @@ def manifest(plan: Plan, store: RunStore, folder: Path, meta: dict[str, Any]) ->
         "conditions": [
             {
                 "condition": c.index,
+                **({"name": c.name} if c.name else {}),
                 "label": c.label,
                 "regime": c.regime,
                 "values": c.values,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,46 @@ class FigureSpec:
 
 
 @dataclass
+class ConditionSpec:
+    """One explicitly named condition: a regime and model overrides on top of `base`."""
+
+    name: str = ""  # letters, digits and _ (it labels the condition and names it in pattern measures)
+    regime: str = "quota"
+    overrides: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DesignSpec:
+    """A sampled design whose points become the experiment's conditions (Morris screening)."""
+
+    method: str = "morris"
+    regime: str = "quota"
+    parameters: dict[str, list[Any]] = field(default_factory=dict)  # numeric config key -> [low, high]
+    trajectories: int = 10  # Morris r: (parameters + 1) * r design points
+    levels: int = 4  # grid levels per parameter (even)
+    seed: int = 0  # seeds the SALib sample and the bootstrap of mu_star's confidence interval
+    resamples: int = 1000  # bootstrap resamples for mu_star's 95 % confidence interval
+
+
+@dataclass
+class CheckSpec:
+    """A pattern check: a measure over conditions and outcomes, and the band it must lie in."""
+
+    measure: str = ""  # <condition>:<outcome>[@day<N>] [- <condition>:<outcome>[@day<N>]]
+    band: list[float | None] = field(default_factory=lambda: [None, None])  # [low, high]; null = open
+
+
+@dataclass
+class PatternSpec:
+    id: str = ""
+    claim: str = ""  # the pattern in words
+    figure: str = ""  # the public figure it is matched against
+    source: str = ""
+    reason: str = ""  # why the band is what it is
+    checks: list[CheckSpec] = field(default_factory=list)
+
+
+@dataclass
 class ExperimentConfig:
     name: str = ""  # default: the file name
     question: str = ""  # the policy question, in plain words (goes into report.md)
@@ -64,10 +105,21 @@ class ExperimentConfig:
     figures: list[FigureSpec] = field(default_factory=list)
     timeseries_every: int = 1  # keep every n-th day in timeseries.csv.gz (and the last day)
     launcher: str = "local"  # a configs/hydra/launcher/*.yaml name or a plugin launcher name
+    # Instead of regimes x sweep: explicitly named conditions, or a sampled design (not both).
+    conditions: list[ConditionSpec] = field(default_factory=list)
+    design: DesignSpec | None = None
+    patterns: list[PatternSpec] = field(default_factory=list)  # checks evaluated on the conditions' runs
 
 
 FIELDS = tuple(f.name for f in dataclasses.fields(ExperimentConfig))
 FIGURE_FIELDS = tuple(f.name for f in dataclasses.fields(FigureSpec))
+NESTED_FIELDS = {
+    "conditions": tuple(f.name for f in dataclasses.fields(ConditionSpec)),
+    "design": tuple(f.name for f in dataclasses.fields(DesignSpec)),
+    "patterns": tuple(f.name for f in dataclasses.fields(PatternSpec)),
+}
+CHECK_FIELDS = tuple(f.name for f in dataclasses.fields(CheckSpec))
+DESIGN_METHODS = ("morris",)
 
 
 def experiment_names() -> list[str]:
@@ -165,6 +217,14 @@ def experiment_from_dict(
         key, value = parse_override(item)
         if key.startswith("sweep."):
             raw["sweep"] = {**(raw.get("sweep") or {}), key[len("sweep.") :]: value}
+        elif key.startswith("design."):
+            design = dict(raw.get("design") or {})
+            sub = key[len("design.") :]
+            if sub.startswith("parameters."):
+                design["parameters"] = {**(design.get("parameters") or {}), sub[len("parameters.") :]: value}
+            else:
+                design[sub] = value
+            raw["design"] = design
         else:
             raw[key] = value
     for key, value in raw.items():
@@ -179,6 +239,7 @@ def experiment_from_dict(
         for key, value in fig.items():
             if key not in FIGURE_FIELDS:
                 raise check.fail(f"figures[{i}].{key}", value, " | ".join(FIGURE_FIELDS))
+    _check_nested_keys(raw, check)
     sweep = raw.get("sweep")
     if sweep is not None and not isinstance(sweep, dict):
         raise check.fail("sweep", sweep, "a mapping of config key -> non-empty list of values")
@@ -197,6 +258,34 @@ def experiment_from_dict(
         exp.name = default_name
     validate_experiment(exp, check)
     return exp
+
+
+def _check_nested_keys(raw: dict[str, Any], check: _Checker) -> None:
+    """Unknown keys inside conditions, design and patterns, named with the allowed ones."""
+    for section, allowed in NESTED_FIELDS.items():
+        value = raw.get(section)
+        if value is None:
+            continue
+        items = [value] if section == "design" else value
+        if section != "design" and not isinstance(value, list):
+            raise check.fail(section, value, f"a list of mappings with keys {' | '.join(allowed)}")
+        for i, item in enumerate(items):
+            where = section if section == "design" else f"{section}[{i}]"
+            if not isinstance(item, dict):
+                raise check.fail(where, item, f"a mapping with keys {' | '.join(allowed)}")
+            for key, v in item.items():
+                if key not in allowed:
+                    raise check.fail(f"{where}.{key}", v, " | ".join(allowed))
+            if section == "patterns":
+                checks = item.get("checks") or []
+                if not isinstance(checks, list):
+                    raise check.fail(f"{where}.checks", checks, "a list of {measure, band}")
+                for j, c in enumerate(checks):
+                    if not isinstance(c, dict):
+                        raise check.fail(f"{where}.checks[{j}]", c, f"a mapping with keys {' | '.join(CHECK_FIELDS)}")
+                    for key, v in c.items():
+                        if key not in CHECK_FIELDS:
+                            raise check.fail(f"{where}.checks[{j}].{key}", v, " | ".join(CHECK_FIELDS))
 
 
 def _lookup(raw: dict[str, Any], key: str) -> Any:
@@ -231,11 +320,11 @@ def _check_key(key: str, check: _Checker, label: str, value: Any) -> None:
 
 def validate_experiment(exp: ExperimentConfig, check: _Checker | None = None) -> None:
     check = check or _Checker(exp.name)
-    import re
-
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", exp.name) or exp.name.startswith("."):
         raise check.fail("name", exp.name, "letters, digits, _ . - (it names results/<name>/)")
     regimes = options("policy")
+    if exp.conditions or exp.design is not None:
+        _validate_explicit(exp, check, regimes)
     if not exp.regimes:
         raise check.fail("regimes", exp.regimes, f"a non-empty list of {' | '.join(regimes)}")
     for r in exp.regimes:
@@ -288,10 +377,143 @@ def validate_experiment(exp: ExperimentConfig, check: _Checker | None = None) ->
         if fig.name in names:
             raise check.fail(f"figures[{i}].name", fig.name, "a name not used by another figure")
         names.add(fig.name)
+    _validate_patterns(exp, check, summary_names, series_names)
+
+
+# --- explicit conditions, designs and patterns -----------------------------------------------------
+
+_NAME = re.compile(r"[A-Za-z0-9_]+")
+_TERM = re.compile(r"\s*(?P<cond>[A-Za-z0-9_]+):(?P<outcome>[A-Za-z0-9_]+)(?:@day(?P<day>[0-9]+))?\s*")
+
+
+@dataclass(frozen=True)
+class Term:
+    condition: str
+    outcome: str
+    day: int | None = None  # None: the run's summary; N: the time series on day N
+
+    def text(self) -> str:
+        return f"{self.condition}:{self.outcome}" + (f"@day{self.day}" if self.day is not None else "")
+
+
+def parse_measure(text: str) -> list[tuple[int, Term]]:
+    """`a:x` or `a:x - b:y` (each optionally `@day<N>`) -> [(+1, term), (-1, term)]; ValueError if malformed."""
+    parts = text.split(" - ")
+    if not 1 <= len(parts) <= 2:
+        raise ValueError(text)
+    out = []
+    for sign, part in zip((1, -1), parts, strict=False):
+        m = _TERM.fullmatch(part)
+        if m is None:
+            raise ValueError(text)
+        day = int(m["day"]) if m["day"] is not None else None
+        out.append((sign, Term(m["cond"], m["outcome"], day)))
+    return out
+
+
+def _validate_explicit(exp: ExperimentConfig, check: _Checker, regimes: list[str]) -> None:
+    """Named conditions or a design replace regimes x sweep; `regimes` becomes the regimes they use."""
+    if exp.conditions and exp.design is not None:
+        raise check.fail("design", "...", "either conditions or a design, not both")
+    if exp.sweep:
+        raise check.fail("sweep", exp.sweep, "empty when the experiment lists conditions or a design")
+    if exp.baseline:
+        raise check.fail("baseline", exp.baseline, "empty when the experiment lists conditions or a design")
+    if exp.design is not None:
+        _validate_design(exp.design, exp, check, regimes)
+        exp.regimes = [exp.design.regime]
+        return
+    seen: set[str] = set()
+    for i, cond in enumerate(exp.conditions):
+        if not _NAME.fullmatch(cond.name):
+            raise check.fail(f"conditions[{i}].name", cond.name, "letters, digits and _")
+        if cond.name in seen:
+            raise check.fail(f"conditions[{i}].name", cond.name, "a name not used by another condition")
+        seen.add(cond.name)
+        if cond.regime not in regimes:
+            raise check.fail(f"conditions[{i}].regime", cond.regime, " | ".join(regimes))
+        for item in cond.overrides:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise check.fail(f"conditions[{i}].overrides", item, "model overrides of the form key=value")
+            _check_key(key.strip().lstrip("+~"), check, f"conditions[{i}].overrides.{key.strip()}", value)
+    exp.regimes = list(dict.fromkeys(c.regime for c in exp.conditions))
+
+
+def _validate_design(design: DesignSpec, exp: ExperimentConfig, check: _Checker, regimes: list[str]) -> None:
+    if design.method not in DESIGN_METHODS:
+        raise check.fail("design.method", design.method, " | ".join(DESIGN_METHODS))
+    if design.regime not in regimes:
+        raise check.fail("design.regime", design.regime, " | ".join(regimes))
+    if len(design.parameters) < 2:
+        raise check.fail("design.parameters", design.parameters, "two or more numeric config keys -> [low, high]")
+    defaults = flatten(SimConfig())
+    fixed = {b.partition("=")[0].strip() for b in exp.base}
+    for key, bounds in design.parameters.items():
+        label = f"design.parameters.{key}"
+        value = defaults.get(key)
+        if key not in defaults or key == "seed":
+            raise check.fail(label, bounds, f"a numeric model config key such as {_suggest(key, config_keys())}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise check.fail(label, bounds, f"a numeric model config key ({key} is not numeric)")
+        if key in fixed:
+            raise check.fail(label, bounds, "a key not also fixed in base")
+        numbers = len(bounds) == 2 and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
+        if not numbers or not bounds[0] < bounds[1]:
+            raise check.fail(label, bounds, "[low, high], two numbers with low < high")
+    if design.trajectories < 2:
+        raise check.fail("design.trajectories", design.trajectories, "a whole number >= 2")
+    if design.levels < 2 or design.levels % 2:
+        raise check.fail("design.levels", design.levels, "an even whole number >= 2")
+    if design.seed < 0:
+        raise check.fail("design.seed", design.seed, "a whole number >= 0")
+    if design.resamples < 10:
+        raise check.fail("design.resamples", design.resamples, "a whole number >= 10")
+
+
+def _validate_patterns(
+    exp: ExperimentConfig, check: _Checker, summary_names: tuple[str, ...], series_names: tuple[str, ...]
+) -> None:
+    if not exp.patterns:
+        return
+    if not exp.conditions:
+        raise check.fail("patterns", "...", "patterns need named conditions (a `conditions` list)")
+    names = [c.name for c in exp.conditions]
+    ids: set[str] = set()
+    for i, pattern in enumerate(exp.patterns):
+        where = f"patterns[{i}]"
+        if not pattern.id or pattern.id in ids:
+            raise check.fail(f"{where}.id", pattern.id, "a non-empty id not used by another pattern")
+        ids.add(pattern.id)
+        if not pattern.checks:
+            raise check.fail(f"{where}.checks", pattern.checks, "a non-empty list of {measure, band}")
+        for j, c in enumerate(pattern.checks):
+            label = f"{where}.checks[{j}]"
+            try:
+                terms = parse_measure(c.measure)
+            except ValueError:
+                raise check.fail(f"{label}.measure", c.measure,
+                                 "<condition>:<outcome>[@day<N>], or the difference of two such terms (a - b)") from None  # fmt: skip
+            for _, term in terms:
+                if term.condition not in names:
+                    raise check.fail(f"{label}.measure", c.measure, f"conditions among {' | '.join(names)}")
+                pool = summary_names if term.day is None else series_names
+                if term.outcome not in pool:
+                    what = "a summary outcome" if term.day is None else "a time-series outcome (with @day)"
+                    raise check.fail(f"{label}.measure", c.measure, f"{what} such as {_suggest(term.outcome, pool)}")
+                if term.day is not None and term.day < 1:
+                    raise check.fail(f"{label}.measure", c.measure, "@day<N> with N >= 1 (the first recorded day)")
+            band = c.band
+            if len(band) != 2 or (band[0] is None and band[1] is None):
+                raise check.fail(f"{label}.band", band, "[low, high] with at least one bound (null = open)")
+            if band[0] is not None and band[1] is not None and band[0] > band[1]:
+                raise check.fail(f"{label}.band", band, "[low, high] with low <= high")
 
 
 def default_figures(exp: ExperimentConfig, series_names: tuple[str, ...]) -> list[FigureSpec]:
-    """Bars of the outcomes, and their time series, when an experiment names no figures."""
+    """Bars of the outcomes, and their time series, when an experiment names no figures (none for a design)."""
+    if exp.design is not None:
+        return []
     figures = [FigureSpec(kind="bars", name="outcomes", outcomes=list(exp.outcomes[:8]))]
     series = [o for o in exp.outcomes if o in series_names][:6]
     if series:

@@ -1,0 +1,185 @@
+"""Pattern-oriented validation: an experiment's `patterns` checked against its runs.
+
+Each pattern (`patterns:` in the experiment file) has one or more checks. A
+check's measure is a condition's outcome, `quota:answer_rate`, the value of
+a time-series outcome on a given day, `quota:connected_share@day1`, or the
+difference of two such terms, `quota:active_share - quota_no_audit:active_share`.
+A measure is computed per replicate (differences are paired by seed: every
+condition runs with the same seeds), then summarised by its mean and Student-t
+95 % confidence interval over the replicates, exactly as `summary.csv`.
+
+Rule: a check passes when the whole 95 % confidence interval of its mean lies
+inside the accepted band (bounds included; an open bound is null); a pattern
+passes when all its checks pass. An interval that straddles a bound fails:
+the experiment could not show that the model is inside the band.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import TYPE_CHECKING, Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from experiments.aggregate import csv_bytes, describe
+from experiments.report import Extra, num
+from experiments.spec import CheckSpec, Term, parse_measure
+
+if TYPE_CHECKING:
+    from experiments.cache import RunStore
+    from experiments.plan import Plan
+
+TABLE = "patterns.csv"
+CHART = "patterns.png"
+RULE = (
+    "A check passes when the whole 95 % confidence interval of its mean over the replicates lies inside the "
+    "accepted band; a pattern passes when all its checks pass."
+)
+
+
+def term_values(plan: Plan, store: RunStore, runs: pd.DataFrame, term: Term) -> np.ndarray:
+    """The term's value in each replicate (in replicate order) of its condition."""
+    cond = next(c for c in plan.conditions if c.name == term.condition)
+    if term.day is None:
+        block = runs[runs["condition"] == cond.index].sort_values("replicate")
+        return block[term.outcome].to_numpy(dtype=float)
+    out = []
+    for run in sorted((r for r in plan.runs if r.condition.index == cond.index), key=lambda r: r.replicate):
+        ts = store.timeseries(run.run_id)
+        row = ts[ts["day"] == term.day]
+        out.append(float(row[term.outcome].iloc[0]) if len(row) else float("nan"))
+    return np.asarray(out, dtype=float)
+
+
+def band_text(band: list[float | None]) -> str:
+    lo, hi = band
+    if lo is None:
+        return f"≤ {hi:g}"
+    if hi is None:
+        return f"≥ {lo:g}"
+    return f"{lo:g} – {hi:g}"
+
+
+def passes(check: CheckSpec, ci_low: float, ci_high: float) -> bool:
+    lo, hi = check.band
+    if math.isnan(ci_low) or math.isnan(ci_high):
+        return False
+    return (lo is None or ci_low >= lo) and (hi is None or ci_high <= hi)
+
+
+def pattern_table(plan: Plan, store: RunStore, runs: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for pattern in plan.experiment.patterns:
+        first = len(rows)
+        for check in pattern.checks:
+            total = np.zeros(plan.experiment.replicates)
+            for sign, term in parse_measure(check.measure):
+                total = total + sign * term_values(plan, store, runs, term)
+            d = describe(total[:, None])
+            ci_low, ci_high = float(d["ci_low"][0]), float(d["ci_high"][0])
+            lo, hi = check.band
+            rows.append(
+                {
+                    "pattern": pattern.id,
+                    "claim": pattern.claim.strip(),
+                    "public_figure": pattern.figure.strip(),
+                    "source": pattern.source.strip(),
+                    "measure": check.measure,
+                    "n": int(d["n"][0]),
+                    "mean": float(d["mean"][0]),
+                    "sd": float(d["sd"][0]),
+                    "ci_low": ci_low,
+                    "ci_high": ci_high,
+                    "band_low": float("nan") if lo is None else float(lo),
+                    "band_high": float("nan") if hi is None else float(hi),
+                    "band": band_text(check.band),
+                    "check": "pass" if passes(check, ci_low, ci_high) else "fail",
+                    "pattern_result": "",
+                    "reason": pattern.reason.strip(),
+                }
+            )
+        result = "pass" if all(r["check"] == "pass" for r in rows[first:]) else "fail"
+        for r in rows[first:]:
+            r["pattern_result"] = result
+    return pd.DataFrame(rows)
+
+
+def _png(fig: plt.Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None}, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def chart(table: pd.DataFrame, title: str) -> bytes:
+    """One strip per check: the accepted band (shaded) and the model's mean with its 95 % CI."""
+    n = len(table)
+    fig, axes = plt.subplots(n, 1, figsize=(8.5, 0.62 * n + 1.0), squeeze=False)
+    for ax, (_, r) in zip(axes[:, 0], table.iterrows(), strict=True):
+        lo, hi = r["band_low"], r["band_high"]
+        points = [v for v in (r["ci_low"], r["ci_high"], r["mean"], lo, hi) if np.isfinite(v)]
+        left, right = min(points), max(points)
+        pad = max(right - left, abs(right) * 0.1, 1e-3) * 0.35
+        xmin, xmax = left - pad, right + pad
+        ax.axvspan(lo if np.isfinite(lo) else xmin, hi if np.isfinite(hi) else xmax, color="tab:green", alpha=0.18,
+                   lw=0)  # fmt: skip
+        color = "tab:blue" if r["check"] == "pass" else "tab:red"
+        if np.isfinite(r["mean"]):
+            ax.errorbar([r["mean"]], [0], xerr=[[r["mean"] - r["ci_low"]], [r["ci_high"] - r["mean"]]], fmt="o",
+                        color=color, capsize=3, ms=4)  # fmt: skip
+        ax.set_xlim(xmin, xmax)
+        ax.set_yticks([])
+        ax.tick_params(axis="x", labelsize=7)
+        ax.set_ylabel(f"{r['pattern']} {r['check']}", rotation=0, ha="right", va="center", fontsize=8, color=color)
+        ax.set_title(f"{r['measure']}   band {r['band']}", fontsize=8, loc="left", pad=2)
+    fig.suptitle(f"{title}: model mean and 95 % CI (dot) against the accepted band (green)", fontsize=10)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _value(r: Any) -> str:
+    return f"{num(r['mean'])} [{num(r['ci_low'])}, {num(r['ci_high'])}]"
+
+
+def analyse(plan: Plan, store: RunStore, tables: dict[str, pd.DataFrame]) -> Extra:
+    exp = plan.experiment
+    table = pattern_table(plan, store, tables["runs"])
+    results = table.drop_duplicates("pattern")[["pattern", "pattern_result"]]
+    passed = int((results["pattern_result"] == "pass").sum())
+    md = [
+        "## Patterns",
+        "",
+        f"**{passed} of {len(results)} patterns pass.** {RULE} Measures are computed per replicate "
+        f"({exp.replicates} replicates; differences paired by seed) and summarised like `summary.csv`.",
+        "",
+        "| pattern | public figure (source) | model measure | model: mean [95 % CI] | accepted band | check | pattern |",
+        "|---|---|---|---:|---|---|---|",
+    ]
+    last = None
+    for _, r in table.iterrows():
+        head = r["pattern"] != last
+        figure = f"{r['public_figure']} ({r['source']})" if head else ""
+        result = f"**{r['pattern_result'].upper()}**" if head else ""
+        md.append(f"| {r['pattern'] if head else ''} | {figure} | `{r['measure']}` | {_value(r)} | {r['band']} | "
+                  f"{r['check']} | {result} |")  # fmt: skip
+        last = r["pattern"]
+    md += ["", "**Why these bands.**", ""]
+    for pattern in exp.patterns:
+        md.append(f"- {pattern.id} ({pattern.claim.strip()}): {pattern.reason.strip()}")
+    md += ["", f"![Patterns: model against the accepted bands]({CHART})", ""]
+    lines = [f"Patterns: {passed} of {len(results)} pass ({RULE.split(';')[0].lower()})."]
+    for _, r in table.iterrows():
+        lines.append(f"  {r['pattern']:<4} {r['check'].upper():<5} {r['measure']:<55} {_value(r):<32} band {r['band']}")
+    files = {TABLE: csv_bytes(table), CHART: chart(table, exp.name)}
+    notes = [
+        (TABLE, "per pattern check: pattern, claim, public figure, source, measure, n, mean, sd, 95 % CI, band, "
+                "check and pattern result, and why the band"),
+        (CHART, "each check's model mean and 95 % CI against its accepted band"),
+    ]  # fmt: skip
+    return Extra(files=files, markdown=md, console="\n".join(lines), file_notes=notes)

@@ -1,0 +1,277 @@
+"""Morris elementary-effects screening of an experiment's `design` (SALib).
+
+The design (`design:` in the experiment file) names numeric config keys with
+a range each. `design_matrix` draws the Morris trajectories with SALib
+(`SALib.sample.morris.sample`, seeded): r trajectories of k + 1 points on a
+grid of `levels` levels, each point a condition of the experiment, run with
+the experiment's replicate seeds like any other condition (cache, resume,
+any launcher, verify). Whole-number keys are rounded to the nearest whole
+number when the point is run; the analysis uses the grid as sampled.
+
+After the runs, `analyse` averages each outcome over the replicates of every
+design point (a stochastic model's noise would otherwise inflate the
+elementary effects, sigma above all) and calls `SALib.analyze.morris.analyze`
+per outcome: mu (mean elementary effect, signed), mu_star (mean absolute
+effect: the ranking), sigma (spread of the effects: non-linearity or
+interaction) and a bootstrap 95 % interval of mu_star. Effects are in the
+outcome's units per step of the normalised [0, 1] range, so parameters with
+different units compare directly.
+
+Replicate noise sets a floor under mu_star: with n replicates per point and a
+pooled replicate standard deviation s, an elementary effect of a parameter
+that does nothing is noise with standard deviation e = sqrt(2/n) s / delta
+(delta = levels / (2 (levels - 1))), so its mu_star, the mean of r absolute
+values, has mean sqrt(2/pi) e and standard deviation sqrt(1 - 2/pi) e / sqrt(r).
+The noise floor is that mean plus 1.645 standard deviations (normal
+approximation): a parameter with no effect stays below it 95 % of the time.
+Parameters below the floor are reported as indistinguishable from noise.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import TYPE_CHECKING, Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from experiments.aggregate import outcome_columns
+from experiments.labels import label
+from experiments.report import Extra, num
+from experiments.spec import DesignSpec
+
+if TYPE_CHECKING:
+    from experiments.plan import Plan
+
+RANKING = "morris.csv"
+CONF_LEVEL = 0.95
+
+
+def problem(design: DesignSpec) -> dict[str, Any]:
+    keys = list(design.parameters)
+    return {
+        "num_vars": len(keys),
+        "names": keys,
+        "bounds": [[float(lo), float(hi)] for lo, hi in design.parameters.values()],
+    }
+
+
+def design_matrix(design: DesignSpec) -> np.ndarray:
+    """The Morris sample: (k + 1) * r rows, one column per parameter (reproducible from design.seed)."""
+    from SALib.sample import morris as morris_sample
+
+    return morris_sample.sample(problem(design), N=design.trajectories, num_levels=design.levels, seed=design.seed)
+
+
+def delta(levels: int) -> float:
+    return levels / (2 * (levels - 1))
+
+
+def noise_floor(sd: float, replicates: int, step: float, trajectories: int) -> float:
+    """The mu_star a parameter without effect stays below 95 % of the time, given replicate noise `sd`."""
+    e = math.sqrt(2 / replicates) * sd / step
+    return e * (math.sqrt(2 / math.pi) + 1.645 * math.sqrt(1 - 2 / math.pi) / math.sqrt(trajectories))
+
+
+def point_means(plan: Plan, runs: pd.DataFrame, outcomes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per design point: the replicate mean of each outcome, and the replicate variance (ddof=1)."""
+    block = runs.sort_values(["condition", "replicate"])
+    grouped = block.groupby("condition", sort=True)[outcomes]
+    means = grouped.mean().reindex([c.index for c in plan.conditions]).to_numpy(dtype=float)
+    var = grouped.var(ddof=1).reindex([c.index for c in plan.conditions]).to_numpy(dtype=float)
+    return means, var
+
+
+def ranking_table(plan: Plan, runs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """One row per outcome and parameter, ranked by mu_star; and notes on outcomes that could not be analysed."""
+    from SALib.analyze import morris as morris_analyze
+
+    design = plan.experiment.design
+    assert design is not None
+    prob = problem(design)
+    x = np.array([[c.given[k] for k in prob["names"]] for c in plan.conditions], dtype=float)
+    available = outcome_columns(runs, plan)
+    outcomes = [o for o in plan.experiment.outcomes if o in available]
+    means, var = point_means(plan, runs, outcomes)
+    n = plan.experiment.replicates
+    step = delta(design.levels)
+    rows, notes = [], []
+    for j, outcome in enumerate(outcomes):
+        y = means[:, j]
+        if not np.isfinite(y).all():
+            bad = int((~np.isfinite(y)).sum())
+            notes.append(f"{label(outcome)}: undefined at {bad} of {len(y)} design points; not analysed.")
+            continue
+        si = morris_analyze.analyze(prob, x, y, num_resamples=design.resamples, conf_level=CONF_LEVEL,
+                                    num_levels=design.levels, seed=design.seed)  # fmt: skip
+        pooled = float(np.sqrt(np.nanmean(var[:, j]))) if n >= 2 else float("nan")
+        floor = noise_floor(pooled, n, step, design.trajectories)
+        order = np.argsort(-np.asarray(si["mu_star"], dtype=float), kind="stable")
+        for rank, i in enumerate(order, start=1):
+            mu_star = float(si["mu_star"][i])
+            sigma = float(si["sigma"][i])
+            rows.append(
+                {
+                    "outcome": outcome,
+                    "rank": rank,
+                    "parameter": prob["names"][i],
+                    "low": prob["bounds"][i][0],
+                    "high": prob["bounds"][i][1],
+                    "mu_star": mu_star,
+                    "mu_star_conf": float(si["mu_star_conf"][i]),
+                    "mu": float(si["mu"][i]),
+                    "sigma": sigma,
+                    "sigma_over_mu_star": sigma / mu_star if mu_star > 0 else float("nan"),
+                    "noise_floor": floor,
+                    "above_noise": bool(mu_star > floor),
+                }
+            )
+    return pd.DataFrame(rows), notes
+
+
+def _png(fig: plt.Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None}, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def short_label(key: str) -> str:
+    text = label(key)
+    return text if text != key.replace("_", " ") else key.split(".", 1)[-1]
+
+
+def chart(outcome: str, table: pd.DataFrame, title: str) -> bytes:
+    """mu_star (x, with its bootstrap 95 % interval) against sigma (y), one labelled point per parameter."""
+    rows = table[table["outcome"] == outcome]
+    fig, ax = plt.subplots(figsize=(7.2, 5.4))
+    x = rows["mu_star"].to_numpy(dtype=float)
+    y = rows["sigma"].to_numpy(dtype=float)
+    ax.errorbar(x, y, xerr=rows["mu_star_conf"].to_numpy(dtype=float), fmt="o", ms=5, color="tab:blue",
+                ecolor="tab:blue", elinewidth=0.8, capsize=2, alpha=0.85)  # fmt: skip
+    conf = rows["mu_star_conf"].to_numpy(dtype=float)
+    right = max(float(np.nanmax(x + conf)) if len(x) else 1.0, 1e-12) * 1.3
+    top = max(float(np.nanmax(y)) if len(y) else 1.0, 1e-12) * 1.15
+    line = min(right, top)
+    ax.plot([0, line], [0, line], color="grey", lw=0.8, ls="--", label="σ = μ*")
+    floor = float(rows["noise_floor"].iloc[0]) if len(rows) else float("nan")
+    if np.isfinite(floor):
+        ax.axvspan(0, floor, color="grey", alpha=0.12, lw=0, label="μ* within replicate noise")
+    for _, r in rows.iterrows():
+        if r["rank"] <= 6 or r["mu_star"] >= 0.25 * float(np.nanmax(x)):
+            ax.annotate(short_label(r["parameter"]), (r["mu_star"], r["sigma"]), fontsize=7.5,
+                        xytext=(4, 3), textcoords="offset points")  # fmt: skip
+    ax.set_xlim(0, right)
+    ax.set_ylim(0, top)
+    ax.set_xlabel("μ* (mean absolute elementary effect)")
+    ax.set_ylabel("σ (spread of the elementary effects)")
+    ax.set_title(f"{title}: {label(outcome)}", fontsize=11)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", frameon=False)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _reading(outcome: str, rows: pd.DataFrame) -> str:
+    name = label(outcome)
+    if rows.empty:
+        return f"{name[:1].upper() + name[1:]}: not analysed."
+    top = rows.sort_values("rank")
+    above = top[top["above_noise"]]
+    lead = [f"{short_label(r['parameter'])} (μ* {num(r['mu_star'])})" for _, r in above.head(3).iterrows()]
+    floor = num(float(top["noise_floor"].iloc[0]))
+    if not lead:
+        return f"{name[:1].upper() + name[1:]}: no parameter stands out from replicate noise (μ* floor {floor})."
+    text = f"{name[:1].upper() + name[1:]} is driven most by " + ", then ".join(lead)
+    text += f"; {len(above)} of {len(top)} parameters exceed the noise floor (μ* {floor})"
+    nonlinear = [short_label(r["parameter"]) for _, r in above.head(3).iterrows() if r["sigma"] > r["mu_star"]]
+    if nonlinear:
+        text += f"; σ > μ* for {', '.join(nonlinear)} (non-linear or interacting)"
+    signs = [
+        f"{short_label(r['parameter'])} {'raises' if r['mu'] > 0 else 'lowers'} it"
+        for _, r in above.head(3).iterrows()
+        if abs(r["mu"]) >= 0.8 * r["mu_star"]
+    ]
+    if signs:
+        text += "; " + ", ".join(signs)
+    return text + "."
+
+
+def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
+    exp = plan.experiment
+    design = exp.design
+    assert design is not None
+    table, notes = ranking_table(plan, runs)
+    files: dict[str, bytes] = {RANKING: table.to_csv(index=False, lineterminator="\n").encode()}
+    figures = []
+    for outcome in dict.fromkeys(table["outcome"]) if not table.empty else []:
+        name = f"morris_{outcome}.png"
+        files[name] = chart(outcome, table, exp.name)
+        figures.append((outcome, name))
+    k = len(design.parameters)
+    md = [
+        "## Morris screening",
+        "",
+        f"Elementary effects (Morris 1991, with μ* of Campolongo et al. 2007) computed by SALib: {k} parameters, "
+        f"r = {design.trajectories} trajectories on a {design.levels}-level grid = {len(plan.conditions)} design "
+        f"points (`SALib.sample.morris.sample`, seed {design.seed}), each run with {exp.replicates} replicate "
+        "seeds and averaged over them before the analysis. μ* ranks the parameters (mean absolute effect, in the "
+        "outcome's units per step of the normalised range), μ is its signed mean, σ the spread of the effects "
+        f"(σ > μ* suggests non-linearity or interactions); [±] is a bootstrap {CONF_LEVEL:.0%} interval of μ* "
+        f"({design.resamples} resamples). The noise floor is the μ* that a parameter with no effect stays below "
+        "95 % of the time, given the replicate noise (module docstring of `experiments/sensitivity.py`).",
+        "",
+        "| parameter | range | value in the regime |",
+        "|---|---|---|",
+    ]
+    flat = _outside(plan)
+    for key, (lo, hi) in design.parameters.items():
+        md.append(f"| `{key}` ({short_label(key)}) | {lo} – {hi} | {flat.get(key, 'n/a')} |")
+    md += ["", "### Ranking (μ* and its 95 % interval; * = above the noise floor)", ""]
+    outcomes = list(dict.fromkeys(table["outcome"])) if not table.empty else []
+    if outcomes:
+        md.append("| rank | " + " | ".join(label(o) for o in outcomes) + " |")
+        md.append("|---:|" + "---|" * len(outcomes))
+        for rank in range(1, k + 1):
+            cells = []
+            for o in outcomes:
+                r = table[(table["outcome"] == o) & (table["rank"] == rank)].iloc[0]
+                star = "*" if r["above_noise"] else ""
+                cells.append(f"{short_label(r['parameter'])} {num(r['mu_star'])} ±{num(r['mu_star_conf'])}{star}")
+            md.append(f"| {rank} | " + " | ".join(cells) + " |")
+        floors = ", ".join(f"{label(o)} {num(float(table[table['outcome'] == o]['noise_floor'].iloc[0]))}"
+                           for o in outcomes)  # fmt: skip
+        md += ["", f"Noise floors of μ*: {floors}.", ""]
+    md += ["**Reading.**", ""]
+    md += [f"- {_reading(o, table[table['outcome'] == o])}" for o in outcomes]
+    md += [f"- {n}" for n in notes]
+    md.append("")
+    for outcome, file in figures:
+        title = f"μ* and σ: {label(outcome)}"
+        md += [f"### {title}", "", f"![{title}]({file})", ""]
+    console = ["Morris ranking (top 3 by mu_star; * above the noise floor):"]
+    for o in outcomes:
+        top = table[table["outcome"] == o].sort_values("rank").head(3)
+        parts = [f"{short_label(r['parameter'])} {num(r['mu_star'])}{'*' if r['above_noise'] else ''}"
+                 for _, r in top.iterrows()]  # fmt: skip
+        console.append(f"  {label(o)}: " + "; ".join(parts))
+    console += [f"  {n}" for n in notes]
+    file_notes = [(RANKING, "per outcome and parameter: rank, range, μ*, its 95 % bootstrap half-width, μ, σ, "
+                   "σ/μ*, the noise floor and whether μ* is above it")]  # fmt: skip
+    file_notes += [(f, f"μ* against σ for {label(o)}") for o, f in figures]
+    return Extra(files=files, markdown=md, console="\n".join(console), file_notes=file_notes, replaces_results=True)
+
+
+def _outside(plan: Plan) -> dict[str, Any]:
+    """The config of the design's regime (with the experiment's base), outside the design."""
+    from sim.api import load_config
+    from sim.config import flatten
+
+    design = plan.experiment.design
+    assert design is not None
+    return flatten(load_config([*plan.experiment.base, f"policy={design.regime}"]))

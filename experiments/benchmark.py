@@ -210,6 +210,7 @@ def _write_profile(profiler: Any, path: Path, n: int, days: int, run_s: float) -
 
     buf = io.StringIO()
     buf.write(f"cProfile of GovSimModel.run(): {n:,} citizens, {days} days, {run_s:.2f} s under the profiler\n")
+    buf.write(f"policy={POLICY}, commit {_commit()}, load average {_load()}\n")
     buf.write(f"(per day: divide the times by {days})\n\n")
     for key in ("tottime", "cumulative"):
         stats = pstats.Stats(profiler, stream=buf)

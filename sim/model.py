@@ -123,7 +123,9 @@ class GovSimModel(mesa.Model):
 
         hub_capacity = 0
         if self.hub_active:
-            pooled = self.hub_share * col("online_hours", float).sum() / self.cfg.agency.cost_reply
+            # pooled staff bring their agencies' motivation with them: no free lunch
+            hours = col("online_hours", float) * col("motivation", float)
+            pooled = self.hub_share * hours.sum() / self.cfg.agency.cost_reply
             hub_capacity = stochastic_round(pooled, self.rng.random())
         return AgencyDay(
             has_account=col("has_account", bool),

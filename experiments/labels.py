@@ -15,7 +15,7 @@ LABELS: dict[str, str] = {
     "answer_rate": "answered at all",
     "median_response_delay": "median response delay (days)",
     "misrouted_share": "misrouted requests (share)",
-    "resolution_rate": "needs resolved (share)",
+    "resolution_rate": "online requests resolved",
     "active_share": "connected citizens active",
     "top5_post_share": "posts by top 5 % of citizens",
     "mean_efficacy": "mean efficacy",

@@ -166,7 +166,7 @@ class GovSimModel(mesa.Model):
         cit.learn_from_attempts(cfg, closed.attempt_citizen, closed.attempt_success)
         cit.experience(cfg, closed.citizen, closed.quality)
         served = closed.citizen[closed.met]
-        np.add.at(cit.needs_met, served, 1)
+        np.add.at(cit.needs_met, served, np.ones(len(served), dtype=cit.needs_met.dtype))  # array: numpy's fast path
         cit.last_served[served] = day
         self._settle(day, flows)
         self.programmes.act(day)
@@ -209,7 +209,7 @@ class GovSimModel(mesa.Model):
         sector = rng.choice(len(SECTORS), size=len(who), p=np.divide(a.sector_need_shares, sum(a.sector_need_shares)))
         level = rng.choice(3, size=len(who), p=np.divide(a.level_need_shares, sum(a.level_need_shares)))
         agency = self.geo.agency_index(level, sector, cit.district[who])
-        np.add.at(cit.needs_arisen, who, 1)
+        np.add.at(cit.needs_arisen, who, np.ones(len(who), dtype=cit.needs_arisen.dtype))
         self.ledger.add(who, (~cit.connected[who]).astype(np.int8), agency, day)
 
     def _settle(self, day: int, flows: DayFlows) -> None:

@@ -18,6 +18,7 @@ from sim.needs import GROUPS
 from sim.service import DELAY_CAP, DayFlows
 
 if TYPE_CHECKING:
+    from sim.citizens import Citizens
     from sim.model import GovSimModel
 
 _FLOWS = (
@@ -50,12 +51,12 @@ def gini_of_shares(met: np.ndarray, arisen: np.ndarray) -> float:
     Shares are ratios of small integers, so citizens are grouped by their
     (arisen, met) pair with one bincount instead of sorting the crowd.
     """
-    has = arisen > 0
-    if not has.any():
+    base = int(arisen.max(initial=0)) + 1
+    if base == 1:
         return 0.0
-    a = arisen[has]
-    base = int(a.max()) + 1
-    counts = np.bincount(a * np.int32(base) + met[has], minlength=base * base)
+    # one bincount over the whole crowd (selecting citizens first costs more than counting them)
+    counts = np.bincount(arisen * np.int32(base) + met, minlength=base * base)
+    counts[:base] = 0  # citizens without needs
     keys = np.flatnonzero(counts)
     weight = counts[keys].astype(np.float64)
     share = (keys % base) / (keys // base)
@@ -69,21 +70,32 @@ def gini_of_shares(met: np.ndarray, arisen: np.ndarray) -> float:
     return float(1.0 - (w * (prev + lorenz)).sum() / w.sum())
 
 
-def top_share(counts: np.ndarray, top: float = 0.05) -> float:
+def top_share(hist: np.ndarray, top: float = 0.05) -> float:
     """Share of all posts written by the top `top` fraction of citizens.
 
-    Post counts are bounded integers (voice is capped), so a histogram ranks
-    the crowd in O(n) without sorting it.
+    `hist[k]` is the number of citizens with k posts: post counts are bounded
+    integers (voice is capped), so a histogram ranks the crowd in O(n).
     """
-    total = int(counts.sum(dtype=np.int64))
+    total = int((hist * np.arange(len(hist))).sum())
     if total == 0:
         return 0.0
-    n_top = int(np.ceil(top * len(counts)))
-    hist = np.bincount(counts)[::-1]  # citizens per post count, most posts first
+    n_top = int(np.ceil(top * hist.sum()))
+    hist = hist[::-1]  # citizens per post count, most posts first
     values = np.arange(len(hist) - 1, -1, -1)
     before = np.cumsum(hist) - hist  # citizens ranked above each bin
     take = np.clip(n_top - before, 0, hist)
     return float((take * values).sum() / total)
+
+
+def _connected_post_counts(cit: Citizens, n_conn: int) -> np.ndarray:
+    """Histogram of connected citizens' post counts, without selecting them first.
+
+    The excluded never post (posting needs a connection and nobody loses
+    theirs), so they all sit in bin 0.
+    """
+    hist = np.bincount(cit.posts)
+    hist[0] -= cit.n - n_conn
+    return hist
 
 
 def _ratio(num: float, den: float) -> float:
@@ -155,7 +167,7 @@ class Recorder:
             "misrouted_share": _ratio(w["misrouted"], w["online_routed"]),
             "resolution_rate": _ratio(w["online_resolved"], w["online_ended"]),
             "active_share": _ratio(int((cit.active_recently(day, m.cfg.metrics.window_days) & conn).sum()), n_conn),
-            "top5_post_share": top_share(cit.posts[conn]),
+            "top5_post_share": top_share(_connected_post_counts(cit, n_conn)),
             "mean_efficacy": float(cit.efficacy.mean()),
             "mean_trust": float(cit.trust.mean()),
             "mean_satisfaction": float(cit.satisfaction.mean()),

@@ -90,3 +90,10 @@ def test_the_model_stops_at_its_horizon():
     assert not model.running and model.day == 3
     with pytest.raises(RuntimeError, match="days=3"):
         model.step()
+
+
+def test_only_the_connected_have_ever_posted(run):
+    # the O(n) top-5 % histogram counts every excluded citizen in bin 0
+    cit = run.citizens
+    assert (cit.posts[~cit.connected] == 0).all()
+    assert cit.posts[cit.connected].sum() > 0

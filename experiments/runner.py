@@ -18,7 +18,6 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from experiments.plan import Plan, make_plan
 from experiments.publish import exclusive, new_staging, recover, sha256_file, swap_in
 from experiments.report import Extra, console_table, failure_lines, report_md
 from experiments.spec import ExperimentConfig, as_dict
-from sim.provenance import provenance, write_atomic, write_json
+from sim.provenance import package_versions, provenance, write_atomic, write_json
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_ROOT = REPO / "results"
@@ -216,13 +215,7 @@ def write_outputs(plan: Plan, store: RunStore, folder: Path, meta: dict[str, Any
 
 
 def versions() -> dict[str, str]:
-    out = dict(provenance()["versions"])
-    for name in EXTRA_PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "absent"
-    return out
+    return package_versions(EXTRA_PACKAGES)
 
 
 def manifest(plan: Plan, store: RunStore, folder: Path, meta: dict[str, Any]) -> dict[str, Any]:
@@ -237,6 +230,12 @@ def manifest(plan: Plan, store: RunStore, folder: Path, meta: dict[str, Any]) ->
             "file_text": meta["source_text"],
             "cli_overrides": meta["cli_overrides"],
             "resolved": as_dict(exp),
+            # JSON is written with sorted keys; the order of the sweep and of the design's parameters
+            # matters (conditions, the Morris sample), so it is recorded for verify
+            "key_order": {
+                "sweep": list(exp.sweep),
+                "design_parameters": list(exp.design.parameters) if exp.design is not None else [],
+            },
         },
         "conditions": [
             {

@@ -16,9 +16,10 @@ REPO = Path(__file__).resolve().parent.parent
 PACKAGES = ("mesa", "numpy", "pandas", "hydra-core", "omegaconf", "matplotlib", "networkx")
 
 
-def package_versions() -> dict[str, str]:
+def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """Python and package versions (the model's packages plus `extra`)."""
     out = {"python": platform.python_version()}
-    for name in PACKAGES:
+    for name in (*PACKAGES, *extra):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

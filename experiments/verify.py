@@ -135,6 +135,23 @@ def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def in_recorded_order(record: dict[str, Any]) -> dict[str, Any]:
+    """The resolved experiment with its sweep and design parameters in the order they were run.
+
+    The manifest's JSON has sorted keys, but that order decides the conditions' order and the
+    Morris sample; `key_order` records it (manifests without it keep the sorted order).
+    """
+    resolved = dict(record["resolved"])
+    order = record.get("key_order", {})
+    sweep = resolved.get("sweep") or {}
+    if order.get("sweep") and set(order["sweep"]) == set(sweep):
+        resolved["sweep"] = {k: sweep[k] for k in order["sweep"]}
+    design = resolved.get("design")
+    if design and order.get("design_parameters") and set(order["design_parameters"]) == set(design["parameters"]):
+        resolved["design"] = {**design, "parameters": {k: design["parameters"][k] for k in order["design_parameters"]}}
+    return resolved
+
+
 def verify(
     folder: Path,
     launcher: str | None = None,
@@ -179,7 +196,7 @@ def verify(
     # 3. re-run from the manifest's resolved experiment
     record = manifest["experiment"]
     source = f"{folder / MANIFEST}"
-    exp = experiment_from_dict(record["resolved"], source, default_name=record["name"])
+    exp = experiment_from_dict(in_recorded_order(record), source, default_name=record["name"])
     plan = make_plan(exp, source)
     problems += _config_diffs(manifest.get("conditions", []), plan)
     recorded_seeds = manifest.get("seeds", {}).get("values")

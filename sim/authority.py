@@ -24,9 +24,9 @@ class Authority(mesa.Agent):
         super().__init__(model)
         self.last_pass_rate = float("nan")
         self.audits_held = 0
-        audit = model.cfg.policy.audit
-        if audit.metric != "none":
-            model.schedule_recurring(self.audit, Schedule(interval=audit.period_days, start=audit.period_days + 0.5))
+        # scheduled even without a metric, so a metric switched on mid-run (a lever) audits from then on
+        period = model.cfg.policy.audit.period_days
+        model.schedule_recurring(self.audit, Schedule(interval=period, start=period + 0.5))
 
     def issue_mandate(self, agencies: list) -> None:
         """Order the configured share of agencies to open accounts, top levels first."""
@@ -43,6 +43,10 @@ class Authority(mesa.Agent):
     def audit(self) -> None:
         """Count the period's metric per open account; raise pressure on failures (C3, C9)."""
         audit = self.model.cfg.policy.audit
+        if audit.metric == "none":
+            for agency in self.model.agency_list:
+                agency.period_counts = dict.fromkeys(agency.period_counts, 0)
+            return
         audited = [a for a in self.model.agency_list if a.has_account]
         passed = 0
         for agency in audited:

@@ -18,6 +18,7 @@ from sim.citizens import Citizens
 from sim.config import SECTORS, SimConfig, validate
 from sim.geography import Geography
 from sim.leader import OpinionLeader
+from sim.levers import set_lever
 from sim.needs import NeedLedger, Queues
 from sim.outcomes import Recorder
 from sim.policies import Programmes
@@ -54,6 +55,21 @@ class GovSimModel(mesa.Model):
         self.today: AgencyDay = self._agency_day()
         self.flows = DayFlows(len(self.agency_list))
         self.recorder = Recorder(self)
+        self.lever_changes: list[tuple[int, str, object]] = []
+
+    def set_lever(self, key: str, value: object) -> None:
+        """Change a policy lever between days (see sim.levers); acts from the next day on."""
+        set_lever(self, key, value)
+
+    def lever_changed(self, key: str, old: SimConfig, new: SimConfig) -> None:
+        """Re-apply the levers the model turned into state when it was built."""
+        if key == "policy.integration.enabled":
+            self.programmes.set_hub(new.policy.integration.enabled)
+        elif key == "agency.staff_capacity":
+            scale = new.agency.staff_capacity / old.agency.staff_capacity
+            for agency in self.agency_list:
+                agency.online_hours *= scale
+                agency.office_capacity *= scale
 
     # --- set-up ---------------------------------------------------------
     def _expected_requests(self) -> np.ndarray:

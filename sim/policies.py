@@ -27,7 +27,18 @@ class Programmes:
 
     def open_hub(self) -> None:
         """Whole-of-government one-stop account: pooled staff, routing (C7)."""
-        self.model.hub_share = self.model.cfg.policy.integration.pooled_staff_share
+        if self.model.cfg.policy.integration.enabled:
+            self.model.hub_share = self.model.cfg.policy.integration.pooled_staff_share
+
+    def set_hub(self, enabled: bool) -> None:
+        """The integration lever moved mid-run: open the hub now (or on its start day), or close it."""
+        integration = self.model.cfg.policy.integration
+        if not enabled:
+            self.model.hub_share = 0.0
+        elif self.model.day + 1 >= integration.start_day:
+            self.open_hub()
+        else:
+            self.model.schedule_event(self.open_hub, at=integration.start_day - 0.5)
 
     def act(self, day: int) -> None:
         self._train(day)

@@ -3,8 +3,10 @@
 Layout under the cache root (default `.cache/experiments/`, gitignored):
 
     <name>/<code>/runs/<run_id>.npz         the run's daily time series (all columns)
-    <name>/<code>/runs/<run_id>.json        its summary, seed and timing; written last,
-                                            so its presence means the run finished
+    <name>/<code>/runs/<run_id>.json        its summary, seed, timing, the SHA-256 of the .npz and a
+                                            SHA-256 of the record itself; written last, so its presence
+                                            means the run finished, and an entry whose checksums do not
+                                            match (edited, truncated, emptied) is discarded and re-run
     <name>/<code>/runs/<run_id>.error.json  the error of a run that raised
     <name>/<code>/hydra/<stamp>/            Hydra's multirun folder (job configs and logs)
     <name>/<code>/hydra/<stamp>.log         the multirun's console output
@@ -31,12 +33,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.fsio import write_atomic
 from sim.config import SimConfig
-from sim.provenance import write_atomic
 
 SIM_DIR = Path(__file__).resolve().parent.parent / "sim"
 STORE_ENV = "GOVSIM_RUN_STORE"
 FINGERPRINT_PACKAGES = ("numpy", "mesa", "networkx")
+CHECKSUM = "checksum"  # key of the record's own SHA-256 (of its canonical JSON without this key)
+
+
+def record_checksum(record: dict[str, Any]) -> str:
+    body = {k: v for k, v in record.items() if k != CHECKSUM}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def config_json(cfg: SimConfig) -> str:
@@ -74,10 +82,40 @@ class RunStore:
     def _path(self, rid: str, suffix: str) -> Path:
         return self.runs / f"{rid}{suffix}"
 
-    def done(self, rid: str) -> bool:
-        """Finished, by the model code this store is for (a job that imported other code does not count)."""
+    def path(self, rid: str, suffix: str = ".json") -> Path:
+        return self._path(rid, suffix)
+
+    def check(self, rid: str) -> str | None:
+        """Why the cached entry of `rid` cannot be trusted, or None when it is intact (or absent).
+
+        Intact: the record parses, its own checksum matches, and the .npz has the SHA-256 it records.
+        """
         path = self._path(rid, ".json")
         if not path.is_file():
+            return None
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError) as err:
+            return f"unreadable record ({type(err).__name__})"
+        if not isinstance(record, dict):
+            return "unreadable record (not a JSON object)"
+        if CHECKSUM not in record:
+            return "no checksum (written by an older version of govsim)"
+        if record.get(CHECKSUM) != record_checksum(record):
+            return "the record does not match its checksum (edited or damaged)"
+        npz = self._path(rid, ".npz")
+        try:
+            digest = hashlib.sha256(npz.read_bytes()).hexdigest()
+        except OSError as err:
+            return f"time series {npz.name} unreadable ({err.strerror or type(err).__name__})"
+        if digest != record.get("npz_sha256"):
+            return f"time series {npz.name} does not match its checksum (truncated, emptied or edited)"
+        return None
+
+    def done(self, rid: str) -> bool:
+        """Finished and intact, by the model code this store is for (a job that imported other code does not count)."""
+        path = self._path(rid, ".json")
+        if not path.is_file() or self.check(rid) is not None:
             return False
         try:
             return json.loads(path.read_text()).get("code") == self.code
@@ -91,7 +129,7 @@ class RunStore:
             return None
         try:
             code = json.loads(path.read_text()).get("code")
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):
             return "unreadable"
         return None if code == self.code else str(code)
 
@@ -114,8 +152,9 @@ class RunStore:
     ) -> None:
         buf = io.BytesIO()
         np.savez_compressed(buf, **{f"c{i}": ts[c].to_numpy() for i, c in enumerate(ts.columns)})
-        write_atomic(self._path(rid, ".npz"), buf.getvalue())
-        record = {
+        data = buf.getvalue()
+        write_atomic(self._path(rid, ".npz"), data)
+        record: dict[str, Any] = {
             "run_id": rid,
             "seed": cfg.seed,
             "summary": {k: float(v) for k, v in summary.items()},
@@ -123,7 +162,9 @@ class RunStore:
             "elapsed_seconds": elapsed,
             "host": socket.gethostname(),
             "code": code,
+            "npz_sha256": hashlib.sha256(data).hexdigest(),
         }
+        record[CHECKSUM] = record_checksum(record)
         write_atomic(self._path(rid, ".json"), json.dumps(record, indent=1) + "\n")
         self._path(rid, ".error.json").unlink(missing_ok=True)
 

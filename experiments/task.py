@@ -19,6 +19,7 @@ raise before the model starts.
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 import hydra
@@ -58,7 +59,10 @@ def run_job(cfg: DictConfig) -> str:
         result = run_simulation(sim_cfg)
         store.write(rid, sim_cfg, result.summary, result.timeseries, time.perf_counter() - start, CODE)
     except Exception as err:
-        store.write_error(rid, sim_cfg, err)
+        try:
+            store.write_error(rid, sim_cfg, err)
+        except OSError as io_err:  # the cache itself cannot be written (full, read-only): say so in the job log
+            print(f"experiments.task: cannot record the error of run {rid}: {io_err}", file=sys.stderr)
         raise
     return rid
 

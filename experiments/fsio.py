@@ -1,0 +1,100 @@
+"""File writes that honour the umask, and I/O errors as one line.
+
+`write_atomic` writes to a temporary file beside the target and renames it, so
+readers never see half a file; unlike `tempfile.mkstemp` alone, the result gets
+the permissions of an ordinary file (0666 minus the umask), the same in the run
+cache, the staging folder and results/. `preflight` checks, before any run
+starts, that a folder can be written and has room for what the plan will write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+class ExperimentIOError(Exception):
+    """An I/O failure the tool reports in one line (path and errno); exit status 1."""
+
+
+def umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode() if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.chmod(tmp, 0o666 & ~umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, obj: Any) -> None:
+    write_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def describe_os_error(err: OSError, where: str | Path | None = None) -> str:
+    """`<path>: [Errno 28] No space left on device` (one line)."""
+    path = err.filename or where or "?"
+    if err.errno is not None:
+        reason = f"[Errno {err.errno}] {err.strerror or os.strerror(err.errno)}"
+    else:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return f"{path}: {reason}"
+
+
+def _existing_parent(path: Path) -> Path:
+    path = Path(path).absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_writable(folder: Path, need_bytes: int, what: str) -> None:
+    """Raise ExperimentIOError (one line) unless `folder` can be created and written and has `need_bytes` free."""
+    folder = Path(folder).absolute()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".govsim-probe-")
+        try:
+            os.write(fd, b"govsim")
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as err:
+        raise ExperimentIOError(f"cannot write the {what} {describe_os_error(err, folder)}") from None
+    free = disk_free(folder)
+    if free is not None and free < need_bytes:
+        raise ExperimentIOError(
+            f"not enough free space for the {what} {folder}: {mb(free)} free, the plan needs about {mb(need_bytes)}",
+        )
+
+
+def disk_free(folder: Path) -> int | None:
+    try:
+        return shutil.disk_usage(_existing_parent(folder)).free
+    except OSError:
+        return None
+
+
+def mb(n: float) -> str:
+    return f"{n / 1e6:,.1f} MB" if n < 1e9 else f"{n / 1e9:,.2f} GB"

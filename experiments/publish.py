@@ -7,6 +7,13 @@
 
 A reader sees either the old folder or the new one, never a mix. If the process
 dies between the two renames, the next run (or verify) puts the old folder back.
+
+Every folder this tool creates or moves aside has a marker file beside it,
+`.<name>.staging-...govsim` / `.<name>.old-...govsim`, holding the host, the pid and
+a random token (also in the folder's name). Recovery touches only folders whose
+marker is intact, names this host and a process that has ended, and (for an old
+folder) that hold a manifest.json: another tool's folders, another host's on
+shared storage, and live runs are left alone. Each recovery is reported in one line.
 """
 
 from __future__ import annotations
@@ -14,14 +21,20 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
+import secrets
 import shutil
-import tempfile
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 STAGING = ".staging-"
 OLD = ".old-"
+MARKER = ".govsim"  # suffix of the marker file beside a folder this tool created
+TOOL = "govsim-experiments"
+MANIFEST = "manifest.json"
 
 
 def sha256_file(path: Path) -> str:
@@ -42,45 +55,84 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _owner(path: Path, marker: str) -> int | None:
+def _marker(folder: Path) -> Path:
+    return folder.with_name(folder.name + MARKER)
+
+
+def _mark(folder: Path, token: str, kind: str) -> None:
+    record = {"tool": TOOL, "kind": kind, "host": socket.gethostname(), "pid": os.getpid(), "token": token}
+    _marker(folder).write_text(json.dumps(record) + "\n")
+
+
+def _read_marker(folder: Path) -> dict[str, Any] | None:
     try:
-        return int(path.name.split(marker, 1)[1].split("-", 1)[0])
-    except (IndexError, ValueError):
+        record = json.loads(_marker(folder).read_text())
+    except (OSError, ValueError):
         return None
+    return record if isinstance(record, dict) else None
+
+
+def _ours(folder: Path, kind: str) -> tuple[bool, str]:
+    """(may recover it, why not): our marker, this host, a process that has ended, the token in the name."""
+    record = _read_marker(folder)
+    if record is None or record.get("tool") != TOOL or record.get("kind") != kind:
+        return False, "no govsim marker"
+    token = str(record.get("token", ""))
+    if not token or not folder.name.endswith("-" + token):
+        return False, "its marker does not match it"
+    if record.get("host") != socket.gethostname():
+        return False, f"made on host {record.get('host')}"
+    pid = record.get("pid")
+    if not isinstance(pid, int) or (pid != os.getpid() and _pid_alive(pid)):
+        return False, f"process {pid} is still running"
+    return True, ""
 
 
 def recover(results_root: Path, name: str) -> list[str]:
-    """Undo what an interrupted swap or staging left behind; return what was done."""
+    """Undo what an interrupted swap or staging of this tool left behind; return one line per action."""
     notes: list[str] = []
     if not results_root.is_dir():
         return notes
     target = results_root / name
-    olds = sorted(results_root.glob(f".{name}{OLD}*"), key=lambda p: p.stat().st_mtime)
-    for old in olds:
-        pid = _owner(old, OLD)
-        if pid is not None and pid != os.getpid() and _pid_alive(pid):
+    olds = [p for p in results_root.glob(f".{name}{OLD}*") if p.is_dir()]
+    for old in sorted(olds, key=lambda p: p.stat().st_mtime):
+        ok, _ = _ours(old, "old")
+        if not ok or not (old / MANIFEST).is_file():
             continue
         if not target.exists():
             os.rename(old, target)
-            notes.append(f"restored the previous {target} from an interrupted update")
+            notes.append(f"restored the previous {target} from an interrupted update ({old.name})")
         else:
             shutil.rmtree(old, ignore_errors=True)
-    for staging in results_root.glob(f".{name}{STAGING}*"):
-        pid = _owner(staging, STAGING)
-        if pid is not None and pid != os.getpid() and _pid_alive(pid):
+            notes.append(f"removed {old.name}, the previous results an interrupted update had set aside")
+        _marker(old).unlink(missing_ok=True)
+    for staging in [p for p in results_root.glob(f".{name}{STAGING}*") if p.is_dir()]:
+        ok, _ = _ours(staging, "staging")
+        if not ok:
             continue
         shutil.rmtree(staging, ignore_errors=True)
+        _marker(staging).unlink(missing_ok=True)
         notes.append(f"removed an unfinished staging folder {staging.name}")
     return notes
 
 
 def new_staging(results_root: Path, name: str) -> Path:
     results_root.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{name}{STAGING}{os.getpid()}-", dir=results_root))
+    token = secrets.token_hex(8)
+    folder = results_root / f".{name}{STAGING}{os.getpid()}-{token}"
+    _mark(folder, token, "staging")  # the marker first: a folder without one is never touched by recovery
+    folder.mkdir()
+    return folder
+
+
+def discard_staging(staging: Path) -> None:
+    """Remove a staging folder of this process and its marker (a failed or interrupted write)."""
+    shutil.rmtree(staging, ignore_errors=True)
+    _marker(staging).unlink(missing_ok=True)
 
 
 def _publishable(folder: Path) -> None:
-    """Give the staged folder ordinary permissions (mkdtemp/mkstemp create them private)."""
+    """Give the staged folder ordinary permissions (0777/0666 minus the umask)."""
     umask = os.umask(0)
     os.umask(umask)
     folder.chmod(0o777 & ~umask)
@@ -93,12 +145,15 @@ def swap_in(staging: Path, target: Path) -> None:
     _publishable(staging)
     backup = None
     if target.exists():
-        backup = Path(tempfile.mkdtemp(prefix=f".{target.name}{OLD}{os.getpid()}-", dir=target.parent))
-        backup.rmdir()
+        token = secrets.token_hex(8)
+        backup = target.parent / f".{target.name}{OLD}{os.getpid()}-{token}"
+        _mark(backup, token, "old")
         os.rename(target, backup)
     os.rename(staging, target)
+    _marker(staging).unlink(missing_ok=True)
     if backup is not None:
         shutil.rmtree(backup, ignore_errors=True)
+        _marker(backup).unlink(missing_ok=True)
 
 
 class Busy(RuntimeError):

@@ -1,10 +1,14 @@
-"""Command line: `python -m experiments list | plan | run | verify`.
+"""Command line: `python -m experiments list | plan | run | status | collect | verify`.
 
     python -m experiments run policy_comparison
     python -m experiments run audit_sweep replicates=4 days=365            # experiment field, model override
     python -m experiments run policy_comparison launcher=serial             # or hydra/launcher=serial
     python -m experiments run policy_comparison launcher=slurm hydra.launcher.partition=cpu
     python -m experiments verify results/policy_comparison
+    python -m experiments verify results/policy_comparison --sample 5                # spot check: 5 random runs
+    python -m experiments run capacity_sweep launcher=slurm --detach                  # submit and return
+    python -m experiments status capacity_sweep launcher=slurm                        # done / running / failed
+    python -m experiments collect capacity_sweep launcher=slurm                       # publish when all are done
     python -m experiments run patterns                                      # pattern-oriented validation
     python -m experiments run sensitivity design.trajectories=4             # Morris screening, fewer trajectories
 
@@ -14,16 +18,24 @@ Items after the experiment are `key=value`:
   - hydra/launcher=<name>: the launcher; hydra.<key>=<value>: passed to the Hydra multirun as is;
   - anything else is a model override added to every run (days=365, population=classroom,
     agency.staff_capacity=0.5).
-Exit status: 0 done, 1 runs failed or verify found differences, 2 invalid input, 130 interrupted.
+Options (--results, --cache, --fresh, --detach) may come anywhere on the line; relative paths are
+taken from the directory you run the command in. A run with overrides that change the results
+(anything but launcher and hydra.* items) is a quick look: it publishes to
+results/<name>@<hash of the overrides>/ and never replaces the committed results/<name>/.
+Exit status: 0 done, 1 runs failed, verify found differences or an I/O error, 2 invalid input,
+130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
+import shlex
 import sys
 from pathlib import Path
 
+from experiments.fsio import ExperimentIOError, describe_os_error
 from experiments.plan import Plan
 from experiments.publish import Busy
 from experiments.spec import FIELDS, ExperimentError, experiment_names, find_experiment, load_experiment
@@ -53,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the named experiments and their questions")
     for name, text in (("run", "run an experiment (resumes from the run cache)"),
-                       ("plan", "show conditions, seeds and the Hydra command; run nothing")):  # fmt: skip
+                       ("plan", "show conditions, seeds and the Hydra command; run nothing"),
+                       ("status", "show done, queued or running, failed and missing runs of an experiment"),
+                       ("collect", "aggregate and publish an experiment whose runs are all done; launch nothing")):  # fmt: skip
         s = sub.add_parser(name, help=text)
         s.add_argument("experiment", help="a name in configs/experiment/ or a path to a YAML file")
         s.add_argument("overrides", nargs="*", help="key=value (experiment field, hydra.*, or model override)")
@@ -61,26 +75,56 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--cache", type=Path, default=None, help="run cache root (default: .cache/experiments/)")
         if name == "run":
             s.add_argument("--fresh", action="store_true", help="discard this experiment's cached runs first")
+            s.add_argument("--detach", action="store_true", help="submit the missing runs and return at once")
     v = sub.add_parser("verify", help="re-run a results folder from its manifest and compare every number")
     v.add_argument("folder", type=Path)
     v.add_argument("overrides", nargs="*", help="hydra/launcher=<name> and hydra.* items for the re-run")
     v.add_argument("--keep", action="store_true", help="keep the re-run's temporary folder")
+    v.add_argument("--sample", type=int, default=None, metavar="K", help="re-run K runs chosen at random")
+    v.add_argument("--seed", type=int, default=None, metavar="S", help="seed of --sample (default: the clock)")
     return p
 
 
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Options anywhere on the line: key=value items after an option are overrides too."""
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    stray = [a for a in extra if a.startswith("-") or "=" not in a or not hasattr(args, "overrides")]
+    if stray:
+        parser.error(f"unrecognized arguments: {' '.join(stray)}")
+    if extra:
+        args.overrides = [*args.overrides, *extra]
+    for key in ("results", "cache", "folder"):
+        if getattr(args, key, None) is not None:
+            setattr(args, key, getattr(args, key).expanduser().absolute())  # the user's working directory
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parse_args(argv)
     try:
         return _dispatch(args)
     except ExperimentError as err:
         print(f"experiments: {err}", file=sys.stderr)
         return 2
-    except Busy as err:
+    except (Busy, ExperimentIOError) as err:
         print(f"experiments: {err}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # output piped into `head` and the like
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as err:  # a full disk, a read-only folder: one line, earlier results intact
+        print(f"experiments: cannot write {describe_os_error(err)}", file=sys.stderr)
+        return 1
+
+
+def quick_look_items(exp_items: list[str], model: list[str]) -> list[str]:
+    """The overrides that change the results (not the launcher, which changes where runs go)."""
+    return [i for i in exp_items if i.partition("=")[0].strip() != "launcher"] + list(model)
+
+
+def quick_look_name(name: str, items: list[str]) -> str:
+    return f"{name}@{hashlib.sha256(' '.join(items).encode()).hexdigest()[:8]}"
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -108,13 +152,19 @@ def _dispatch(args: argparse.Namespace) -> int:
             raise ExperimentError(
                 f"invalid override for verify: {' '.join(model)}; allowed: launcher=<name>, hydra.<key>=<value>"
             )
-        return verify(args.folder, launcher=launcher, hydra_overrides=hydra_items, keep=args.keep)
+        if args.sample is not None and args.sample < 1:
+            raise ExperimentError(f"invalid option --sample {args.sample}; allowed: a whole number >= 1")
+        return verify(
+            args.folder, launcher=launcher, hydra_overrides=hydra_items, keep=args.keep, sample=args.sample,
+            sample_seed=args.seed,
+        )  # fmt: skip
 
     from experiments.plan import make_plan
-    from experiments.runner import Options, run_experiment
+    from experiments.runner import Options, run_experiment, status_lines
 
     exp_items, model, hydra_items, launcher = split_overrides(args.overrides)
     path = find_experiment(args.experiment)
+    look = quick_look_items(exp_items, model)
     if model:
         exp_items = _add_to_base(exp_items, path, model)
     if launcher:
@@ -125,16 +175,33 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "plan":
         _print_plan(plan, hydra_items)
         return 0
+    hint = " ".join(shlex.quote(a) for a in [args.experiment, *args.overrides])
+    if args.results:
+        hint += f" --results {shlex.quote(str(args.results))}"
+    if args.cache:
+        hint += f" --cache {shlex.quote(str(args.cache))}"
     opts = Options(
         hydra_overrides=hydra_items,
-        fresh=args.fresh,
+        fresh=getattr(args, "fresh", False),
         cli_overrides=list(args.overrides),
         source_text=path.read_text(),
+        publish_name=quick_look_name(exp.name, look) if look else "",
+        quick_look=" ".join(look),
+        detach=getattr(args, "detach", False),
+        collect=args.command == "collect",
+        hint=hint,
     )
     if args.results:
         opts.results_root = args.results
     if args.cache:
         opts.cache_root = args.cache
+    if args.command == "status":
+        from experiments.cache import RunStore, code_fingerprint
+
+        store = RunStore(Path(opts.cache_root).absolute() / exp.name / code_fingerprint())
+        for line in status_lines(plan, store):
+            print(line)
+        return 0
     return run_experiment(exp, source, opts).status
 
 

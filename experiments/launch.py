@@ -7,22 +7,37 @@ run cache, and the cache location passed to every job through
 The parent polls the cache for finished and failed runs and prints
 `done/total, elapsed, ETA`; it never relies on Hydra callbacks, which do not
 run when a job fails.
+
+Every launch leaves a submission record, `<cache>/<name>/<code>/submissions/<stamp>.json`
+(host, pid of the multirun, launcher, SLURM job name, run ids). While a submission
+is active (its SLURM jobs are in `squeue`, or its multirun process is alive on this
+host) its unfinished runs are *in flight*: `status` shows them, and a re-run does not
+submit them again. `--detach` returns once the jobs are submitted; `collect`
+publishes when they are all done. Ctrl-C on an attached SLURM run asks whether to
+cancel the submitted jobs (scancel through submitit); a hang-up (SIGHUP, a dropped
+SSH session) sends the console output to a log file and the run carries on.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from experiments.cache import STORE_ENV, RunStore
+from experiments.fsio import write_atomic, write_json
 from experiments.plan import CONDITION_GROUP, Plan, Run, condition_file, condition_option, render
-from sim.provenance import write_atomic
 
 LAUNCH_CODE = "from experiments.task import main; main()"
 REPO = Path(__file__).resolve().parent.parent
@@ -35,20 +50,35 @@ class LaunchResult:
     sweep_dir: Path
     command: list[str]
     interrupted: bool = False
+    detached: bool = False
+    jobs: list[str] = field(default_factory=list)  # SLURM job ids (array jobs) of this submission
+    cancelled: bool = False
 
 
 class Interrupted(Exception):
     """SIGTERM or SIGINT while jobs were running."""
 
 
+def job_name(plan: Plan, stamp: str) -> str:
+    """The SLURM job name of one submission: finds its jobs in squeue whatever happened to the submitter."""
+    return f"govsim-{plan.experiment.name}-{stamp}"
+
+
 def hydra_args(
-    plan: Plan, pending: list[Run], store: RunStore, launcher: str, extra: list[str], stamp: str
+    plan: Plan,
+    pending: list[Run],
+    store: RunStore,
+    launcher: str,
+    extra: list[str],
+    stamp: str,
+    target: str = "",
 ) -> list[str]:
     sweep_dir = store.hydra / stamp
     searchpath = []
     if plan.explicit:
         folder = write_condition_files(plan, pending, store.root / "conditions")
         searchpath = [f"hydra.searchpath=[{render('file://' + str(folder))}]"]
+    named = [f"hydra.launcher.name={job_name(plan, stamp)}"] if "submitit" in target else []
     return [
         "--multirun",
         *plan.hydra_sweep(pending),
@@ -56,6 +86,7 @@ def hydra_args(
         f"hydra/launcher={launcher}",
         f"hydra.sweep.dir={render(str(sweep_dir))}",
         f"+hydra.job.env_set.{STORE_ENV}={render(str(store.root))}",
+        *named,
         *extra,
     ]
 
@@ -72,11 +103,24 @@ def write_condition_files(plan: Plan, pending: list[Run], folder: Path) -> Path:
     return folder
 
 
-def preflight(launcher: str, extra: list[str]) -> None:
-    """Compose Hydra's own config with the launcher and hydra.* overrides; raise ExperimentError if it fails.
+RAY_PLUGIN = "hydra_plugins.hydra_ray_launcher"
 
-    Catches a launcher whose plugin is not installed (ray_cluster without
-    hydra-ray-launcher) or a misspelt launcher option before anything runs.
+
+def _plugin_installed(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def preflight(launcher: str, extra: list[str]) -> dict[str, Any]:
+    """Compose Hydra's own config with the launcher and hydra.* overrides; the launcher's config.
+
+    Raises ExperimentError (one line, saying what failed) before anything runs: a
+    launcher whose plugin is not installed (ray_cluster without hydra-ray-launcher),
+    or an override the launcher's config refuses (a misspelt or mistyped option).
     """
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
@@ -87,16 +131,21 @@ def preflight(launcher: str, extra: list[str]) -> None:
 
     register_configs()
     items = [f"hydra/launcher={launcher}", *extra]
+    ray = launcher == "ray_cluster" or launcher.startswith("ray")
+    if ray and not _plugin_installed(RAY_PLUGIN):
+        raise ExperimentError(
+            f"invalid launcher {launcher}: the hydra-ray-launcher plugin is not installed; "
+            "allowed: `pip install hydra-ray-launcher` first, or another launcher"
+        )
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
             cfg = compose("config", overrides=items, return_hydra_config=True)
-            OmegaConf.to_container(cfg.hydra.launcher, resolve=False)
+            container = OmegaConf.to_container(cfg.hydra.launcher, resolve=False)
     except Exception as err:  # Hydra raises several unrelated types here
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        hint = ""
-        if launcher == "ray_cluster" or "ray" in first:
-            hint = " (the Ray launcher needs `pip install hydra-ray-launcher`)"
-        raise ExperimentError(f"invalid launcher settings {' '.join(items)}: {first}{hint}") from None
+        raise ExperimentError(f"invalid launcher settings {' '.join(items)}: {first}") from None
+    assert isinstance(container, dict)
+    return container
 
 
 def log_tail(log: Path, lines: int = 15) -> str:
@@ -154,6 +203,161 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise Interrupted(signal.Signals(signum).name)
 
 
+# --- submissions -----------------------------------------------------------------------------------
+
+
+def is_slurm(target: str) -> bool:
+    return "SlurmLauncher" in target
+
+
+def slurm_jobs(name: str) -> list[tuple[str, str]]:
+    """(job id, state) of the queued or running jobs (array tasks) with this SLURM job name; [] without squeue."""
+    if shutil.which("squeue") is None:
+        return []
+    try:
+        out = subprocess.run(
+            ["squeue", "-h", "-r", f"--name={name}", "-o", "%i %T"], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    rows = [line.split() for line in out.stdout.splitlines() if line.strip()]
+    return [(r[0], r[1]) for r in rows if len(r) >= 2]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class Submission:
+    path: Path
+    record: dict[str, Any]
+    jobs: list[tuple[str, str]] = field(default_factory=list)  # SLURM (id, state) still in the queue
+    active: bool = False
+
+    def describe(self) -> str:
+        rec = self.record
+        if self.jobs:
+            states: dict[str, int] = {}
+            for _, state in self.jobs:
+                states[state.lower()] = states.get(state.lower(), 0) + 1
+            ids = sorted({j.split("_")[0] for j, _ in self.jobs})
+            parts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+            return f"SLURM job {','.join(ids)} ({parts}; name {rec['job_name']})"
+        return f"{rec['launcher']} multirun pid {rec['pid']} on {rec['host']}"
+
+
+def submissions(store: RunStore) -> list[Submission]:
+    folder = store.root / "submissions"
+    out = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        sub = Submission(path, record)
+        if is_slurm(record.get("target", "")):
+            sub.jobs = slurm_jobs(record["job_name"])
+            sub.active = bool(sub.jobs)
+        elif record.get("host") == socket.gethostname():
+            sub.active = _pid_alive(int(record.get("pid", 0)))
+        out.append(sub)
+    return out
+
+
+def in_flight(store: RunStore, wanted: set[str]) -> dict[str, Submission]:
+    """Runs of `wanted` that an active submission will still finish: run id -> its submission."""
+    out: dict[str, Submission] = {}
+    for sub in submissions(store):
+        if not sub.active:
+            continue
+        for rid in sub.record.get("run_ids", []):
+            if rid in wanted and not store.done(rid) and store.error(rid) is None:
+                out[rid] = sub
+    return out
+
+
+def cancel(sub: Submission) -> list[str]:
+    """Cancel a submission's SLURM jobs (scancel through submitit); returns the job ids."""
+    ids = sorted({j.split("_")[0] for j, _ in sub.jobs})
+    if not ids:
+        return []
+    import submitit
+
+    folder = Path(sub.record["sweep_dir"]) / ".submitit" / "%j"
+    for jid in ids:
+        submitit.SlurmJob(folder=folder, job_id=jid).cancel(check=False)
+    return ids
+
+
+def _record(store: RunStore, stamp: str, pid: int, launcher: str, target: str, name: str, runs: list[Run]) -> Path:
+    path = store.root / "submissions" / f"{stamp}.json"
+    write_json(
+        path,
+        {
+            "stamp": stamp,
+            "host": socket.gethostname(),
+            "pid": pid,
+            "launcher": launcher,
+            "target": target,
+            "job_name": name,
+            "sweep_dir": str(store.hydra / stamp),
+            "run_ids": [r.run_id for r in runs],
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        },
+    )
+    return path
+
+
+# --- the launch ----------------------------------------------------------------------------------
+
+
+class _Hangup:
+    """On SIGHUP (the terminal went away), write the console output to a log file and carry on."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.previous: Any = None
+
+    def __enter__(self) -> _Hangup:
+        if hasattr(signal, "SIGHUP"):
+            self.previous = signal.signal(signal.SIGHUP, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: object) -> None:
+        fd = os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError):
+                stream.flush()
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+        os.write(1, b"[experiments] hang-up (SIGHUP): console output continues here; the run carries on\n")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGHUP, self.previous)
+
+
+Ask = Callable[[str], bool]
+
+
+def ask_stdin(question: str) -> bool:
+    """Ask on the terminal (stderr), read the answer from stdin; no answer (EOF) means no."""
+    try:
+        print(question, end="", file=sys.stderr, flush=True)
+        answer = sys.stdin.readline()
+    except (OSError, ValueError, KeyboardInterrupt):
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
 def launch(
     plan: Plan,
     pending: list[Run],
@@ -162,32 +366,79 @@ def launch(
     extra: list[str],
     progress: Progress,
     poll: float = 0.5,
+    target: str = "",
+    detach: bool = False,
+    ask: Ask = ask_stdin,
+    out: Callable[[str], None] = print,
+    waiting: set[str] | None = None,
 ) -> LaunchResult:
+    """Launch `pending` as one multirun; attached, wait for it (and for the `waiting` runs in flight elsewhere)."""
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
-    args = hydra_args(plan, pending, store, launcher, extra, stamp)
+    args = hydra_args(plan, pending, store, launcher, extra, stamp, target)
     command = [sys.executable, "-c", LAUNCH_CODE, *args]
     store.hydra.mkdir(parents=True, exist_ok=True)
     log = store.hydra / f"{stamp}.log"
     wanted = {r.run_id for r in plan.runs}
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
+    name = job_name(plan, stamp)
+    slurm = is_slurm(target)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    interrupted = False
-    with open(log, "wb") as fh:
+    interrupted = cancelled = False
+    jobs: list[str] = []
+    with open(log, "wb") as fh, _Hangup(store.root / f"console-{stamp}.log"):
         fh.write((" ".join(command) + "\n\n").encode())
         fh.flush()
-        proc = subprocess.Popen(command, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            command, cwd=REPO, stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT, env=env,
+            start_new_session=True,
+        )  # fmt: skip
+        sub_path = _record(store, stamp, proc.pid, launcher, target, name, pending)
         try:
+            if detach:
+                jobs = _wait_submitted(proc, name, slurm)
+                signal.signal(signal.SIGTERM, previous)
+                return LaunchResult(0, log, store.hydra / stamp, command, detached=True, jobs=jobs)
             while proc.poll() is None:
                 _report(store, wanted, progress)
                 time.sleep(poll)
+            while waiting and in_flight(store, waiting):
+                _report(store, wanted, progress)
+                time.sleep(max(poll, 2.0))
         except (KeyboardInterrupt, Interrupted):
             interrupted = True
+            sub = Submission(sub_path, json.loads(sub_path.read_text()), slurm_jobs(name) if slurm else [])
+            if sub.jobs:
+                ids = ",".join(sorted({j.split("_")[0] for j, _ in sub.jobs}))
+                if ask(f"\n[{plan.experiment.name}] cancel the {len(sub.jobs)} submitted SLURM jobs ({ids})? [y/N] "):
+                    jobs = cancel(sub)
+                    cancelled = True
+                    out(f"[{plan.experiment.name}] cancelled SLURM job {','.join(jobs)} (scancel)")
+                else:
+                    jobs = ids.split(",")
+                    out(f"[{plan.experiment.name}] SLURM job {ids} keeps running; `python -m experiments status "
+                        f"{plan.experiment.name}` shows progress and `collect` publishes when all are done")  # fmt: skip
             _stop(proc)
         finally:
             signal.signal(signal.SIGTERM, previous)
     _report(store, wanted, progress, final=True)
-    return LaunchResult(proc.returncode if not interrupted else 130, log, store.hydra / stamp, command, interrupted)
+    code = proc.returncode if not interrupted else 130
+    return LaunchResult(code, log, store.hydra / stamp, command, interrupted, jobs=jobs, cancelled=cancelled)
+
+
+def _wait_submitted(proc: subprocess.Popen[bytes], name: str, slurm: bool, timeout: float = 120.0) -> list[str]:
+    """Detached: wait until SLURM has the jobs (or the multirun has ended); returns their job ids."""
+    if not slurm:
+        return []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        jobs = slurm_jobs(name)
+        if jobs:
+            return sorted({j.split("_")[0] for j, _ in jobs})
+        if proc.poll() is not None:
+            return []
+        time.sleep(0.5)
+    return []
 
 
 def _report(store: RunStore, wanted: set[str], progress: Progress, final: bool = False) -> None:

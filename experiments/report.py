@@ -54,8 +54,72 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# Outcomes that are shares or rates (bounded by [0, 1]): their intervals are clipped to [0, 1] in display
+# only (the tables keep the Student-t bounds, which can leave [0, 1] when replicates are few).
+UNIT_OUTCOMES = frozenset({
+    "account_share", "ghost_share", "connected_share", "filler_share", "response_rate", "answer_rate",
+    "misrouted_share", "resolution_rate", "active_share", "top5_post_share", "audit_pass_rate",
+    "needs_met_connected", "needs_met_excluded", "gini_needs_met", "accounts_under_100_posts",
+    "accounts_over_500_posts",
+})  # fmt: skip
+FEW_REPLICATES = 5
+
+
 def ci_text(row: pd.Series) -> str:
-    return f"{num(row['mean'])} [{num(row['ci_low'])}, {num(row['ci_high'])}]"
+    low, high = row["ci_low"], row["ci_high"]
+    if row.get("outcome") in UNIT_OUTCOMES and "contrast" not in row:
+        low, high = _clip(low), _clip(high)
+    return f"{num(row['mean'])} [{num(low)}, {num(high)}]"
+
+
+def _clip(value: float) -> float:
+    return value if value is None or math.isnan(value) else min(1.0, max(0.0, float(value)))
+
+
+def warnings_for(plan: Plan) -> list[str]:
+    """One line each: too few replicates for useful intervals; a lever that cannot act within the horizon."""
+    exp = plan.experiment
+    out = []
+    if exp.replicates < FEW_REPLICATES:
+        out.append(
+            f"replicates={exp.replicates}: 95 % confidence intervals from fewer than {FEW_REPLICATES} runs are very "
+            "wide (shares are clipped to [0, 1] in the report, not in the tables)"
+        )
+    seen: set[str] = set()
+    for cond in plan.conditions:
+        for line in idle_levers(cond.config):
+            text = f"{cond.label}: {line}" if len(plan.conditions) > 1 else line
+            if line not in seen:
+                seen.add(line)
+                out.append(text)
+    return out
+
+
+def idle_levers(cfg: Any) -> list[str]:
+    """Levers of the regime that start after the last day, so the run is the same as without them."""
+    policy, days = cfg.policy, cfg.days
+    levers = [
+        ("integration", "the one-stop hub", lambda p: getattr(p, "enabled", False)),
+        ("training", "training", lambda p: getattr(p, "share_per_year", 0) > 0),
+        ("inclusion", "inclusion", lambda p: getattr(p, "places_per_10k", 0) > 0 or getattr(p, "assisted_coverage", 0) > 0),
+        ("mandate", "the account mandate", lambda p: getattr(p, "share", 0) > 0),
+    ]  # fmt: skip
+    out = []
+    for key, what, active in levers:
+        lever = getattr(policy, key, None)
+        start = getattr(lever, "start_day", None)
+        if lever is not None and active(lever) and isinstance(start, int) and start > days:
+            out.append(
+                f"{what} of regime {policy.name} starts on day {start} (policy.{key}.start_day) but the run has "
+                f"days={days}: it cannot act, the run is the same as without it"
+            )
+    audit = getattr(policy, "audit", None)
+    if audit is not None and getattr(audit, "metric", "none") != "none" and getattr(audit, "period_days", 0) > days:
+        out.append(
+            f"the audit of regime {policy.name} comes every {audit.period_days} days (policy.audit.period_days) but "
+            f"the run has days={days}: no audit happens"
+        )
+    return out
 
 
 def _summary_row(summary: pd.DataFrame, condition: int, outcome: str) -> pd.Series:
@@ -377,6 +441,9 @@ def report_md(
     if exp.question:
         parts += [f"**Question.** {exp.question.strip()}", ""]
     parts += ["## Setup", "", *_setup(plan), ""]
+    notes = warnings_for(plan)
+    if notes:
+        parts += ["**Warnings.**", "", *[f"- {n}" for n in notes], ""]
     for extra in extras:
         parts += extra.markdown
     if any(e.replaces_results for e in extras):

@@ -24,17 +24,32 @@ from typing import Any
 from experiments import aggregate
 from experiments.cache import RunStore, code_fingerprint
 from experiments.figures import render_figure
-from experiments.launch import Progress, duration, launch, log_tail, preflight
+from experiments.fsio import ExperimentIOError, check_writable, describe_os_error, write_atomic, write_json
+from experiments.launch import (
+    Ask,
+    Progress,
+    Submission,
+    ask_stdin,
+    duration,
+    in_flight,
+    launch,
+    log_tail,
+    preflight,
+    submissions,
+)
 from experiments.plan import Plan, make_plan
-from experiments.publish import exclusive, new_staging, recover, sha256_file, swap_in
-from experiments.report import Extra, console_table, failure_lines, report_md
-from experiments.spec import ExperimentConfig, as_dict
-from sim.provenance import package_versions, provenance, write_atomic, write_json
+from experiments.publish import discard_staging, exclusive, new_staging, recover, sha256_file, swap_in
+from experiments.report import Extra, console_table, failure_lines, report_md, warnings_for
+from experiments.spec import ExperimentConfig, ExperimentError, as_dict
+from sim.config import ConfigError
+from sim.memory import check_memory, estimate_bytes
+from sim.provenance import package_versions, provenance
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_ROOT = REPO / "results"
 CACHE_ROOT = REPO / ".cache" / "experiments"
 EXTRA_PACKAGES = ("scipy", "SALib", "joblib", "hydra-joblib-launcher", "hydra-submitit-launcher", "submitit")
+RAY_PACKAGES = ("ray", "hydra-ray-launcher", "cloudpickle")  # recorded when a Ray launcher ran the jobs
 MANIFEST = "manifest.json"
 
 
@@ -58,6 +73,14 @@ class Options:
     out: Callable[[str], None] = _stdout
     err: Callable[[str], None] = _stderr
     print_table: bool = True
+    # the folder under results_root; default the experiment's name. A run whose overrides differ from
+    # the committed experiment publishes to <name>@<hash of the overrides> (a quick look), see cli.py
+    publish_name: str = ""
+    quick_look: str = ""  # the overrides that made it a quick look (printed)
+    detach: bool = False  # submit the missing runs and return (status / collect later)
+    collect: bool = False  # publish from the cache only; launch nothing
+    ask: Ask = ask_stdin  # Ctrl-C on an attached SLURM run: cancel the jobs?
+    hint: str = ""  # the experiment and its options as typed (for the status / collect hints)
 
 
 @dataclass
@@ -69,57 +92,129 @@ class Outcome:
 
 
 def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome:
+    opts.results_root = Path(opts.results_root).absolute()
+    opts.cache_root = Path(opts.cache_root).absolute()
     plan = make_plan(exp, source)
     launcher = opts.launcher or exp.launcher
-    preflight(launcher, opts.hydra_overrides)
-    store = RunStore(opts.cache_root / exp.name / code_fingerprint())
+    launcher_cfg = preflight(launcher, opts.hydra_overrides)
+    target_cls = str(launcher_cfg.get("_target_", ""))
+    memory_check(plan, launcher_cfg)
     name = exp.name
+    store = RunStore(opts.cache_root / exp.name / code_fingerprint())
+    folder = opts.publish_name or name
+    target = opts.results_root / folder
+    shown = _rel(target) + "/"
+    if not opts.collect:
+        check_writable(opts.cache_root, cache_bytes(plan), "run cache")
+    check_writable(opts.results_root, results_bytes(plan), "results root")
     with exclusive(store.root.parent / ".lock"):
-        for note in recover(opts.results_root, name):
+        for note in recover(opts.results_root, folder):
             opts.out(f"[{name}] {note}")
         if opts.fresh and store.runs.exists():
             shutil.rmtree(store.runs)
-        pending = [r for r in plan.runs if not store.done(r.run_id)]
-        cached = len(plan.runs) - len(pending)
+        for r in plan.runs:
+            reason = store.check(r.run_id)
+            if reason is not None:
+                opts.err(f"[{name}] discarded cache entry {store.path(r.run_id)}: {reason}; the run will run again")
+                store.discard(r.run_id)
+        wanted = {r.run_id for r in plan.runs}
+        flying = in_flight(store, wanted)
+        pending = [r for r in plan.runs if not store.done(r.run_id) and r.run_id not in flying]
+        cached = sum(store.done(r.run_id) for r in plan.runs)
+        if opts.collect and (pending or flying):
+            for line in status_lines(plan, store, flying):
+                opts.out(line)
+            opts.err(
+                f"[{name}] not collected: {len(plan.runs) - cached} of {len(plan.runs)} runs are not done yet; "
+                f"{shown} was not touched. Run `collect` again when they are, or `run` to launch what is missing."
+            )
+            return Outcome(1, plan)
+        for line in warnings_for(plan):
+            opts.err(f"[{name}] warning: {line}")
+        busy = ""
+        if flying:
+            subs = {id(s): s for s in flying.values()}
+            busy = f", {len(flying)} in flight ({'; '.join(s.describe() for s in subs.values())}; not submitted again)"
         opts.out(
             f"[{name}] {len(plan.conditions)} conditions x {exp.replicates} replicates = {len(plan.runs)} runs; "
-            f"{cached} already finished (cache {store.root}), {len(pending)} to run with hydra/launcher={launcher}"
+            f"{cached} already finished (cache {store.root}){busy}, {len(pending)} to run with hydra/launcher={launcher}"
         )
+        if opts.quick_look:
+            opts.out(
+                f"[{name}] quick look ({opts.quick_look}): results go to {shown}, not {_rel(opts.results_root / name)}/"
+            )
         started = time.monotonic()
         log = sweep_dir = None
+        launched = None
         command: list[str] = []
-        if pending:
+        if opts.detach and (pending or flying):
+            if not pending:
+                opts.out(f"[{name}] nothing to submit: every missing run is already in flight")
+                return Outcome(0, plan)
             for r in pending:
                 store.clear_error(r.run_id)
             progress = Progress(name, len(plan.runs), cached, opts.out)
-            launched = launch(plan, pending, store, launcher, opts.hydra_overrides, progress)
-            log, sweep_dir, command = launched.log, launched.sweep_dir, launched.command
-            if launched.interrupted:
+            launched = launch(plan, pending, store, launcher, opts.hydra_overrides, progress, target=target_cls,
+                              detach=True, out=opts.out)  # fmt: skip
+            jobs = f" (SLURM job {','.join(launched.jobs)})" if launched.jobs else ""
+            opts.out(
+                f"[{name}] submitted {len(pending)} runs{jobs} and detached; console log {launched.log}. "
+                f"`python -m experiments status {_args(opts)}` shows progress, "
+                f"`python -m experiments collect {_args(opts)}` publishes {shown} when all are done"
+            )
+            return Outcome(0, plan)
+        if pending or flying:
+            for r in pending:
+                store.clear_error(r.run_id)
+            progress = Progress(name, len(plan.runs), cached, opts.out)
+            if pending:
+                launched = launch(plan, pending, store, launcher, opts.hydra_overrides, progress, target=target_cls,
+                                  ask=opts.ask, out=opts.out, waiting=set(flying))  # fmt: skip
+                log, sweep_dir, command = launched.log, launched.sweep_dir, launched.command
+                interrupted = launched.interrupted
+            else:
+                interrupted = wait_for(store, set(flying), progress)
+            if interrupted:
                 done = sum(store.done(r.run_id) for r in plan.runs)
+                left = "" if launched is None or launched.cancelled or not launched.jobs else (
+                    f" The SLURM jobs keep running: `python -m experiments collect {_args(opts)}` publishes when "
+                    "they are done."
+                )  # fmt: skip
                 opts.err(
                     f"[{name}] interrupted: {done}/{len(plan.runs)} runs finished and are kept in the cache; "
-                    f"results/{name}/ was not touched. Run the same command again to resume."
+                    f"{shown} was not touched.{left} Run the same command again to resume."
                 )
                 return Outcome(130, plan)
         failed = _failures(plan, store)
-        if failed and log is not None and all(store.error(r.run_id) is None for r, _ in failed):
+        if (
+            failed
+            and log is not None
+            and launched is not None
+            and all(store.error(r.run_id) is None for r, _ in failed)
+        ):
             opts.err(f"[{name}] the Hydra multirun exited with status {launched.returncode}; end of its log {log}:")
             opts.err(log_tail(log))
         if failed:
             opts.err(
-                f"[{name}] {len(failed)} of {len(plan.runs)} runs failed; results/{name}/ was not written "
+                f"[{name}] {len(failed)} of {len(plan.runs)} runs failed; {shown} was not written "
                 "(a summary without them would be silently incomplete):"
             )
             for line in failure_lines(failed):
                 opts.err(line)
-            write_json(
-                store.root / "failures.json",
-                [{"run_id": r.run_id, "condition": r.condition.label, "seed": r.seed, "error": e} for r, e in failed],
-            )
+            try:
+                write_json(
+                    store.root / "failures.json",
+                    [{"run_id": r.run_id, "condition": r.condition.label, "seed": r.seed, "error": e}
+                     for r, e in failed],
+                )  # fmt: skip
+            except OSError as err:
+                opts.err(f"[{name}] could not record the failures: {describe_os_error(err)}")
             if log is not None:
                 opts.err(f"[{name}] job logs: {sweep_dir}  console log: {log}")
             opts.err(f"[{name}] fix the cause and run the same command again: only the failed runs will run.")
             return Outcome(1, plan, failed=failed)
+        if launched is None:
+            command = _last_command(store)
         meta = {
             "launcher": launcher,
             "hydra_overrides": list(opts.hydra_overrides),
@@ -131,13 +226,12 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
             "elapsed_seconds": round(time.monotonic() - started, 3),
             "runs_from_cache": cached,
         }
-        target = opts.results_root / name
-        staging = new_staging(opts.results_root, name)
+        staging = new_staging(opts.results_root, folder)
         try:
             summary, extras = write_outputs(plan, store, staging, meta)
             swap_in(staging, target)
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            discard_staging(staging)
             raise
     if opts.print_table:
         if not any(e.replaces_results for e in extras):
@@ -147,8 +241,98 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
             if extra.console:
                 opts.out("")
                 opts.out(extra.console)
-    opts.out(f"\n[{name}] wrote {_rel(target)}/ (report.md, manifest.json) in {duration(time.monotonic() - started)}")
+    look = (
+        f" (a quick look: {opts.quick_look}; {_rel(opts.results_root / name)}/ is untouched)" if opts.quick_look else ""
+    )
+    opts.out(f"\n[{name}] wrote {shown} (report.md, manifest.json) in {duration(time.monotonic() - started)}{look}")
     return Outcome(0, plan, results=target)
+
+
+def _args(opts: Options) -> str:
+    """How to name this experiment again on the command line (for status / collect hints)."""
+    return opts.hint or "<experiment>"
+
+
+def _last_command(store: RunStore) -> list[str]:
+    subs = submissions(store)
+    if not subs:
+        return []
+    log = store.hydra / f"{subs[-1].record['stamp']}.log"
+    try:
+        return log.read_text().splitlines()[0].split(" ")
+    except (OSError, IndexError):
+        return []
+
+
+def wait_for(store: RunStore, waiting: set[str], progress: Progress, poll: float = 2.0) -> bool:
+    """Wait until runs in flight elsewhere are finished (or no longer in flight); True when interrupted."""
+    from experiments.launch import _report
+
+    try:
+        while in_flight(store, waiting):
+            _report(store, waiting, progress)
+            time.sleep(poll)
+    except KeyboardInterrupt:
+        return True
+    _report(store, waiting, progress, final=True)
+    return False
+
+
+def status_lines(plan: Plan, store: RunStore, flying: dict[str, Submission] | None = None) -> list[str]:
+    """done / in flight / failed / not started, per experiment, with the submissions that are active."""
+    wanted = {r.run_id for r in plan.runs}
+    flying = in_flight(store, wanted) if flying is None else flying
+    done = [r for r in plan.runs if store.done(r.run_id)]
+    failed = [r for r in plan.runs if r.run_id not in flying and not store.done(r.run_id) and store.error(r.run_id)]
+    rest = len(plan.runs) - len(done) - len(flying) - len(failed)
+    name = plan.experiment.name
+    lines = [
+        f"[{name}] {len(plan.runs)} runs: {len(done)} done, {len(flying)} queued or running, {len(failed)} failed, "
+        f"{rest} not started (cache {store.root})"
+    ]
+    for sub in {id(s): s for s in flying.values()}.values():
+        lines.append(f"[{name}] in flight: {sub.describe()}, submitted {sub.record.get('created', '?')}")
+    for r in failed[:10]:
+        err = (store.error(r.run_id) or {}).get("error", "?")
+        lines.append(f"[{name}] failed: {r.condition.label}, replicate {r.replicate} (seed {r.seed}): {err}")
+    if len(failed) > 10:
+        lines.append(f"[{name}] ... {len(failed) - 10} more failed runs")
+    return lines
+
+
+def cache_bytes(plan: Plan) -> int:
+    """Room the run cache needs: each run's compressed time series (at most 8 bytes a value) and its record."""
+    from experiments.spec import outcome_names
+
+    columns = len(outcome_names()[1]) + 1
+    return sum(r.condition.config.days * columns * 8 + 8192 for r in plan.runs) + 1_000_000
+
+
+def results_bytes(plan: Plan) -> int:
+    """Room the results need: the tables, ~300 kB a figure, twice over (staging beside the old folder)."""
+    from experiments.spec import outcome_names
+
+    exp = plan.experiment
+    days = max(c.config.days for c in plan.conditions)
+    series = len(outcome_names()[1])
+    table = len(plan.runs) * 4000 + len(plan.conditions) * (days // exp.timeseries_every + 1) * series * 150
+    return 2 * (table + (len(exp.figures) + 2) * 300_000) + 1_000_000
+
+
+def memory_check(plan: Plan, launcher_cfg: dict[str, Any]) -> None:
+    """Refuse (one line) a run whose memory estimate exceeds what one job may use, before anything is built."""
+    biggest = max(plan.conditions, key=lambda c: estimate_bytes(c.config))
+    target = str(launcher_cfg.get("_target_", ""))
+    try:
+        if "SlurmLauncher" in target:
+            mem_gb = launcher_cfg.get("mem_gb")
+            if isinstance(mem_gb, (int, float)) and mem_gb > 0:
+                check_memory(biggest.config, int(mem_gb * 1e9), f"hydra.launcher.mem_gb={mem_gb}")
+        elif "ray" not in target.lower():
+            check_memory(biggest.config)
+    except ConfigError as err:
+        msg = str(err).removeprefix("invalid config: ")
+        raise ExperimentError(f"invalid experiment {plan.source}: {msg} (in {biggest.label})") from None
 
 
 def _rel(path: Path) -> str:
@@ -170,8 +354,17 @@ def _failures(plan: Plan, store: RunStore) -> list[tuple[Any, str]]:
                                 f"{store.code}); run the experiment again"))  # fmt: skip
             continue
         record = store.error(run.run_id)
-        failed.append((run, record["error"] if record else "no result: the job did not report (killed or crashed)"))
+        failed.append((run, record["error"] if record else _no_report(store)))
     return failed
+
+
+def _no_report(store: RunStore) -> str:
+    """Why a job left no result: the cache cannot be written (full, read-only), else it was killed or crashed."""
+    try:
+        check_writable(store.runs, 1_000_000, "run cache")
+    except ExperimentIOError as err:
+        return f"no result: {err}"
+    return "no result: the job did not report (killed or crashed)"
 
 
 def analyses(plan: Plan, store: RunStore, tables: dict[str, Any]) -> list[Extra]:
@@ -214,8 +407,8 @@ def write_outputs(plan: Plan, store: RunStore, folder: Path, meta: dict[str, Any
     return summary, extras
 
 
-def versions() -> dict[str, str]:
-    return package_versions(EXTRA_PACKAGES)
+def versions(launcher: str = "") -> dict[str, str]:
+    return package_versions(EXTRA_PACKAGES + (RAY_PACKAGES if launcher.startswith("ray") else ()))
 
 
 def manifest(plan: Plan, store: RunStore, folder: Path, meta: dict[str, Any]) -> dict[str, Any]:
@@ -270,7 +463,7 @@ def manifest(plan: Plan, store: RunStore, folder: Path, meta: dict[str, Any]) ->
         "code_fingerprint": meta["code_fingerprint"],
         "git_commit": prov["git_commit"],
         "python": sys.version.split()[0],
-        "versions": versions(),
+        "versions": versions(meta["launcher"]),
         "platform": prov["platform"],
         "command": _command(),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

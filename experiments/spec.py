@@ -206,6 +206,23 @@ def load_experiment(name_or_path: str | Path, overrides: list[str] | None = None
     return experiment_from_dict(raw if raw is not None else {}, str(path), overrides, default_name=path.stem)
 
 
+INTERPOLATION = "${"
+
+
+def refuse_interpolations(value: Any, check: _Checker, key: str = "") -> None:
+    """Values read from an experiment file or a manifest are data: `${...}` (OmegaConf) is refused, never resolved."""
+    if isinstance(value, str):
+        if INTERPOLATION in value:
+            raise check.fail(key or "<value>", value, "plain values (interpolations such as ${...} are not resolved)")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            refuse_interpolations(str(k), check, f"{key}.{k}" if key else str(k))
+            refuse_interpolations(v, check, f"{key}.{k}" if key else str(k))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            refuse_interpolations(v, check, f"{key}[{i}]")
+
+
 def experiment_from_dict(
     raw: Any, source: str, overrides: list[str] | None = None, default_name: str = "experiment"
 ) -> ExperimentConfig:
@@ -230,6 +247,7 @@ def experiment_from_dict(
     for key, value in raw.items():
         if key not in FIELDS:
             raise check.fail(str(key), value, " | ".join(FIELDS))
+    refuse_interpolations(raw, check)
     figures = raw.get("figures") or []
     if not isinstance(figures, list):
         raise check.fail("figures", figures, "a list of figure specs")
@@ -318,6 +336,53 @@ def _check_key(key: str, check: _Checker, label: str, value: Any) -> None:
     raise check.fail(label, value, f"a model config key such as {_suggest(key, config_keys())}, or population")
 
 
+def group_file_problem(group: str, option: str) -> str | None:
+    """Why configs/<group>/<option>.yaml cannot be used (malformed or empty), or None."""
+    path = CONFIG_DIR / group / f"{option}.yaml"
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as err:
+        return f"{_rel_config(path)}: unreadable ({err.strerror or type(err).__name__})"
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).strip().splitlines()[0]
+        return f"{_rel_config(path)}: not valid YAML ({problem}{where})"
+    if raw is None or raw == {}:
+        return f"{_rel_config(path)}: empty; allowed: a mapping of {group} settings (see configs/{group}/)"
+    if not isinstance(raw, dict):
+        return f"{_rel_config(path)}: {_show(raw)}; allowed: a mapping of {group} settings"
+    return None
+
+
+def _rel_config(path: Path) -> str:
+    try:
+        return str(path.relative_to(CONFIG_DIR.parent))
+    except ValueError:
+        return str(path)
+
+
+def check_group_files(exp: ExperimentConfig) -> None:
+    """Every policy and population file the experiment uses parses and is not empty (one line, exit 2)."""
+    used: list[tuple[str, str]] = [("policy", r) for r in exp.regimes]
+    if exp.design is not None:
+        used.append(("policy", exp.design.regime))
+    items = [*exp.base, *(o for c in exp.conditions for o in c.overrides)]
+    items += [f"population={v}" for v in exp.sweep.get("population", [])]
+    for item in items:
+        key, _, value = str(item).partition("=")
+        if key.strip().lstrip("+~") == "population":
+            used.append(("population", value.strip()))
+    if not any(g == "population" for g, _ in used):
+        used.append(("population", "city"))  # the default of configs/config.yaml
+    for group, option in dict.fromkeys(used):
+        if option not in options(group):
+            continue  # named with the allowed options by the validation that follows
+        problem = group_file_problem(group, option)
+        if problem is not None:
+            raise ExperimentError(f"invalid config file {problem}")
+
+
 def validate_experiment(exp: ExperimentConfig, check: _Checker | None = None) -> None:
     check = check or _Checker(exp.name)
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", exp.name) or exp.name.startswith("."):
@@ -369,6 +434,7 @@ def validate_experiment(exp: ExperimentConfig, check: _Checker | None = None) ->
     for o in exp.table:
         if o not in exp.outcomes:
             raise check.fail("table", o, f"one of the experiment's outcomes ({', '.join(exp.outcomes)})")
+    check_group_files(exp)
     if not exp.figures:
         exp.figures = default_figures(exp, series_names)
     names: set[str] = set()

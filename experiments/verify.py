@@ -9,24 +9,40 @@
 
 Prints OK, or each file that differs with its first differing values; exit
 status 0 when everything matches, 1 on any difference, 2 when the folder is
-not a results folder.
+not a results folder. A failed integrity check stops there (fail fast): a
+re-run cannot vouch for files that are not the ones the experiment wrote.
+
+`--sample K [--seed S]` is the reviewer's spot check: K runs chosen at random
+(seeded from the clock unless S is given; the seed is printed) are re-run and
+their rows of runs.csv compared exactly; summary.csv, contrasts.csv, the
+figures, report.md and the analyses' tables are recomputed from the stored
+runs.csv (and the stored timeseries.csv.gz, for time-series figures) and
+compared exactly. Outputs that need every run's own time series (pattern
+measures on a given day) cannot be recomputed from the tables: the sample says
+so and leaves them to the integrity check.
+
+Values read from the manifest are data: an OmegaConf interpolation (`${...}`)
+in them is refused, never resolved.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 import hashlib
 import io
 import math
+import random
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from experiments.cache import code_fingerprint
-from experiments.plan import make_plan
+from experiments.cache import RunStore, code_fingerprint
+from experiments.plan import Plan, make_plan
 from experiments.publish import recover
 from experiments.runner import MANIFEST, Options, load_manifest, run_experiment, versions
 from experiments.spec import ExperimentError, experiment_from_dict
@@ -158,13 +174,20 @@ def verify(
     hydra_overrides: list[str] | None = None,
     keep: bool = False,
     out: Callable[[str], None] = print,
+    sample: int | None = None,
+    sample_seed: int | None = None,
 ) -> int:
-    folder = Path(folder)
-    recover(folder.parent, folder.name)
+    folder = Path(folder).absolute()
+    for note in recover(folder.parent, folder.name):
+        out(f"[verify] {note}")
     if not (folder / MANIFEST).is_file():
         raise ExperimentError(f"{folder} is not a results folder (no {MANIFEST})")
-    manifest = load_manifest(folder)
-    files: dict[str, str] = manifest["files"]
+    try:
+        manifest = load_manifest(folder)
+        files: dict[str, str] = manifest["files"]
+        record = manifest["experiment"]
+    except (ValueError, KeyError, TypeError) as err:
+        raise ExperimentError(f"{folder / MANIFEST} is not a govsim manifest ({type(err).__name__}: {err})") from None
     problems: list[str] = []
 
     # 1. integrity of what is stored
@@ -177,6 +200,8 @@ def verify(
     for path in sorted(folder.iterdir()):
         if path.name != MANIFEST and path.name not in files:
             problems.append(f"{path.name}: not listed in the manifest")
+    if problems:  # fail fast: nothing to gain from re-running against files that are not what was written
+        return _different(folder, problems, [], files, out, "integrity check failed; nothing was re-run")
 
     # 2. what differs in the environment (explains differences; not itself a failure)
     notes = []
@@ -186,7 +211,7 @@ def verify(
             f"(fingerprint {manifest.get('code_fingerprint')} then, {code_fingerprint()} now; "
             f"commit then {manifest.get('git_commit')})"
         )
-    now_versions = versions()
+    now_versions = versions(str(manifest.get("launcher", {}).get("name", "")))
     for pkg, then in sorted(manifest.get("versions", {}).items()):
         if now_versions.get(pkg) != then:
             notes.append(f"{pkg} {then} then, {now_versions.get(pkg)} now")
@@ -194,7 +219,6 @@ def verify(
         out(f"note: {note}")
 
     # 3. re-run from the manifest's resolved experiment
-    record = manifest["experiment"]
     source = f"{folder / MANIFEST}"
     exp = experiment_from_dict(in_recorded_order(record), source, default_name=record["name"])
     plan = make_plan(exp, source)
@@ -202,6 +226,9 @@ def verify(
     recorded_seeds = manifest.get("seeds", {}).get("values")
     if recorded_seeds is not None and recorded_seeds != plan.seeds:
         problems.append(f"replicate seeds differ: manifest {recorded_seeds[:3]}..., now {plan.seeds[:3]}...")
+    if sample is not None:
+        return verify_sample(folder, plan, files, problems, notes, launcher, hydra_overrides, keep, out, sample,
+                             sample_seed)  # fmt: skip
     work = Path(tempfile.mkdtemp(prefix=f"govsim-verify-{exp.name}-"))
     try:
         opts = Options(
@@ -234,11 +261,135 @@ def verify(
             shutil.rmtree(work, ignore_errors=True)
 
     if problems:
-        out(f"DIFFERENT: {folder} does not reproduce ({len(problems)} problems):")
-        for p in problems:
-            out(f"  {p}")
-        if any(f.endswith(".png") for f in files) and any(".png" in p for p in problems) and notes:
-            out("  (figures also differ when matplotlib or fonts differ; the tables above are the numbers)")
-        return 1
+        return _different(folder, problems, notes, files, out)
     out(f"OK: {folder} reproduces exactly ({len(files)} files, {len(plan.runs)} runs, every number identical)")
+    return 0
+
+
+def _different(
+    folder: Path, problems: list[str], notes: list[str], files: dict[str, str], out: Callable[[str], None],
+    why: str = "",
+) -> int:  # fmt: skip
+    out(f"DIFFERENT: {folder} does not reproduce ({len(problems)} problems{'; ' + why if why else ''}):")
+    for p in problems:
+        out(f"  {p}")
+    if any(f.endswith(".png") for f in files) and any(".png" in p for p in problems) and notes:
+        out("  (figures also differ when matplotlib or fonts differ; the tables above are the numbers)")
+    return 1
+
+
+class TableStore:
+    """A run store read from a results folder's runs.csv: summaries only (no per-run time series)."""
+
+    def __init__(self, runs: Any) -> None:
+        self.rows = {row["run_id"]: row for row in runs.to_dict("records")}
+        self.outcomes: list[str] = []
+
+    def summary(self, rid: str) -> dict[str, float]:
+        return {k: self.rows[rid][k] for k in self.outcomes}
+
+    def timeseries(self, rid: str) -> Any:
+        raise LookupError("per-run time series are not in a results folder")
+
+    def record(self, rid: str) -> dict[str, Any]:
+        return {}
+
+
+def verify_sample(
+    folder: Path,
+    plan: Plan,
+    files: dict[str, str],
+    problems: list[str],
+    notes: list[str],
+    launcher: str | None,
+    hydra_overrides: list[str] | None,
+    keep: bool,
+    out: Callable[[str], None],
+    k: int,
+    seed: int | None,
+) -> int:
+    """Re-run K random runs and compare their rows; recompute the derived files from the stored tables."""
+    import pandas as pd
+
+    from experiments import aggregate
+    from experiments.figures import render_figure
+    from experiments.launch import Progress, launch, preflight
+    from experiments.report import report_md
+    from experiments.runner import analyses
+
+    seed = int(time.time_ns() % 2**31) if seed is None else seed
+    k = min(k, len(plan.runs))
+    chosen = sorted(random.Random(seed).sample(range(len(plan.runs)), k))
+    out(f"[verify] sample: {k} of {len(plan.runs)} runs, seed {seed} (repeat with --sample {k} --seed {seed}): "
+        f"rows {', '.join(str(i + 1) for i in chosen)} of runs.csv")  # fmt: skip
+    runs_text = (folder / "runs.csv").read_text()
+    lines = runs_text.splitlines()
+    stored_rows = "\n".join([lines[0], *(lines[i + 1] for i in chosen if i + 1 < len(lines))]) + "\n"
+    work = Path(tempfile.mkdtemp(prefix=f"govsim-verify-{plan.experiment.name}-"))
+    try:
+        runs = [plan.runs[i] for i in chosen]
+        lname = launcher or "local"
+        cfg = preflight(lname, list(hydra_overrides or []))
+        store = RunStore(work / "cache" / plan.experiment.name / code_fingerprint())
+        progress = Progress(plan.experiment.name, k, 0, out)
+        out(f"[verify] re-running {k} runs in {work}")
+        result = launch(plan, runs, store, lname, list(hydra_overrides or []), progress,
+                        target=str(cfg.get("_target_", "")))  # fmt: skip
+        missing = [r for r in runs if not store.done(r.run_id)]
+        if result.interrupted or missing:
+            out(f"[verify] the re-run did not finish ({len(missing)} of {k} runs missing); nothing to compare")
+            return 1
+        rerun = aggregate.csv_bytes(aggregate.runs_table(dataclasses.replace(plan, runs=runs), store))
+        problems += [p.replace("runs.csv row", "runs.csv sampled row") for p in
+                     compare_csv("runs.csv", stored_rows.encode(), rerun)]  # fmt: skip
+
+        # recompute the derived files from the stored runs.csv
+        table = pd.read_csv(io.StringIO(runs_text))
+        fixed = {"experiment", "condition", "name", "regime", "replicate", "seed", "run_id", *plan.swept}
+        outcomes = [c for c in table.columns if c not in fixed]
+        table[outcomes] = table[outcomes].astype(float)
+        summary = aggregate.summary_table(plan, table)
+        contrasts = aggregate.contrast_table(plan, table)
+        derived: dict[str, bytes] = {"summary.csv": aggregate.csv_bytes(summary)}
+        if not contrasts.empty:
+            derived["contrasts.csv"] = aggregate.csv_bytes(contrasts)
+        series = pd.read_csv(folder / "timeseries.csv.gz")
+        tables = {"runs": table, "summary": summary, "timeseries": series, "contrasts": contrasts}
+        figure_files = {}
+        for spec in plan.experiment.figures:
+            figure_files[spec.name] = f"{spec.name}.png"
+            derived[f"{spec.name}.png"] = render_figure(spec, plan, tables)
+        shim = TableStore(table)
+        shim.outcomes = outcomes
+        skipped: list[str] = []
+        try:
+            extras = analyses(plan, shim, tables)  # type: ignore[arg-type]
+        except LookupError:
+            extras = None
+            skipped = sorted(f for f in files if f not in derived and f not in ("runs.csv", "timeseries.csv.gz"))
+        if extras is not None:
+            for extra in extras:
+                derived.update(extra.files)
+            derived["report.md"] = report_md(plan, tables, figure_files, extras).encode()
+        tmp = work / "derived"
+        tmp.mkdir()
+        for name, content in derived.items():
+            (tmp / name).write_bytes(content)
+            if name not in files:
+                problems.append(f"{name}: recomputed from runs.csv but not in the stored results")
+                continue
+            problems += compare_file(name, folder / name, tmp / name)
+        if skipped:
+            out(f"[verify] not recomputed in a sample (they need every run's own time series; checked by SHA-256 "
+                f"only): {', '.join(skipped)}")  # fmt: skip
+    finally:
+        if keep:
+            out(f"[verify] re-run kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    if problems:
+        return _different(folder, problems, notes, files, out)
+    checked = sorted(derived)
+    out(f"OK: {folder}: {k} sampled runs reproduce exactly and {', '.join(checked)} recompute exactly from "
+        f"runs.csv (seed {seed})")  # fmt: skip
     return 0

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -145,9 +146,19 @@ def test_verify_detects_a_changed_number(small, tmp_path):
     lines[3] = ",".join(cells)
     (copy / "runs.csv").write_text("\n".join(lines) + "\n")
 
+    # an edit the manifest does not know of fails the integrity check, and verify stops there (fail fast)
     proc = experiments("verify", str(copy))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "runs.csv: changed since the experiment wrote it" in proc.stdout
+    assert "integrity check failed; nothing was re-run" in proc.stdout and "re-running" not in proc.stdout
+    assert "OK" not in proc.stdout
+
+    # a consistent forgery (manifest digest updated too) passes integrity; the re-run finds the number
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["files"]["runs.csv"] = hashlib.sha256((copy / "runs.csv").read_bytes()).hexdigest()
+    (copy / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    proc = experiments("verify", str(copy))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "runs.csv row 3" in proc.stdout and "column dialogue_ratio" in proc.stdout
     assert "OK" not in proc.stdout
 
@@ -235,8 +246,13 @@ def test_interrupted_swap_is_undone(tmp_path):
     assert (target / "a.txt").read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["exp"]
 
     # a process died between its two renames (pid 0x7fffffff does not exist): put the old folder back
-    os.rename(target, tmp_path / ".exp.old-2147483647-y")
-    (tmp_path / ".exp.staging-2147483647-z").mkdir()
+    (target / "manifest.json").write_text("{}")
+    for kind, token in (("old", "aa11"), ("staging", "bb22")):
+        marker = {"tool": "govsim-experiments", "kind": kind, "host": socket.gethostname(), "pid": 2147483647,
+                  "token": token}  # fmt: skip
+        (tmp_path / f".exp.{kind}-2147483647-{token}.govsim").write_text(json.dumps(marker))
+    os.rename(target, tmp_path / ".exp.old-2147483647-aa11")
+    (tmp_path / ".exp.staging-2147483647-bb22").mkdir()
     notes = recover(tmp_path, "exp")
     assert (target / "a.txt").read_text() == "new" and len(notes) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["exp"]

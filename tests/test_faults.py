@@ -412,7 +412,7 @@ def test_a_quick_look_publishes_beside_the_committed_results(tiny, tmp_path):
 
 # --- 11. the Ray launcher config --------------------------------------------------------------------
 
-FAKE_RAY = '''
+FAKE_RAY = """
 from dataclasses import dataclass, field
 from typing import Any, Dict
 from hydra.core.config_store import ConfigStore
@@ -428,7 +428,7 @@ class RayLauncherConf:
     ray: RayConf = field(default_factory=RayConf)
 
 ConfigStore.instance().store(group="hydra/launcher", name="ray", node=RayLauncherConf, provider="ray_launcher")
-'''
+"""
 
 
 def test_ray_cluster_config_leaves_object_store_memory_out_and_precheck_says_what_failed(tmp_path):

@@ -70,22 +70,32 @@ def _existing_parent(path: Path) -> Path:
 
 
 def check_writable(folder: Path, need_bytes: int, what: str) -> None:
-    """Raise ExperimentIOError (one line) unless `folder` can be created and written and has `need_bytes` free."""
+    """Raise ExperimentIOError (one line) unless `folder` can be written (or created) and has `need_bytes` free.
+
+    Creates nothing that stays: a folder that does not exist yet is tested by a probe folder in
+    its nearest existing parent, removed at once.
+    """
     folder = Path(folder).absolute()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".govsim-probe-")
-        try:
-            os.write(fd, b"govsim")
-        finally:
-            os.close(fd)
-            os.unlink(probe)
+        if folder.is_dir():
+            fd, probe = tempfile.mkstemp(dir=folder, prefix=".govsim-probe-")
+            try:
+                os.write(fd, b"govsim")
+            finally:
+                os.close(fd)
+                os.unlink(probe)
+        else:
+            parent = _existing_parent(folder)
+            if not parent.is_dir():
+                raise NotADirectoryError(20, os.strerror(20), str(parent))
+            os.rmdir(tempfile.mkdtemp(dir=parent, prefix=".govsim-probe-"))
     except OSError as err:
+        err.filename = None  # name the folder, not the probe
         raise ExperimentIOError(f"cannot write the {what} {describe_os_error(err, folder)}") from None
     free = disk_free(folder)
     if free is not None and free < need_bytes:
         raise ExperimentIOError(
-            f"not enough free space for the {what} {folder}: {mb(free)} free, the plan needs about {mb(need_bytes)}",
+            f"not enough free space for the {what} {folder}: {mb(free)} free, the plan needs about {mb(need_bytes)}"
         )
 
 

@@ -1,79 +1,152 @@
-"""The classroom dashboard: a Mesa SolaraViz app (`python -m dashboard`, or `solara run dashboard.app`).
+"""The classroom dashboard: a Solara app around Mesa models (`python -m dashboard`, or `solara run dashboard.app`).
 
-Mesa's SolaraViz gives the page frame and the play / pause / step / reset
-controls; the sidebar card "Lesson and levers" sets the regime, the
-comparison regime and the levers; the main area shows the live plots, the
-network picture, the key numbers and the lesson text. Every model is a
-ClassroomModel, i.e. a GovSimModel built by sim.api.load_config.
+One screen at 1366x768, in the spirit of NetLogo's interface tab:
+
+- top bar: the day counter, play / pause, step, "run to day N", reset, one speed
+  control in days per second, and the "building the town…" indicator;
+- left column: the lesson (only "What to notice" while playing), the regime,
+  the comparison regime and the levers;
+- main area: monitors (key numbers of every run), then the four key plots with
+  both regimes on the same axes (or the town picture), and the downloads.
+
+Policy levers change the running town through the model's `set_lever` (from
+the next day on, marked on the plots); only structural settings (regime,
+comparison, citizens, seed, internet penetration) build a new town. Every
+model is a ClassroomModel, i.e. a GovSimModel built by sim.api.load_config;
+no model rule is copied here.
 """
 
 from __future__ import annotations
 
 import html
 import math
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import markdown
 import solara
-from mesa.visualization import SolaraViz
-from mesa.visualization.utils import update_counter
+import solara.lab
+from reacton import ipyvue
+from reacton import ipyvuetify as rv
 
+from dashboard import export
 from dashboard import network as net
-from dashboard.charts import NetworkFigure, PlotsFigure, posts_ceiling, series
-from dashboard.lessons import Lesson, load_lessons
+from dashboard.charts import REGIME_COLOURS, Marker, NetworkFigure, PlotsFigure, series
+from dashboard.lessons import DEFAULT_SPEED, MAX_SPEED, Lesson, load_lessons
 from dashboard.model import ClassroomModel
+from dashboard.player import FRAME_S, Pace, stop_day
 from dashboard.settings import LEVERS, Lever, Settings, regimes
 from sim.config import ConfigError
-from sim.model import GovSimModel
 
-TITLE = "govsim classroom: government microblogs, live"
-PLAY_INTERVAL_MS = 30
+TITLE = "govsim classroom"
 NONE = "(none)"
+WINDOW_NOTE_DAYS = 30
 
-KEY_NUMBERS: tuple[tuple[str, str, str], ...] = (
-    ("filler_share", "Filler share of posts", "pct"),
-    ("dialogue_ratio", "Replies per post", "num"),
-    ("response_rate", "Requests answered within 3 days", "pct"),
-    ("misrouted_share", "Requests sent to the wrong agency", "pct"),
-    ("needs_met_connected", "Needs met: connected citizens", "pct"),
-    ("needs_met_excluded", "Needs met: excluded citizens", "pct"),
-    ("mean_trust", "Mean trust in government (0-1)", "num"),
-    ("audit_pass_rate", "Audit pass rate (what the authority sees)", "pct"),
+# (label, how to read it off a run, format): the always-visible monitors
+MONITORS: tuple[tuple[str, str, str], ...] = (
+    ("Accounts", "accounts", "count"),
+    ("Ghost share", "ghost_share", "pct"),
+    ("Filler share", "filler_share", "pct"),
+    ("Replies per post", "dialogue_ratio", "num"),
+    ("Answered within 3 days", "response_rate", "pct"),
+    ("Sent to the wrong agency", "misrouted_share", "pct"),
+    ("Needs met: connected", "needs_met_connected", "pct"),
+    ("Needs met: excluded", "needs_met_excluded", "pct"),
+    ("Audit pass rate", "audit_pass_rate", "pct"),
 )
 
 CSS = """
-.govsim-day { font-size: 30px; font-weight: 700; line-height: 1.2; }
-.govsim-sub { font-size: 16px; color: #555; }
-.govsim-figure { width: 100%; height: auto; }
+html, body { overflow: hidden; }
+.govsim-app { display: grid; grid-template-columns: 330px minmax(0, 1fr); grid-template-rows: auto minmax(0, 1fr);
+  height: 100vh; width: 100vw; overflow: hidden; background: #fff; }
+.govsim-top { grid-column: 1 / 3; display: flex; align-items: center; gap: 10px; padding: 6px 12px;
+  border-bottom: 1px solid #ddd; background: #f4f6f8; min-height: 54px; flex-wrap: nowrap; }
+.govsim-title { font-size: 15px; font-weight: 700; color: #333; white-space: nowrap; }
+.govsim-day { font-size: 26px; font-weight: 700; line-height: 1.1; white-space: nowrap; min-width: 205px; }
+.govsim-top .v-btn { text-transform: none; letter-spacing: 0; font-size: 15px; }
+.govsim-speed { flex: 0 0 170px; }
+.govsim-speed-label { font-size: 14px; white-space: nowrap; }
+.govsim-runto { flex: 0 0 84px; max-width: 84px; }
+.govsim-runto input { font-size: 15px; }
+.govsim-building { font-size: 15px; font-weight: 600; color: #8a5300; background: #fff3d6; border-radius: 12px;
+  padding: 3px 12px; white-space: nowrap; }
+.govsim-side { overflow-y: auto; padding: 8px 12px 36px 12px; border-right: 1px solid #ddd; font-size: 15px; }
+.govsim-main { overflow: hidden auto; padding: 6px 12px; min-width: 0; }
+.govsim-lesson { font-size: 15px; line-height: 1.35; }
+.govsim-lesson h2 { font-size: 17px; margin: 10px 0 4px 0; }
+.govsim-lesson p { margin: 0 0 6px 0; }
+.govsim-lesson ul { list-style: disc; padding-left: 1.3em; margin: 0 0 6px 0; }
+.govsim-lesson li { margin-bottom: 3px; }
+.govsim-lesson strong, .govsim-lesson b { font-weight: 700; }
+.govsim-lesson em { font-style: italic; }
+.govsim-lesson code { background: #eef; padding: 0 3px; }
+.govsim-lesson-meta { font-size: 14px; color: #555; margin: 2px 0 6px 0; }
+.govsim-heading { font-weight: 700; margin-top: 10px; font-size: 15px; }
+.govsim-hint { font-size: 13px; color: #555; }
+.govsim-lever-label { font-size: 14px; margin-bottom: -8px; }
+.govsim-monitors table { border-collapse: collapse; width: 100%; font-size: 15px; }
+.govsim-monitors th { font-size: 14px; font-weight: 600; color: #333; text-align: right; padding: 1px 6px;
+  line-height: 1.15; vertical-align: bottom; }
+.govsim-monitors td { text-align: right; padding: 2px 6px; border-top: 1px solid #e3e3e3; font-variant-numeric: tabular-nums; }
+.govsim-monitors td:first-child, .govsim-monitors th:first-child { text-align: left; white-space: nowrap; }
+.govsim-swatch { display: inline-block; width: 14px; height: 14px; border-radius: 3px; margin-right: 6px;
+  vertical-align: -2px; }
+.govsim-note { font-size: 14px; color: #8a5300; }
+.govsim-toolbar { display: flex; align-items: center; gap: 10px; margin: 2px 0; }
+.govsim-toolbar .v-btn { text-transform: none; letter-spacing: 0; }
+img.govsim-plots { width: 1010px; max-width: 100%; height: auto; display: block; }
+.govsim-networks { display: flex; gap: 10px; }
+.govsim-network-box { flex: 0 1 500px; min-width: 0; }
+img.govsim-network { width: 100%; max-width: 500px; height: auto; display: block; }
 .govsim-caption { font-size: 14px; color: #333; }
-.govsim-lesson { max-height: 34vh; overflow-y: auto; }
-.govsim-lesson h2 { font-size: 18px; margin-top: 10px; }
-.govsim-lesson p, .govsim-lesson li { font-size: 15px; }
-.govsim-keys table { font-size: 15px; }
-.govsim-keys table { border-collapse: collapse; }
-.govsim-keys td, .govsim-keys th { padding: 3px 14px; text-align: right; border-bottom: 1px solid #e3e3e3; }
-.govsim-keys td:first-child, .govsim-keys th:first-child { text-align: left; }
-/* Mesa's "Model Parameters" card is empty here: the levers live in "Lesson and levers" */
-.v-navigation-drawer .v-card:has(> .v-card-text > .v-sheet:empty) { display: none; }
+.govsim-error { margin: 2px 0; }
+/* Solara's badge: small, bottom left, under the lesson column (it covered the plots) */
+div[style*="right: 0px; bottom: 0px"] { right: auto !important; left: 0 !important; padding: 3px 10px !important;
+  font-size: 11px; opacity: 0.75; }
 """
 
 
-def _fmt(value: float, kind: str) -> str:
+def _fmt(value: Any, kind: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return f"{100 * value:.0f}%" if kind == "pct" else f"{value:.2f}"
+    if kind == "pct":
+        return f"{100 * value:.0f}%"
+    if kind == "count":
+        return str(value)
+    return f"{value:.2f}"
 
 
-def key_numbers_html(runs: list[GovSimModel]) -> str:
-    """The latest 30-day outcomes of each run, as an HTML table."""
-    head = "".join(f"<th>{html.escape(r.cfg.policy.name)}</th>" for r in runs)
-    rows = [f"<tr><th>Key numbers, last 30 days</th>{head}</tr>"]
-    for key, label, kind in KEY_NUMBERS:
-        cells = "".join(f"<td>{_fmt(r.recorder.rows[-1][key], kind) if r.recorder.rows else '–'}</td>" for r in runs)
-        rows.append(f"<tr><td>{html.escape(label)}</td>{cells}</tr>")
-    return "<table>" + "".join(rows) + "</table>"
+def monitor_values(run) -> dict[str, Any]:
+    """The monitors' current values of one run (the model's own outcomes of its last recorded day)."""
+    last = run.recorder.rows[-1] if run.recorder.rows else {}
+    n = len(run.agency_list)
+    values: dict[str, Any] = {key: last.get(key) for _, key, _ in MONITORS}
+    values["accounts"] = f"{sum(a.has_account for a in run.agency_list)} of {n}"
+    return values
+
+
+def monitors_html(model: ClassroomModel) -> str:
+    """Monitors of every run as an HTML table, with a note while the 30-day window fills."""
+    labels = export.run_labels(model)
+    head = "".join(f"<th>{html.escape(label)}</th>" for label, _, _ in MONITORS)
+    rows = [f"<tr><th>Regime</th>{head}</tr>"]
+    for r, run in enumerate(model.runs):
+        values = monitor_values(run)
+        swatch = f'<span class="govsim-swatch" style="background:{REGIME_COLOURS[r % 2]}"></span>'
+        cells = "".join(f"<td>{html.escape(_fmt(values[key], kind))}</td>" for _, key, kind in MONITORS)
+        rows.append(f"<tr><td>{swatch}{html.escape(labels[r])}</td>{cells}</tr>")
+    day = model.day
+    if day == 0:
+        note = "Values appear from day 1: press ▶ Play or Step."
+    elif day < WINDOW_NOTE_DAYS:
+        note = f"Shares are over the last 30 days; the window is still filling (day {day} of 30)."
+    else:
+        note = ""
+    note_html = f'<div class="govsim-note">{html.escape(note)}</div>' if note else ""
+    return "<table>" + "".join(rows) + "</table>" + note_html
 
 
 def markdown_html(text: str) -> str:
@@ -81,74 +154,116 @@ def markdown_html(text: str) -> str:
     return markdown.markdown(text, extensions=["sane_lists"])
 
 
+def markers(model: ClassroomModel) -> tuple[Marker, ...]:
+    """Days that matter: each run's mandate deadline, and what happened (audits, hub, lever changes)."""
+    out: list[Marker] = []
+    deadlines: dict[int, list[int]] = {}
+    for r, run in enumerate(model.runs):
+        mandate = run.cfg.policy.mandate
+        if mandate.share > 0:
+            deadlines.setdefault(int(mandate.deadline_day), []).append(r)
+    for day, who in sorted(deadlines.items()):
+        colour = "#555555" if len(who) == len(model.runs) > 1 else REGIME_COLOURS[who[0] % 2]
+        out.append(Marker(float(day), "mandate deadline", colour))
+    for ev in model.events:
+        out.append(Marker(ev.day, ev.label, REGIME_COLOURS[ev.run % 2], "audit" if ev.kind == "audit" else "line"))
+    return tuple(out)
+
+
+# --- what is on screen -------------------------------------------------------------
+
+
 @dataclass
-class RunView:
-    """The figures of one run on screen (created once per model)."""
+class Show:
+    """One town on screen: the model and its figures (built together, off the page's thread)."""
 
-    model: GovSimModel
+    model: ClassroomModel
     plots: PlotsFigure
-    network: NetworkFigure
+    networks: list[NetworkFigure]
+    build_seconds: float
 
 
-def make_views(model: ClassroomModel) -> list[RunView]:
-    """Figures for each run (the layout is read off the model: hold its lock)."""
-    views = []
-    with model.lock:
-        runs = model.runs
-    for run in runs:
-        title = f"Regime: {run.cfg.policy.name}"
-        views.append(
-            RunView(
-                run,
-                PlotsFigure(run.cfg.days, title),
-                NetworkFigure(run, title),
-            )
-        )
-    return views
+def build_show(settings: Settings) -> Show:
+    """Build the model and its figures and draw the first frame (ConfigError if refused)."""
+    t0 = time.perf_counter()
+    model = ClassroomModel(settings)
+    plots = PlotsFigure(model.regime_names, model.cfg.days)
+    networks = [
+        NetworkFigure(run, f"Regime: {name}", REGIME_COLOURS[r % 2])
+        for r, (run, name) in enumerate(zip(model.runs, export.run_labels(model), strict=True))
+    ]
+    show = Show(model, plots, networks, 0.0)
+    render_frame(show, "plots")  # draws the static parts now, not on the page's first frame
+    show.build_seconds = time.perf_counter() - t0
+    return show
 
 
 @dataclass
 class Frame:
-    plots: bytes
-    network: bytes
-    caption: str
+    day: int
+    plots: bytes | None
+    networks: list[bytes]
+    captions: list[str]
+    monitors: str
 
 
-def render_frames(model: ClassroomModel, views: list[RunView]) -> list[Frame]:
-    """Draw the current day of every run (paired runs share the posts axis)."""
-    with model.lock:  # not while Mesa's play thread is inside a step
-        datas = [series(v.model) for v in views]
-        top = posts_ceiling(datas)
-        frames = []
-        for view, data in zip(views, datas, strict=True):
-            network_png, snap = view.network.render(view.model)
-            frames.append(Frame(view.plots.render(data, top), network_png, net.describe(snap.counts)))
-    return frames
+def render_frame(show: Show, view: str) -> Frame:
+    """Draw the current day (under the model's lock: never half a day)."""
+    m = show.model
+    with m.lock:
+        datas = [series(run) for run in m.runs]
+        plots = show.plots.render(datas, markers(m)) if view == "plots" else None
+        networks, captions = [], []
+        if view == "town":
+            for fig, run in zip(show.networks, m.runs, strict=True):
+                png, snap = fig.render(run)
+                networks.append(png)
+                captions.append(net.describe(snap.counts))
+        return Frame(m.day, plots, networks, captions, monitors_html(m))
 
 
-# --- sidebar: lesson and levers -----------------------------------------------
+def plots_png(show: Show) -> bytes:
+    """The current plots in full colour (the PNG download)."""
+    m = show.model
+    with m.lock:
+        datas = [series(run) for run in m.runs]
+        return show.plots.render(datas, markers(m), palette=False)
+
+
+# --- controls ------------------------------------------------------------------------
+
+
+@solara.component
+def LeverSlider(lever: Lever, value: float, on_value: Callable[[Any], None]):
+    """A slider that applies its value when released (a drag is one change, one marker)."""
+    shown = solara.use_reactive(float(value))
+    solara.Text(f"{lever.label}: {shown.value:g}", classes=["govsim-lever-label"])
+    slider = rv.Slider(
+        v_model=shown.value,
+        on_v_model=lambda v: shown.set(float(v)),
+        min=lever.lo,
+        max=lever.hi,
+        step=lever.step,
+        thumb_label=True,
+        hide_details=True,
+        density="compact",
+        class_=_css_name(lever.key),
+    )
+    ipyvue.use_event(slider, "end", lambda *args: on_value(round(float(args[-1]), 6)))
 
 
 @solara.component
 def LeverInput(lever: Lever, value: Any, on_value: Callable[[Any], None]):
     if lever.kind == "select":
-        solara.Select(lever.label, values=list(lever.choices), value=value, on_value=on_value)
+        solara.Select(lever.label, values=list(lever.choices), value=value, on_value=on_value, dense=True)
     elif lever.kind == "bool":
         solara.Checkbox(label=lever.label, value=bool(value), on_value=on_value)
     elif lever.kind == "int":
-        solara.InputInt(lever.label, value=int(value), on_value=on_value, classes=[_css_name(lever.key)])
+        solara.InputInt(lever.label, value=int(value), on_value=on_value, classes=[_css_name(lever.key)], dense=True)
     else:
-        solara.Text(f"{lever.label}: {float(value):g}", style={"font-size": "14px", "margin-bottom": "-6px"})
-        solara.SliderFloat(
-            "",
-            value=float(value),
-            min=lever.lo,
-            max=lever.hi,
-            step=lever.step,
-            on_value=lambda v: on_value(round(float(v), 6)),
-        )
+        LeverSlider(lever, float(value), on_value)
     if lever.hint:
-        solara.Text(lever.hint, style={"font-size": "12px", "color": "#666"})
+        solara.Text(lever.hint, classes=["govsim-hint"])
 
 
 def _css_name(key: str) -> str:
@@ -156,161 +271,257 @@ def _css_name(key: str) -> str:
 
 
 @solara.component
-def LeverPanel(
-    settings: solara.Reactive[Settings],
-    model: solara.Reactive[ClassroomModel],
-    lessons: list[Lesson],
-    problems: list[str],
-):
-    """Pick a lesson, a regime, a comparison and the levers; every accepted change restarts the town."""
-    refused = solara.use_reactive(None)  # (control, one-line message) of the last refused entry
-    accepted = solara.use_reactive(0)  # changes counted, to show the values in force after each one
-    s = settings.value
-    cfg = model.value.cfg
-
-    def apply(new: Settings, control: str) -> None:
-        try:
-            fresh = ClassroomModel(new)
-        except ConfigError as err:
-            refused.set((control, str(err)))
-            return
-        refused.set(None)
-        settings.set(new)
-        model.set(fresh)
-        accepted.set(accepted.value + 1)
-
-    def refusal(control: str) -> None:
-        if refused.value is not None and refused.value[0] == control:
-            solara.Error(
-                f"Refused: {refused.value[1]}. The town keeps its previous value.",
-                classes=["govsim-error"],
-                dense=True,
-            )
-
-    by_title = {le.title: le for le in lessons}
-    current = next((le.title for le in lessons if le.name == s.lesson), NONE)
-
-    def pick_lesson(title: str) -> None:
-        if title in by_title:
-            apply(by_title[title].settings(), "lesson")
-        else:
-            apply(Settings(s.policy, s.compare, None, s.overrides), "lesson")
-
-    with solara.Card("Lesson and levers", classes=["govsim-levers"]):
-        solara.Select("Lesson", values=[NONE, *by_title], value=current, on_value=pick_lesson)
-        for problem in problems:
-            solara.Warning(problem, dense=True)
-        solara.Select("Regime", values=regimes(), value=s.policy, on_value=lambda v: apply(s.with_policy(v), "policy"))
-        solara.Select(
-            "Compare with (same town, same seed)",
-            values=[NONE, *regimes()],
-            value=s.compare or NONE,
-            on_value=lambda v: apply(s.with_compare(None if v == NONE else v), "compare"),
-        )
-        refusal("lesson")
-        refusal("policy")
-        refusal("compare")
-        headings = {
-            "policy": "Policy levers" + (" (left town; the right one runs its preset)" if s.compare else ""),
-            "town": "The town" + (" (both sides)" if s.compare else ""),
-        }
-        scope = None
-        for lever in LEVERS:
-            if lever.scope != scope:
-                scope = lever.scope
-                solara.Text(headings[scope], style={"font-weight": "600", "margin-top": "8px"})
-            # keyed by the count of accepted changes: a refused entry stays visible in its field
-            # (next to the message) until the next accepted change redraws every field
-            LeverInput(lever, s.value(lever.key, cfg), lambda v, key=lever.key: apply(s.with_value(key, v), key)).key(
-                f"{lever.key}:{accepted.value}"
-            )
-            refusal(lever.key)
-        solara.Text(
-            "Changing a control restarts the town at day 0. Reset does the same with the current values.",
-            style={"font-size": "12px", "color": "#666", "margin-top": "8px"},
-        )
-
-
-@solara.component
-def LeverSidebar(settings, model, lessons, problems):
-    # solara orders sidebar content by component depth: one level below SolaraViz's
-    # own sidebar keeps Mesa's play / step / reset card on top, where a teacher looks first
-    _SidebarBelowControls(settings, model, lessons, problems)
-
-
-@solara.component
-def _SidebarBelowControls(settings, model, lessons, problems):
-    with solara.Sidebar():
-        LeverPanel(settings, model, lessons, problems)
-
-
-# --- main area -----------------------------------------------------------------
-
-
-@solara.component
-def LessonText(lesson: Lesson | None):
-    text = solara.use_memo(lambda: markdown_html(lesson.text) if lesson else "", [lesson])
+def LessonPanel(lesson: Lesson | None, playing: bool):
+    full = solara.use_memo(lambda: markdown_html(lesson.text) if lesson else "", [lesson])
+    notice = solara.use_memo(lambda: markdown_html(lesson.section("What to notice")) if lesson else "", [lesson])
     if lesson is None:
-        solara.Info(
-            "Pick a lesson in the sidebar (Lesson and levers), or set the levers yourself, then press ▶.",
-            dense=True,
-        )
+        solara.Text("Pick a lesson, or set the regime and levers yourself, then press ▶ Play.", classes=["govsim-hint"])
         return
-    with solara.Details(summary=f"Lesson: {lesson.title}", expand=True):
-        solara.HTML(tag="div", unsafe_innerHTML=text, classes=["govsim-lesson"])
+    target = f", run to day {lesson.run_to} (about {lesson.run_to / lesson.speed:.0f} s)" if lesson.run_to else ""
+    solara.Text(f"Speed {lesson.speed} days/s{target}", classes=["govsim-lesson-meta"])
+    if playing and notice:  # while the town runs, only what to look at
+        solara.HTML(tag="div", unsafe_innerHTML="<h2>What to notice</h2>" + notice, classes=["govsim-lesson"])
+    else:
+        with solara.Details(summary=f"Lesson: {lesson.title}", expand=True):
+            solara.HTML(tag="div", unsafe_innerHTML=full, classes=["govsim-lesson"])
+
+
+# --- the page ------------------------------------------------------------------------
 
 
 @solara.component
-def Dashboard(model: ClassroomModel, lessons: list[Lesson]):
-    update_counter.get()  # Mesa bumps this after every step: redraw
-    model.display_idle.clear()  # hold the play loop until this render pass is done...
-    solara.use_effect(model.display_idle.set)  # ...which is when effects run (no dependencies: every pass)
-    views = solara.use_memo(lambda: make_views(model), [model])
-    frames = solara.use_memo(lambda: render_frames(model, views), [views, model.day, update_counter.value])
-    lesson = next((le for le in lessons if le.name == model.settings.lesson), None)
-    names = " vs ".join(model.regime_names)
-
-    with solara.Column(gap="8px", style={"padding": "4px 12px"}):
-        with solara.Row(style={"align-items": "baseline"}, gap="24px"):
-            solara.Text(f"Day {model.day} of {model.cfg.days}", classes=["govsim-day"])
-            solara.Text(
-                f"{names} · {model.cfg.population.n_citizens:,} citizens · seed {model.cfg.seed}",
-                classes=["govsim-sub"],
-            )
-        LessonText(lesson)
-        if len(frames) == 1:
-            with solara.Columns([11, 10]):
-                solara.Image(frames[0].plots, classes=["govsim-figure", "govsim-plots"])
-                with solara.Column(gap="2px"):
-                    solara.Image(frames[0].network, classes=["govsim-figure", "govsim-network"])
-                    solara.Text(frames[0].caption, classes=["govsim-caption"])
-        else:
-            with solara.Columns([1, 1]):
-                for frame in frames:
-                    with solara.Column(gap="2px"):
-                        solara.Image(frame.plots, classes=["govsim-figure", "govsim-plots"])
-                        solara.Image(frame.network, classes=["govsim-figure", "govsim-network"])
-                        solara.Text(frame.caption, classes=["govsim-caption"])
-        solara.HTML(tag="div", unsafe_innerHTML=key_numbers_html(model.runs), classes=["govsim-keys"])
+def Layout(children=()):
+    # the page is its own frame (no Solara app bar): everything on one screen
+    return solara.Div(children=list(children))
 
 
 @solara.component
 def Page():
     lessons, problems = solara.use_memo(load_lessons, [])
-    settings = solara.use_reactive(Settings())
-    first = solara.use_memo(lambda: ClassroomModel(settings.value), [])
-    model = solara.use_reactive(first)
-    with solara.Column(gap="0px") as main:  # no gaps around the invisible portal placeholders
+    settings = solara.use_reactive(Settings())  # what the town is (or is being) built from, incl. lever values
+    serial = solara.use_reactive(0)  # bumped for every rebuild request
+    show = solara.use_reactive(None)  # Show on screen
+    playing = solara.use_reactive(False)
+    stop_at = solara.use_reactive(None)  # run-to target of the current play, or None
+    speed = solara.use_reactive(DEFAULT_SPEED)
+    run_to = solara.use_reactive(365)
+    tick = solara.use_reactive(0)  # bumped by the play loop: redraw
+    refused = solara.use_reactive(None)  # one-line message of the last refused entry
+    accepted = solara.use_reactive(0)  # accepted changes, to redraw lever fields with the values in force
+    view = solara.use_reactive("plots")
+    drawn = solara.use_memo(threading.Event, [])
+    drawn.clear()  # the play loop waits for this render pass to finish...
+    solara.use_effect(drawn.set)  # ...which is when effects run (no dependencies: every pass)
+
+    def build():
+        fresh = build_show(settings.value)
+        show.set(fresh)
+
+    building = solara.lab.use_task(build, dependencies=[serial.value], prefer_threaded=True)
+
+    def play_loop():
+        current = show.value
+        if not playing.value or current is None:
+            return
+        m = current.model
+        pace = Pace(speed.value, time.monotonic(), m.day)
+        while playing.value and show.value is current:
+            frame_start = time.monotonic()
+            if speed.value != pace.speed:
+                pace.restart(frame_start, m.day, speed.value)
+            end = stop_day(m.day, m.cfg.days, stop_at.value)
+            n = min(pace.due(frame_start, m.day), end - m.day)
+            if n > 0:
+                m.advance(n)
+            done = m.day >= end
+            if done:
+                playing.set(False)
+                stop_at.set(None)
+            drawn.clear()
+            tick.set(tick.value + 1)
+            drawn.wait(2.0)  # bounded: a redraw that failed must not stop the run
+            if done:
+                return
+            time.sleep(max(FRAME_S - (time.monotonic() - frame_start), pace.wait(time.monotonic(), m.day), 0.0))
+
+    solara.lab.use_task(play_loop, dependencies=[playing.value, show.value], prefer_threaded=True)
+
+    current: Show | None = show.value
+    s = settings.value
+    lesson = next((le for le in lessons if le.name == s.lesson), None)
+
+    # --- changes ---------------------------------------------------------
+    def rebuild(new: Settings) -> bool:
+        try:
+            new.configs()  # refused values never reach a build: the town keeps running as it was
+        except ConfigError as err:
+            refused.set(str(err))
+            return False
+        refused.set(None)
+        playing.set(False)
+        settings.set(new)
+        accepted.set(accepted.value + 1)
+        serial.set(serial.value + 1)
+        return True
+
+    def change_lever(lever: Lever, value: Any) -> None:
+        new = s.with_value(lever.key, value)
+        if not lever.mid_run or current is None or building.pending:
+            rebuild(new)
+            return
+        try:
+            current.model.apply_lever(lever.key, value, both=lever.scope == "town")
+        except ConfigError as err:
+            refused.set(str(err))
+            return
+        refused.set(None)
+        settings.set(new)
+        accepted.set(accepted.value + 1)
+        tick.set(tick.value + 1)  # the marker shows at once, also when paused
+
+    def pick_lesson(title: str) -> None:
+        chosen = next((le for le in lessons if le.title == title), None)
+        if chosen is None:
+            rebuild(Settings(s.policy, s.compare, None, s.overrides))
+            return
+        if rebuild(chosen.settings()):
+            speed.set(chosen.speed)
+            if chosen.run_to:
+                run_to.set(chosen.run_to)
+
+    def play(target: int | None) -> None:
+        if current is None or current.model.finished:
+            return
+        stop_at.set(target)
+        playing.set(True)
+
+    def step() -> None:
+        if current is not None and not playing.value:
+            current.model.advance(1)
+            tick.set(tick.value + 1)
+
+    # --- frame -----------------------------------------------------------
+    frame = solara.use_memo(
+        lambda: render_frame(current, view.value) if current is not None else None,
+        [current, tick.value, view.value],
+    )
+
+    with solara.Div(classes=["govsim-app"]):
         solara.Style(CSS)
         solara.Title(TITLE)
-        # Mesa's frame: app bar, play / pause / step / reset; Reset rebuilds ClassroomModel(settings=...)
-        SolaraViz(
-            model,
-            components=[],
-            model_params={"settings": settings},
-            play_interval=PLAY_INTERVAL_MS,
-            name=TITLE,
+        TopBar(current, frame, playing, speed, run_to, building.pending, play, step, lambda: rebuild(s))
+        with solara.Div(classes=["govsim-side"]):
+            SidePanel(s, current, lessons, problems, lesson, playing.value, accepted.value, rebuild, change_lever,
+                      pick_lesson)  # fmt: skip
+        with solara.Div(classes=["govsim-main"]):
+            MainArea(current, frame, view, refused)
+
+
+@solara.component
+def TopBar(current, frame, playing, speed, run_to, building: bool, play, step, reset):
+    m = current.model if current is not None else None
+    with solara.Div(classes=["govsim-top"]):
+        solara.Text(TITLE, classes=["govsim-title"])
+        day = frame.day if frame is not None else 0
+        solara.Text(f"Day {day} of {m.cfg.days}" if m is not None else "Day –", classes=["govsim-day"])
+        finished = m is None or m.finished
+        if playing.value:
+            solara.Button("❚❚ Pause", color="primary", on_click=lambda: playing.set(False), classes=["govsim-pause"])
+        else:
+            solara.Button("▶ Play", color="primary", on_click=lambda: play(None), disabled=finished or building)
+        solara.Button("Step", on_click=step, disabled=playing.value or finished or building)
+        solara.Button(
+            f"Run to day {run_to.value}",
+            on_click=lambda: play(run_to.value),
+            disabled=playing.value or finished or building or (m is not None and run_to.value <= m.day),
+            classes=["govsim-runto-button"],
         )
-        LeverSidebar(settings, model, lessons, problems)
-        Dashboard(model.value, lessons)
-    return main
+        solara.InputInt("day", value=run_to, classes=["govsim-runto"], dense=True, hide_details=True)
+        solara.Button("Reset", on_click=reset, disabled=building)
+        with solara.Div(classes=["govsim-speed"]):
+            solara.SliderInt("", value=speed, min=1, max=MAX_SPEED, step=1, thumb_label=True)
+        solara.Text(f"Speed: {speed.value} days/s", classes=["govsim-speed-label"])
+        if building or m is None:
+            solara.Text("Building the town…", classes=["govsim-building"])
+
+
+@solara.component
+def SidePanel(s: Settings, current, lessons, problems, lesson, playing, accepted, rebuild, change_lever, pick_lesson):
+    titles = [le.title for le in lessons]
+    solara.Select("Lesson", values=[NONE, *titles], value=lesson.title if lesson else NONE, on_value=pick_lesson)
+    for problem in problems:
+        solara.Warning(problem, dense=True)
+    LessonPanel(lesson, playing)
+    solara.Select(
+        "Regime (builds a new town)",
+        values=regimes(),
+        value=s.policy,
+        on_value=lambda v: rebuild(_without_lesson(s.with_policy(v))),
+    )
+    solara.Select(
+        "Compare with (same town, same seed)",
+        values=[NONE, *regimes()],
+        value=s.compare or NONE,
+        on_value=lambda v: rebuild(_without_lesson(s.with_compare(None if v == NONE else v))),
+    )
+    cfg = current.model.cfg if current is not None else s.config()
+    headings = {
+        "policy": "Policy levers: act from the next day on" + (" (left regime)" if s.compare else ""),
+        "town": "The town" + (" (both regimes)" if s.compare else ""),
+    }
+    scope = None
+    for lever in LEVERS:
+        if lever.scope != scope:
+            scope = lever.scope
+            solara.Text(headings[scope], classes=["govsim-heading"])
+        # keyed by the count of accepted changes: after each one every field shows the value in force
+        LeverInput(lever, s.value(lever.key, cfg), lambda v, lever=lever: change_lever(lever, v)).key(
+            f"{lever.key}:{accepted}"
+        )
+        if lever.scope == "town" and lever.mid_run:
+            solara.Text("acts from the next day on", classes=["govsim-hint"])
+    solara.Text(
+        "Internet penetration, citizens, seed and the regime build a new town at day 0; "
+        "Reset does the same with the current values.",
+        classes=["govsim-hint"],
+    )
+
+
+def _without_lesson(s: Settings) -> Settings:
+    """Another regime: the lesson no longer describes the town on screen."""
+    return Settings(s.policy, s.compare, None, s.overrides)
+
+
+@solara.component
+def MainArea(current, frame, view, refused):
+    if refused.value:
+        solara.Error(
+            f"Refused: {refused.value}. The town keeps its previous value.",
+            classes=["govsim-error"],
+            dense=True,
+            text=True,
+        )
+    if current is None or frame is None:
+        return
+    solara.HTML(tag="div", unsafe_innerHTML=frame.monitors, classes=["govsim-monitors"])
+    m = current.model
+    with solara.Div(classes=["govsim-toolbar"]):
+        solara.ToggleButtonsSingle(value=view, values=["plots", "town"], dense=True)
+        stem = export.file_stem(m)
+        solara.FileDownload(
+            lambda: export.timeseries_csv(m),
+            filename=f"{stem}.csv",
+            label="Download CSV (one row per day)",
+            mime_type="text/csv",
+        )
+        solara.FileDownload(
+            lambda: plots_png(current), filename=f"{stem}.png", label="Download plots (PNG)", mime_type="image/png"
+        )
+    if frame.plots is not None:
+        solara.Image(frame.plots, classes=["govsim-plots"])
+    else:
+        with solara.Div(classes=["govsim-networks"]):
+            for png, caption in zip(frame.networks, frame.captions, strict=True):
+                with solara.Div(classes=["govsim-network-box"]):
+                    solara.Image(png, classes=["govsim-network"])
+                    solara.Text(caption, classes=["govsim-caption"])

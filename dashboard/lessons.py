@@ -11,6 +11,8 @@ with a YAML header giving the preset:
     compare: laissez_faire   # optional: a second regime on the same town
     overrides:               # optional: any config key, as on the command line
       seed: 3
+    speed: 25                # optional: days per second when played (default 10)
+    run_to: 730              # optional: the day the lesson's point is visible ("Run to day 730")
     ---
     ## What is it?  ## What to do  ## What to notice  ## Try next
 
@@ -32,6 +34,9 @@ from sim.config import ConfigError
 
 LESSON_DIR = Path(__file__).resolve().parent / "lessons"
 ENV_VAR = "GOVSIM_LESSONS"
+DEFAULT_SPEED = 10  # days per second
+MAX_SPEED = 60
+HEADER_KEYS = {"title", "order", "regime", "compare", "overrides", "speed", "run_to"}
 
 
 @dataclass(frozen=True)
@@ -43,9 +48,19 @@ class Lesson:
     compare: str | None
     overrides: tuple[tuple[str, Any], ...]
     text: str  # Markdown body
+    speed: int = DEFAULT_SPEED  # days per second
+    run_to: int | None = None  # the day the lesson's point is visible
 
     def settings(self) -> Settings:
         return Settings(policy=self.regime, compare=self.compare, lesson=self.name, overrides=self.overrides)
+
+    def section(self, heading: str) -> str:
+        """The Markdown of one '## heading' section (empty if the lesson has none)."""
+        for part in ("\n" + self.text).split("\n## ")[1:]:
+            title, _, body = part.partition("\n")
+            if title.strip().rstrip("?").lower() == heading.rstrip("?").lower():
+                return body.strip()
+        return ""
 
 
 def parse_lesson(path: Path) -> Lesson:
@@ -60,7 +75,7 @@ def parse_lesson(path: Path) -> Lesson:
         raise ValueError(f"{path.name}: unreadable header ({str(err).splitlines()[0]})") from None
     if not isinstance(meta, dict):
         raise ValueError(f"{path.name}: the header must be 'key: value' lines")
-    unknown = set(meta) - {"title", "order", "regime", "compare", "overrides"}
+    unknown = set(meta) - HEADER_KEYS
     if unknown:
         raise ValueError(f"{path.name}: unknown header keys {sorted(unknown)}")
     known = regimes()
@@ -71,6 +86,11 @@ def parse_lesson(path: Path) -> Lesson:
     overrides = meta.get("overrides") or {}
     if not isinstance(overrides, dict):
         raise ValueError(f"{path.name}: overrides must be 'config.key: value' lines")
+    speed, run_to = meta.get("speed", DEFAULT_SPEED), meta.get("run_to")
+    if not isinstance(speed, int) or isinstance(speed, bool) or not 1 <= speed <= MAX_SPEED:
+        raise ValueError(f"{path.name}: speed={speed!r}; allowed: a whole number of days per second, 1-{MAX_SPEED}")
+    if run_to is not None and (not isinstance(run_to, int) or isinstance(run_to, bool) or run_to < 1):
+        raise ValueError(f"{path.name}: run_to={run_to!r}; allowed: a day >= 1")
     lesson = Lesson(
         name=path.stem,
         title=str(meta.get("title") or path.stem.replace("_", " ")),
@@ -79,11 +99,15 @@ def parse_lesson(path: Path) -> Lesson:
         compare=meta.get("compare"),
         overrides=tuple((str(k), v) for k, v in overrides.items()),
         text=body.strip(),
+        speed=speed,
+        run_to=run_to,
     )
     try:
-        lesson.settings().configs()
+        cfg, _ = lesson.settings().configs()
     except ConfigError as err:
         raise ValueError(f"{path.name}: {err}") from None
+    if run_to is not None and run_to > cfg.days:
+        raise ValueError(f"{path.name}: run_to={run_to}; allowed: a day <= days={cfg.days}")
     return lesson
 
 

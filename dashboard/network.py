@@ -31,6 +31,10 @@ GHOST = "#F0E442"
 LEADER = "#CC79A7"
 LEADER_QUIET = "#e7c3d8"
 
+# the picture's rows, top to bottom (the figure labels each row at its own height)
+ROW_Y = {"province": 4.6, "city": 3.9, "leaders": 3.0, "district": 2.1, "citizens": 1.2}
+CITIZEN_ROW_GAP = 0.45
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -62,7 +66,7 @@ def build_layout(model: GovSimModel, n_sample: int = SAMPLE_CITIZENS) -> Layout:
         cols = n_sectors
         for j, c in enumerate(order):
             row, col = divmod(j, cols)
-            xy[np.searchsorted(ids, c)] = (b * block + col + 0.5 * (row % 2), 1.2 - 0.45 * row)
+            xy[np.searchsorted(ids, c)] = (b * block + col + 0.5 * (row % 2), ROW_Y["citizens"] - CITIZEN_ROW_GAP * row)
     level, sector, district = model.geo.agency_table()
     keep = (level != DISTRICT) | np.isin(district, shown)
     agencies = np.flatnonzero(keep)
@@ -70,15 +74,15 @@ def build_layout(model: GovSimModel, n_sample: int = SAMPLE_CITIZENS) -> Layout:
     centre = (width - n_sectors) / 2
     for j, a in enumerate(agencies):
         if level[a] == PROVINCE:
-            axy[j] = (centre + sector[a], 4.6)
+            axy[j] = (centre + sector[a], ROW_Y["province"])
         elif level[a] == CITY:
-            axy[j] = (centre + sector[a], 3.9)
+            axy[j] = (centre + sector[a], ROW_Y["city"])
         else:
             b = int(np.searchsorted(shown, district[a]))
-            axy[j] = (b * block + sector[a], 2.1)
+            axy[j] = (b * block + sector[a], ROW_Y["district"])
     n_leaders = len(model.leader_list)
     lx = np.linspace(0, width, n_leaders + 2)[1:-1] if n_leaders else np.zeros(0)
-    lxy = np.column_stack([lx, np.full(n_leaders, 3.0)])
+    lxy = np.column_stack([lx, np.full(n_leaders, ROW_Y["leaders"])])
     # social ties inside the sample
     pos = {int(c): j for j, c in enumerate(ids)}
     pairs = []
@@ -128,7 +132,7 @@ def snapshot(model: GovSimModel, layout: Layout) -> Snapshot:
     leaders = model.leader_list
     relaying = np.array([lead.relays_today > 0 for lead in leaders], dtype=bool)
     followers = np.array([lead.followers for lead in leaders], dtype=np.float64)
-    leader_size = 90 + 500 * np.sqrt(followers / max(followers.max(initial=0), 1.0))
+    leader_size = 60 + 320 * np.sqrt(followers / max(followers.max(initial=0), 1.0))
 
     where = {int(a): j for j, a in enumerate(shown)}
     follow = []

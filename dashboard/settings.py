@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from sim.api import load_config, options
 from sim.config import AUDIT_METRICS, ConfigError, SimConfig, flatten
+from sim.levers import MID_RUN_LEVERS
 
 POPULATION = "classroom"  # the dashboard's town: configs/population/classroom.yaml
 DEFAULT_POLICY = "quota"
@@ -34,6 +35,11 @@ class Lever:
     choices: tuple[str, ...] = ()
     hint: str = ""
 
+    @property
+    def mid_run(self) -> bool:
+        """Changed in the running town from the next day on (the model's own list); otherwise the town is rebuilt."""
+        return self.key in MID_RUN_LEVERS
+
 
 LEVERS: tuple[Lever, ...] = (
     Lever("policy.audit.metric", "What the audit counts", "select", "policy", choices=AUDIT_METRICS,
@@ -47,8 +53,9 @@ LEVERS: tuple[Lever, ...] = (
           0.0, 2000.0, 50.0),
     Lever("policy.inclusion.assisted_coverage", "Inclusion: assisted-digital coverage", "float", "policy",
           0.0, 1.0, 0.05),
-    Lever("population.internet_penetration", "Internet penetration", "float", "town", 0.0, 1.0, 0.01),
+    Lever("policy.offline_diversion", "Office staff moved to online work", "float", "policy", 0.0, 1.0, 0.05),
     Lever("agency.staff_capacity", "Staff capacity (1 = normal)", "float", "town", 0.25, 3.0, 0.25),
+    Lever("population.internet_penetration", "Internet penetration", "float", "town", 0.0, 1.0, 0.01),
     Lever("population.n_citizens", "Citizens", "int", "town",
           hint=f"classroom scale is 500; at most {MAX_CITIZENS:,} here"),
     Lever("seed", "Seed", "int", "town", hint="same seed, same town"),

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -287,6 +288,16 @@ def LessonPanel(lesson: Lesson | None, playing: bool):
 
 
 # --- the page ------------------------------------------------------------------------
+
+
+def _warm_up() -> None:
+    """Compose the lessons' configs and draw one town while the server waits for its first visitor."""
+    load_lessons()
+    build_show(Settings())
+
+
+if "SOLARA_APP" in os.environ:  # imported by the server at start-up (not by tests or the bench)
+    threading.Thread(target=_warm_up, name="govsim-warm-up", daemon=True).start()
 
 
 @solara.component

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import threading
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -81,9 +82,13 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+_COMPOSE_LOCK = threading.Lock()  # Hydra's compose uses global state: one at a time (towns are built in threads)
+
+
 @functools.lru_cache(maxsize=64)
 def _compose(overrides: tuple[str, ...]) -> SimConfig:
-    return load_config(list(overrides))
+    with _COMPOSE_LOCK:
+        return load_config(list(overrides))
 
 
 def compose(overrides: list[str]) -> SimConfig:

@@ -72,16 +72,19 @@ def hydra_args(
     extra: list[str],
     stamp: str,
     target: str = "",
+    sweep: list[str] | None = None,
 ) -> list[str]:
     sweep_dir = store.hydra / stamp
     searchpath = []
-    if plan.explicit:
+    if sweep is not None:  # the caller wrote its own condition files (verify --sample: one per run)
+        searchpath = [f"hydra.searchpath=[{render('file://' + str(store.root / 'conditions'))}]"]
+    elif plan.explicit:
         folder = write_condition_files(plan, pending, store.root / "conditions")
         searchpath = [f"hydra.searchpath=[{render('file://' + str(folder))}]"]
     named = [f"hydra.launcher.name={job_name(plan, stamp)}"] if "submitit" in target else []
     return [
         "--multirun",
-        *plan.hydra_sweep(pending),
+        *(plan.hydra_sweep(pending) if sweep is None else sweep),
         *searchpath,
         f"hydra/launcher={launcher}",
         f"hydra.sweep.dir={render(str(sweep_dir))}",
@@ -89,6 +92,23 @@ def hydra_args(
         *named,
         *extra,
     ]
+
+
+def write_run_files(runs: list[Run], folder: Path) -> list[str]:
+    """One config-group option per run (its whole resolved config, seed included): a sweep of exactly `runs`."""
+    import dataclasses
+
+    import yaml
+
+    group = folder / CONDITION_GROUP
+    group.mkdir(parents=True, exist_ok=True)
+    options = []
+    for run in runs:
+        data = dataclasses.asdict(dataclasses.replace(run.condition.config, seed=run.seed))
+        head = f"# @package _global_\n# run {run.run_id} (condition {run.condition.index}, seed {run.seed})\n"
+        write_atomic(group / f"r{run.run_id}.yaml", head + yaml.safe_dump(data, sort_keys=False, width=10_000))
+        options.append(f"r{run.run_id}")
+    return [f"+{CONDITION_GROUP}=" + ",".join(options)]
 
 
 def write_condition_files(plan: Plan, pending: list[Run], folder: Path) -> Path:
@@ -262,7 +282,9 @@ def submissions(store: RunStore) -> list[Submission]:
         except (OSError, ValueError):
             continue
         sub = Submission(path, record)
-        if is_slurm(record.get("target", "")):
+        if all(store.done(rid) for rid in record.get("run_ids", [])):
+            pass  # finished: nothing to ask the queue about
+        elif is_slurm(record.get("target", "")):
             sub.jobs = slurm_jobs(record["job_name"])
             sub.active = bool(sub.jobs)
         elif record.get("host") == socket.gethostname():
@@ -318,14 +340,14 @@ def _record(store: RunStore, stamp: str, pid: int, launcher: str, target: str, n
 # --- the launch ----------------------------------------------------------------------------------
 
 
-class _Hangup:
+class Hangup:
     """On SIGHUP (the terminal went away), write the console output to a log file and carry on."""
 
     def __init__(self, log: Path) -> None:
         self.log = log
         self.previous: Any = None
 
-    def __enter__(self) -> _Hangup:
+    def __enter__(self) -> Hangup:
         if hasattr(signal, "SIGHUP"):
             self.previous = signal.signal(signal.SIGHUP, self._handle)
         return self
@@ -371,14 +393,15 @@ def launch(
     ask: Ask = ask_stdin,
     out: Callable[[str], None] = print,
     waiting: set[str] | None = None,
+    sweep: list[str] | None = None,
 ) -> LaunchResult:
     """Launch `pending` as one multirun; attached, wait for it (and for the `waiting` runs in flight elsewhere)."""
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
-    args = hydra_args(plan, pending, store, launcher, extra, stamp, target)
+    args = hydra_args(plan, pending, store, launcher, extra, stamp, target, sweep)
     command = [sys.executable, "-c", LAUNCH_CODE, *args]
     store.hydra.mkdir(parents=True, exist_ok=True)
     log = store.hydra / f"{stamp}.log"
-    wanted = {r.run_id for r in plan.runs}
+    wanted = {r.run_id for r in plan.runs} if sweep is None else {r.run_id for r in pending}
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
     name = job_name(plan, stamp)
@@ -386,7 +409,7 @@ def launch(
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     interrupted = cancelled = False
     jobs: list[str] = []
-    with open(log, "wb") as fh, _Hangup(store.root / f"console-{stamp}.log"):
+    with open(log, "wb") as fh, Hangup(store.root / f"console-{stamp}.log"):
         fh.write((" ".join(command) + "\n\n").encode())
         fh.flush()
         proc = subprocess.Popen(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import shutil
 import sys
 import time
@@ -27,6 +28,7 @@ from experiments.figures import render_figure
 from experiments.fsio import ExperimentIOError, check_writable, describe_os_error, write_atomic, write_json
 from experiments.launch import (
     Ask,
+    Hangup,
     Progress,
     Submission,
     ask_stdin,
@@ -107,7 +109,8 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
     if not opts.collect:
         check_writable(opts.cache_root, cache_bytes(plan), "run cache")
     check_writable(opts.results_root, results_bytes(plan), "results root")
-    with exclusive(store.root.parent / ".lock"):
+    hangup = Hangup(store.root.parent / f"console-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log")
+    with hangup, exclusive(store.root.parent / ".lock"):
         for note in recover(opts.results_root, folder):
             opts.out(f"[{name}] {note}")
         if opts.fresh and store.runs.exists():

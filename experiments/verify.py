@@ -313,7 +313,7 @@ def verify_sample(
 
     from experiments import aggregate
     from experiments.figures import render_figure
-    from experiments.launch import Progress, launch, preflight
+    from experiments.launch import Progress, launch, preflight, write_run_files
     from experiments.report import report_md
     from experiments.runner import analyses
 
@@ -333,8 +333,9 @@ def verify_sample(
         store = RunStore(work / "cache" / plan.experiment.name / code_fingerprint())
         progress = Progress(plan.experiment.name, k, 0, out)
         out(f"[verify] re-running {k} runs in {work}")
+        sweep = write_run_files(runs, store.root / "conditions")  # exactly these runs, not a cartesian product
         result = launch(plan, runs, store, lname, list(hydra_overrides or []), progress,
-                        target=str(cfg.get("_target_", "")))  # fmt: skip
+                        target=str(cfg.get("_target_", "")), sweep=sweep)  # fmt: skip
         missing = [r for r in runs if not store.done(r.run_id)]
         if result.interrupted or missing:
             out(f"[verify] the re-run did not finish ({len(missing)} of {k} runs missing); nothing to compare")

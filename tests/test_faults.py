@@ -25,7 +25,6 @@ from pathlib import Path
 import pytest
 
 from experiments.cli import main as cli_main
-from experiments.cli import parse_args
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "experiments"
@@ -359,6 +358,8 @@ def test_a_broken_config_file_is_refused_in_one_line(configs, tmp_path, capsys, 
 
 
 def test_options_may_come_before_the_overrides():
+    from experiments.cli import parse_args
+
     args = parse_args(["run", "tiny", "--results", "r", "replicates=3", "--cache", "c", "days=20", "--fresh"])
     assert args.overrides == ["replicates=3", "days=20"] and args.fresh
     assert args.results == Path.cwd() / "r" and args.cache == Path.cwd() / "c"

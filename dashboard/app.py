@@ -324,11 +324,22 @@ def Page():
     drawn.clear()  # the play loop waits for this render pass to finish...
     solara.use_effect(drawn.set)  # ...which is when effects run (no dependencies: every pass)
 
+    wanted = solara.use_reactive(None)  # Settings of a requested rebuild, until it is on screen or refused
+
     def build():
-        fresh = build_show(settings.value)
-        show.set(fresh)
+        new = wanted.value or settings.value
+        try:  # validated here, not in the click: the indicator shows at once
+            fresh = build_show(new)
+        except ConfigError as err:  # refused: the town on screen stays as it was
+            refused.set(str(err))
+        else:
+            settings.set(new)
+            show.set(fresh)
+        wanted.set(None)
+        accepted.set(accepted.value + 1)
 
     building = solara.lab.use_task(build, dependencies=[serial.value], prefer_threaded=True)
+    busy = building.pending or wanted.value is not None
 
     def play_loop():
         current = show.value
@@ -362,22 +373,15 @@ def Page():
     lesson = next((le for le in lessons if le.name == s.lesson), None)
 
     # --- changes ---------------------------------------------------------
-    def rebuild(new: Settings) -> bool:
-        try:
-            new.configs()  # refused values never reach a build: the town keeps running as it was
-        except ConfigError as err:
-            refused.set(str(err))
-            return False
+    def rebuild(new: Settings) -> None:
         refused.set(None)
         playing.set(False)
-        settings.set(new)
-        accepted.set(accepted.value + 1)
+        wanted.set(new)
         serial.set(serial.value + 1)
-        return True
 
     def change_lever(lever: Lever, value: Any) -> None:
         new = s.with_value(lever.key, value)
-        if not lever.mid_run or current is None or building.pending:
+        if not lever.mid_run or current is None or busy:
             rebuild(new)
             return
         try:
@@ -395,10 +399,10 @@ def Page():
         if chosen is None:
             rebuild(Settings(s.policy, s.compare, None, s.overrides))
             return
-        if rebuild(chosen.settings()):
-            speed.set(chosen.speed)
-            if chosen.run_to:
-                run_to.set(chosen.run_to)
+        rebuild(chosen.settings())  # a lesson's settings were checked when it was loaded
+        speed.set(chosen.speed)
+        if chosen.run_to:
+            run_to.set(chosen.run_to)
 
     def play(target: int | None) -> None:
         if current is None or current.model.finished:
@@ -420,7 +424,7 @@ def Page():
     with solara.Div(classes=["govsim-app"]):
         solara.Style(CSS)
         solara.Title(TITLE)
-        TopBar(current, frame, playing, speed, run_to, building.pending, play, step, lambda: rebuild(s))
+        TopBar(current, frame, playing, speed, run_to, busy, play, step, lambda: rebuild(s))
         with solara.Div(classes=["govsim-side"]):
             SidePanel(s, current, lessons, problems, lesson, playing.value, accepted.value, rebuild, change_lever,
                       pick_lesson)  # fmt: skip

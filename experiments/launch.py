@@ -245,13 +245,18 @@ def slurm_jobs(name: str) -> list[tuple[str, str]]:
 
 
 def _pid_alive(pid: int) -> bool:
+    """A live process (a zombie that nobody reaped, as an orphaned detached multirun can be, is not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 @dataclass

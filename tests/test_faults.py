@@ -571,3 +571,29 @@ def test_a_lever_that_cannot_act_within_the_horizon_warns(tmp_path):
     plan = make_plan(load_experiment(TINY, ["regimes=[quota,integration]", 'base=["population=classroom","days=200"]']),
                      str(TINY))  # fmt: skip
     assert not [w for w in warnings_for(plan) if "one-stop hub" in w]
+
+
+# --- 10. (without SLURM) detach, status and collect on this machine; tests/test_slurm.py does the cluster ---
+
+
+def test_detach_status_and_collect_on_this_machine(tiny, tmp_path):
+    import time
+
+    src, _ = tiny
+    proc = run(tmp_path, "launcher=serial", "--detach")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "submitted 4 runs and detached" in proc.stdout
+    deadline = time.monotonic() + 300  # an upper bound to give up, not a timed assertion
+    while True:
+        status = experiments("status", str(TINY), "launcher=serial", "--cache", str(tmp_path / "cache"))
+        assert status.returncode == 0, status.stderr
+        if "4 runs: 4 done" in status.stdout and "0 queued or running" in status.stdout:
+            break
+        assert time.monotonic() < deadline, status.stdout
+        time.sleep(0.5)
+    collected = experiments("collect", str(TINY), "launcher=serial", "--results", str(tmp_path / "results"),
+                            "--cache", str(tmp_path / "cache"))  # fmt: skip
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    assert (tmp_path / "results" / "tiny" / "runs.csv").read_bytes() == (
+        src / "results" / "tiny" / "runs.csv"
+    ).read_bytes()

@@ -14,8 +14,9 @@ Modules, one job each:
     aggregate  tidy tables and 95 % confidence intervals
     figures    time series, bars and heat maps
     report     report.md and the console table, with plain-language readings
-    publish    staging folder and atomic swap into results/<name>/
-    runner     the whole pipeline; verify: re-run from a manifest and compare
+    publish    staging folder and atomic swap into results/<name>/ (recovery of its own marked folders only)
+    fsio       writes that honour the umask; writability and free-space checks; I/O errors in one line
+    runner     the whole pipeline, status and collect; verify: re-run from a manifest (or a sample) and compare
 """
 
 from importlib import import_module

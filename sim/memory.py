@@ -25,7 +25,8 @@ FIXED_BYTES = 150_000_000  # interpreter, imports, agencies and leaders
 
 def estimate_bytes(cfg: Any) -> int:
     """Peak memory of one run of `cfg` (a SimConfig), in bytes."""
-    return int(FIXED_BYTES + BYTES_PER_CITIZEN * int(cfg.population.n_citizens))
+    citizens = getattr(getattr(cfg, "population", None), "n_citizens", 0)
+    return int(FIXED_BYTES + BYTES_PER_CITIZEN * int(citizens or 0))
 
 
 def available_bytes() -> int | None:

@@ -347,7 +347,7 @@ def group_file_problem(group: str, option: str) -> str | None:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(err, "problem", None) or str(err).strip().splitlines()[0]
-        return f"{_rel_config(path)}: not valid YAML ({problem}{where})"
+        return f"{_rel_config(path)}: not valid YAML ({problem}{where}); allowed: a YAML mapping of {group} settings"
     if raw is None or raw == {}:
         return f"{_rel_config(path)}: empty; allowed: a mapping of {group} settings (see configs/{group}/)"
     if not isinstance(raw, dict):

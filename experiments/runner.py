@@ -115,11 +115,16 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
             opts.out(f"[{name}] {note}")
         if opts.fresh and store.runs.exists():
             shutil.rmtree(store.runs)
+        discarded = 0
         for r in plan.runs:
             reason = store.check(r.run_id)
             if reason is not None:
-                opts.err(f"[{name}] discarded cache entry {store.path(r.run_id)}: {reason}; the run will run again")
+                discarded += 1
+                if discarded <= 5:
+                    opts.err(f"[{name}] discarded cache entry {store.path(r.run_id)}: {reason}; the run will run again")
                 store.discard(r.run_id)
+        if discarded > 5:
+            opts.err(f"[{name}] ... and {discarded - 5} more damaged cache entries discarded ({discarded} in all)")
         wanted = {r.run_id for r in plan.runs}
         flying = in_flight(store, wanted)
         pending = [r for r in plan.runs if not store.done(r.run_id) and r.run_id not in flying]

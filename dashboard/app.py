@@ -104,9 +104,8 @@ img.govsim-plots { width: 1010px; max-width: 100%; height: auto; display: block;
 img.govsim-network { width: 100%; max-width: 500px; height: auto; display: block; }
 .govsim-caption { font-size: 14px; color: #333; }
 .govsim-error { margin: 2px 0; }
-/* Solara's badge: small, bottom left, under the lesson column (it covered the plots) */
-div[style*="right: 0px; bottom: 0px"] { right: auto !important; left: 0 !important; padding: 3px 10px !important;
-  font-size: 11px; opacity: 0.75; }
+/* Solara's badge: smaller, in the strip under the plots (it covered their bottom right) */
+div[style*="right: 0px; bottom: 0px"] { padding: 2px 8px !important; font-size: 11px; opacity: 0.7; }
 """
 
 

@@ -293,6 +293,10 @@ def test_one_screen_at_1366x768_without_mesa_clutter(page):
     )
     assert shown == natural
     assert pg.locator("text=Use Threads").count() == 0 and pg.locator("text=Time:").count() == 0
+    badge = pg.get_by_text("This website runs on").bounding_box()
+    plots = pg.locator("img.govsim-plots").bounding_box()
+    if badge is not None:  # Solara's badge sits below the plots, not over them
+        assert badge["y"] >= plots["y"] + plots["height"] - 12 or badge["x"] + badge["width"] <= plots["x"]
     # the lesson keeps its bullets and bold
     assert pg.evaluate("getComputedStyle(document.querySelector('.govsim-lesson ul')).listStyleType") == "disc"
     assert (

@@ -174,6 +174,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     plan = make_plan(exp, source)
     if args.command == "plan":
         _print_plan(plan, hydra_items)
+        if look:
+            root = _rel(args.results) if args.results else "results"
+            print(f"a quick look ({' '.join(look)}): would publish to {root}/{quick_look_name(exp.name, look)}/, "
+                  f"not {root}/{exp.name}/")  # fmt: skip
         return 0
     hint = " ".join(shlex.quote(a) for a in [args.experiment, *args.overrides])
     if args.results:

@@ -265,6 +265,7 @@ class Submission:
     record: dict[str, Any]
     jobs: list[tuple[str, str]] = field(default_factory=list)  # SLURM (id, state) still in the queue
     active: bool = False
+    unknown: bool = False  # a SLURM submission, but no squeue here to ask
 
     def describe(self) -> str:
         rec = self.record
@@ -292,6 +293,7 @@ def submissions(store: RunStore) -> list[Submission]:
         elif is_slurm(record.get("target", "")):
             sub.jobs = slurm_jobs(record["job_name"])
             sub.active = bool(sub.jobs)
+            sub.unknown = shutil.which("squeue") is None
         elif record.get("host") == socket.gethostname():
             sub.active = _pid_alive(int(record.get("pid", 0)))
         out.append(sub)

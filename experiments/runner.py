@@ -300,6 +300,8 @@ def status_lines(plan: Plan, store: RunStore, flying: dict[str, Submission] | No
     ]
     for sub in {id(s): s for s in flying.values()}.values():
         lines.append(f"[{name}] in flight: {sub.describe()}, submitted {sub.record.get('created', '?')}")
+    if any(s.unknown for s in submissions(store)):
+        lines.append(f"[{name}] note: squeue is not on PATH here, so runs still queued in SLURM count as not started")
     for r in failed[:10]:
         err = (store.error(r.run_id) or {}).get("error", "?")
         lines.append(f"[{name}] failed: {r.condition.label}, replicate {r.replicate} (seed {r.seed}): {err}")

@@ -435,12 +435,15 @@ def launch(
             while waiting and in_flight(store, waiting):
                 _report(store, wanted, progress)
                 time.sleep(max(poll, 2.0))
-        except (KeyboardInterrupt, Interrupted):
+        except (KeyboardInterrupt, Interrupted) as stop:
             interrupted = True
             sub = Submission(sub_path, json.loads(sub_path.read_text()), slurm_jobs(name) if slurm else [])
             if sub.jobs:
                 ids = ",".join(sorted({j.split("_")[0] for j, _ in sub.jobs}))
-                if ask(f"\n[{plan.experiment.name}] cancel the {len(sub.jobs)} submitted SLURM jobs ({ids})? [y/N] "):
+                asked = isinstance(stop, KeyboardInterrupt)  # SIGTERM: nobody to ask, the jobs keep running
+                if asked and ask(
+                    f"\n[{plan.experiment.name}] cancel the {len(sub.jobs)} submitted SLURM jobs ({ids})? [y/N] "
+                ):
                     jobs = cancel(sub)
                     cancelled = True
                     out(f"[{plan.experiment.name}] cancelled SLURM job {','.join(jobs)} (scancel)")

@@ -116,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:  # a full disk, a read-only folder: one line, earlier results intact
         print(f"experiments: cannot write {describe_os_error(err)}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # outside the runs (planning, aggregating, publishing): nothing half-written
+        print("experiments: interrupted; earlier results were not touched", file=sys.stderr)
+        return 130
 
 
 def quick_look_items(exp_items: list[str], model: list[str]) -> list[str]:

@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except OSError as err:  # a full disk, a read-only folder: one line, earlier results intact
-        print(f"experiments: cannot write {describe_os_error(err)}", file=sys.stderr)
+        print(f"experiments: I/O error: {describe_os_error(err)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # outside the runs (planning, aggregating, publishing): nothing half-written
         print("experiments: interrupted; earlier results were not touched", file=sys.stderr)

@@ -182,11 +182,13 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"a quick look ({' '.join(look)}): would publish to {root}/{quick_look_name(exp.name, look)}/, "
                   f"not {root}/{exp.name}/")  # fmt: skip
         return 0
-    hint = " ".join(shlex.quote(a) for a in [args.experiment, *args.overrides])
+    again = [str(Path(args.experiment).absolute()) if Path(args.experiment).exists() else args.experiment,
+             *args.overrides]  # fmt: skip
     if args.results:
-        hint += f" --results {shlex.quote(str(args.results))}"
+        again += ["--results", str(args.results)]
     if args.cache:
-        hint += f" --cache {shlex.quote(str(args.cache))}"
+        again += ["--cache", str(args.cache)]
+    hint = " ".join(shlex.quote(a) for a in again)
     opts = Options(
         hydra_overrides=hydra_items,
         fresh=getattr(args, "fresh", False),
@@ -197,6 +199,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         detach=getattr(args, "detach", False),
         collect=args.command == "collect",
         hint=hint,
+        again=again,
     )
     if args.results:
         opts.results_root = args.results

@@ -83,6 +83,7 @@ class Options:
     collect: bool = False  # publish from the cache only; launch nothing
     ask: Ask = ask_stdin  # Ctrl-C on an attached SLURM run: cancel the jobs?
     hint: str = ""  # the experiment and its options as typed (for the status / collect hints)
+    again: list[str] = field(default_factory=list)  # the same as arguments (for the dependent collect job)
 
 
 @dataclass
@@ -165,6 +166,8 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
             launched = launch(plan, pending, store, launcher, opts.hydra_overrides, progress, target=target_cls,
                               detach=True, out=opts.out)  # fmt: skip
             jobs = f" (SLURM job {','.join(launched.jobs)})" if launched.jobs else ""
+            if launched.jobs and opts.again:
+                opts.out(f"[{name}] {collect_job(launched.jobs, launcher_cfg, store, name, opts.again)}")
             opts.out(
                 f"[{name}] submitted {len(pending)} runs{jobs} and detached; console log {launched.log}. "
                 f"`python -m experiments status {_args(opts)}` shows progress, "
@@ -254,6 +257,34 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
     )
     opts.out(f"\n[{name}] wrote {shown} (report.md, manifest.json) in {duration(time.monotonic() - started)}{look}")
     return Outcome(0, plan, results=target)
+
+
+def collect_job(jobs: list[str], launcher_cfg: dict[str, Any], store: RunStore, name: str, again: list[str]) -> str:
+    """Submit `python -m experiments collect ...` to SLURM, to run after the array (afterany); what happened."""
+    import shlex
+    import subprocess
+
+    cmd = [
+        "sbatch", "--parsable", f"--dependency=afterany:{':'.join(jobs)}", f"--job-name=govsim-collect-{name}",
+        f"--output={store.root / 'collect-%j.log'}", f"--chdir={Path.cwd()}", "--ntasks=1", "--cpus-per-task=1",
+    ]  # fmt: skip
+    for key, flag in (("partition", "partition"), ("account", "account"), ("qos", "qos")):
+        if launcher_cfg.get(key):
+            cmd.append(f"--{flag}={launcher_cfg[key]}")
+    if isinstance(launcher_cfg.get("mem_gb"), (int, float)):
+        cmd.append(f"--mem={int(launcher_cfg['mem_gb'])}G")
+    if isinstance(launcher_cfg.get("timeout_min"), int):
+        cmd.append(f"--time={launcher_cfg['timeout_min']}")
+    cmd += ["--wrap", shlex.join([sys.executable, "-m", "experiments", "collect", *again])]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return f"no collect job submitted ({type(err).__name__}); run `collect` yourself when the runs are done"
+    if proc.returncode != 0:
+        why = (proc.stderr.strip().splitlines() or ["sbatch failed"])[0]
+        return f"no collect job submitted ({why}); run `collect` yourself when the runs are done"
+    jid = proc.stdout.strip().split(";")[0]
+    return f"SLURM job {jid} collects and publishes when the runs have ended (log {store.root / f'collect-{jid}.log'})"
 
 
 def _args(opts: Options) -> str:

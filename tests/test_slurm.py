@@ -3,8 +3,9 @@
 The fixture starts SLURM on this machine with tests/slurm_cluster.py (or uses one that is
 already up) and the tests skip, with the reason, when it cannot be started (not installed,
 not root). `.ci/run` installs the packages, so in CI these tests run. Covered: runs.csv
-bitwise identical to the serial launcher's; `--detach`, `status`, `collect`; a re-run that
-does not submit queued runs again; Ctrl-C that cancels (or keeps) the jobs; a hang-up
+bitwise identical to the serial launcher's; `--detach`, `status`, `collect`, and the
+dependent SLURM job that collects when the array has ended; a re-run that does not submit
+queued runs again; Ctrl-C that cancels (or keeps) the jobs; a hang-up
 (SIGHUP) that no longer loses the results. Jobs are submitted held (`sbatch --hold`) where
 a test needs them to stay queued, and released with `scontrol release`; no timed assertions.
 """
@@ -99,7 +100,7 @@ def release_all() -> None:
 
 
 def cancel_all() -> None:
-    for jid in sorted({j.split("_")[0] for j, _, _ in queue()}):
+    for jid in sorted({j.split("_")[0] for j, _, _ in queue("govsim-")}):
         subprocess.run(["scancel", jid], capture_output=True, timeout=30)
 
 
@@ -134,6 +135,9 @@ def test_detach_status_no_double_submit_and_collect(clean_queue, tmp_path):
     jobs = queue()
     assert len(jobs) == 4 and {state for _, _, state in jobs} == {"PENDING"}
     name = jobs[0][1]
+    # and a dependent job that collects once the array has ended
+    assert "collects and publishes when the runs have ended" in proc.stdout
+    assert [n for _, n, _ in queue("govsim-collect-")] == ["govsim-collect-tiny"]
 
     status = experiments("status", str(TINY), *SLURM, root=root)
     assert status.returncode == 0, status.stderr
@@ -151,11 +155,16 @@ def test_detach_status_no_double_submit_and_collect(clean_queue, tmp_path):
     assert not (root / "results" / "tiny").exists()
 
     release_all()
-    wait_until(lambda: not queue(), "the released jobs to finish")
+    wait_until(lambda: not queue("govsim-"), "the released jobs and the collect job to finish")
     done = experiments("status", str(TINY), *SLURM, root=root)
     assert "4 runs: 4 done, 0 queued or running, 0 failed, 0 not started" in done.stdout, done.stdout
-    collected = experiments("collect", str(TINY), *SLURM, root=root)
+    # the dependent job published the results, nobody on the login node did
+    logs = list((root / "cache").rglob("collect-*.log"))
+    assert len(logs) == 1 and "wrote" in logs[0].read_text(), [p.read_text() for p in logs]
+    published = (root / "results" / "tiny" / "runs.csv").read_bytes()
+    collected = experiments("collect", str(TINY), *SLURM, root=root)  # collecting again is harmless
     assert collected.returncode == 0, collected.stdout + collected.stderr
+    assert (root / "results" / "tiny" / "runs.csv").read_bytes() == published
     serial = experiments("run", str(TINY), "launcher=serial", root=tmp_path / "serial")
     assert serial.returncode == 0, serial.stdout + serial.stderr
     assert (root / "results" / "tiny" / "runs.csv").read_bytes() == (

@@ -32,6 +32,7 @@ import solara
 import solara.lab
 from reacton import ipyvue
 from reacton import ipyvuetify as rv
+from solara.components.input import use_change
 
 from dashboard import export
 from dashboard import network as net
@@ -87,6 +88,7 @@ html, body { overflow: hidden; }
 .govsim-lesson-meta { font-size: 14px; color: #555; margin: 2px 0 6px 0; }
 .govsim-heading { font-weight: 700; margin-top: 10px; font-size: 15px; }
 .govsim-hint { font-size: 13px; color: #555; }
+.govsim-last-change { font-size: 14px; color: #0072B2; }
 .govsim-lever-label { font-size: 14px; margin-bottom: -8px; }
 .govsim-monitors table { border-collapse: collapse; width: 100%; font-size: 15px; }
 .govsim-monitors th { font-size: 14px; font-weight: 600; color: #333; text-align: right; padding: 1px 6px;
@@ -253,13 +255,46 @@ def LeverSlider(lever: Lever, value: float, on_value: Callable[[Any], None]):
 
 
 @solara.component
+def IntField(label: str, value: int, on_value: Callable[[int], None], classes: list[str], dense: bool = True):
+    """A whole-number field applied on Enter or leaving it; what is typed survives the redraws while playing.
+
+    (solara.InputInt keeps the typed text only in the browser, so every frame of a playing town reset it.)
+    """
+    text = solara.use_reactive(str(value))
+    error = solara.use_reactive(None)
+    last = solara.use_ref(value)
+
+    def commit(raw: Any) -> None:
+        try:
+            number = int(str(raw).strip())
+        except ValueError:
+            error.set("Value must be an integer")
+            return
+        error.set(None)
+        if number != last.current:
+            last.current = number
+            on_value(number)
+
+    field = rv.TextField(
+        v_model=text.value,
+        on_v_model=lambda v: text.set("" if v is None else str(v)),
+        label=label + (f" ({error.value})" if error.value else ""),
+        error=bool(error.value),
+        density="compact" if dense else "default",
+        hide_details="auto",
+        class_=" ".join(classes),
+    )
+    use_change(field, commit)
+
+
+@solara.component
 def LeverInput(lever: Lever, value: Any, on_value: Callable[[Any], None]):
     if lever.kind == "select":
         solara.Select(lever.label, values=list(lever.choices), value=value, on_value=on_value, dense=True)
     elif lever.kind == "bool":
         solara.Checkbox(label=lever.label, value=bool(value), on_value=on_value)
     elif lever.kind == "int":
-        solara.InputInt(lever.label, value=int(value), on_value=on_value, classes=[_css_name(lever.key)], dense=True)
+        IntField(lever.label, int(value), on_value, [_css_name(lever.key)])
     else:
         LeverSlider(lever, float(value), on_value)
     if lever.hint:
@@ -324,29 +359,39 @@ def Page():
     solara.use_effect(drawn.set)  # ...which is when effects run (no dependencies: every pass)
 
     wanted = solara.use_reactive(None)  # Settings of a requested rebuild, until it is on screen or refused
+    last_change = solara.use_reactive("")  # the last lever changed mid-run, as a line under the levers' heading
 
     def build():
-        new = wanted.value or settings.value
+        mine, new = serial.value, wanted.value or settings.value
         try:  # validated here, not in the click: the indicator shows at once
-            fresh = build_show(new)
+            fresh, problem = build_show(new), None
         except ConfigError as err:  # refused: the town on screen stays as it was
-            refused.set(str(err))
-        else:
+            fresh, problem = None, str(err)
+        if serial.value != mine:  # a newer request came in meanwhile: its build wins
+            return
+        # each set redraws: fields first (they show the values in force), the outcome last
+        accepted.set(accepted.value + 1)
+        if fresh is not None:
             settings.set(new)
             show.set(fresh)
+            last_change.set("")
         wanted.set(None)
-        accepted.set(accepted.value + 1)
+        if problem is not None:
+            refused.set(problem)
 
     building = solara.lab.use_task(build, dependencies=[serial.value], prefer_threaded=True)
     busy = building.pending or wanted.value is not None
 
+    loops = solara.use_memo(lambda: [0], [])  # generation of the play loop: only the latest one steps
+
     def play_loop():
-        current = show.value
+        loops[0] += 1
+        mine, current = loops[0], show.value
         if not playing.value or current is None:
             return
         m = current.model
         pace = Pace(speed.value, time.monotonic(), m.day)
-        while playing.value and show.value is current:
+        while playing.value and show.value is current and loops[0] == mine:
             frame_start = time.monotonic()
             if speed.value != pace.speed:
                 pace.restart(frame_start, m.day, speed.value)
@@ -392,6 +437,8 @@ def Page():
         settings.set(new)
         accepted.set(accepted.value + 1)
         tick.set(tick.value + 1)  # the marker shows at once, also when paused
+        event = current.model.events[-1]
+        last_change.set(f"Last change: day {event.day:g}, {event.label}")  # last: the fields are redrawn by now
 
     def pick_lesson(title: str) -> None:
         chosen = next((le for le in lessons if le.title == title), None)
@@ -426,7 +473,7 @@ def Page():
         TopBar(current, frame, playing, speed, run_to, busy, play, step, lambda: rebuild(s))
         with solara.Div(classes=["govsim-side"]):
             SidePanel(s, current, lessons, problems, lesson, playing.value, accepted.value, rebuild, change_lever,
-                      pick_lesson)  # fmt: skip
+                      pick_lesson, last_change.value)  # fmt: skip
         with solara.Div(classes=["govsim-main"]):
             MainArea(current, frame, view, refused)
 
@@ -450,7 +497,7 @@ def TopBar(current, frame, playing, speed, run_to, building: bool, play, step, r
             disabled=playing.value or finished or building or (m is not None and run_to.value <= m.day),
             classes=["govsim-runto-button"],
         )
-        solara.InputInt("day", value=run_to, classes=["govsim-runto"], dense=True, hide_details=True)
+        IntField("day", run_to.value, run_to.set, ["govsim-runto"]).key(f"run-to:{run_to.value}")
         solara.Button("Reset", on_click=reset, disabled=building)
         with solara.Div(classes=["govsim-speed"]):
             solara.SliderInt("", value=speed, min=1, max=MAX_SPEED, step=1, thumb_label=True)
@@ -460,7 +507,9 @@ def TopBar(current, frame, playing, speed, run_to, building: bool, play, step, r
 
 
 @solara.component
-def SidePanel(s: Settings, current, lessons, problems, lesson, playing, accepted, rebuild, change_lever, pick_lesson):
+def SidePanel(
+    s: Settings, current, lessons, problems, lesson, playing, accepted, rebuild, change_lever, pick_lesson, last_change
+):
     titles = [le.title for le in lessons]
     solara.Select("Lesson", values=[NONE, *titles], value=lesson.title if lesson else NONE, on_value=pick_lesson)
     for problem in problems:
@@ -488,6 +537,8 @@ def SidePanel(s: Settings, current, lessons, problems, lesson, playing, accepted
         if lever.scope != scope:
             scope = lever.scope
             solara.Text(headings[scope], classes=["govsim-heading"])
+            if scope == "policy" and last_change:
+                solara.Text(last_change, classes=["govsim-last-change"])
         # keyed by the count of accepted changes: after each one every field shows the value in force
         LeverInput(lever, s.value(lever.key, cfg), lambda v, lever=lever: change_lever(lever, v)).key(
             f"{lever.key}:{accepted}"

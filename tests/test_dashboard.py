@@ -338,7 +338,13 @@ def test_a_policy_lever_mid_run_keeps_the_day_going_and_moves_the_plotted_outcom
     pg.locator(".govsim-runto-button", has_text="Run to day 120").click()
     _wait_day(pg, 25)
     _pick(pg, "What the audit counts", "resolutions")  # while it plays
+    pg.wait_for_selector(".govsim-last-change:has-text('audit counts resolutions')")
     before = _day(pg)
+    quota = pg.locator(".govsim-lever-policy-audit-quota input")
+    quota.fill("12")  # what is typed survives the frames drawn meanwhile...
+    _wait_day(pg, _day(pg) + 5)
+    assert quota.input_value() == "12"
+    quota.press("Enter")  # ...and acts on Enter
     _wait_day(pg, 120)
     pg.wait_for_selector("button:has-text('Play')")
     assert _day(pg) == 120  # never went back to day 0
@@ -347,6 +353,7 @@ def test_a_policy_lever_mid_run_keeps_the_day_going_and_moves_the_plotted_outcom
     assert table["day"].tolist() == list(range(1, 121))
     changed = table.loc[table["events"].fillna("").str.contains("audit counts resolutions"), "day"].tolist()
     assert len(changed) == 1 and before >= 25 and 25 <= changed[0] < 120
+    assert table["events"].fillna("").str.contains("quota 12").sum() == 1
     # the same town without the change, in-process: identical up to the change, different after it
     plain = ClassroomModel(Settings())
     plain.advance(120)
@@ -388,6 +395,7 @@ def test_an_invalid_entry_is_refused_with_a_visible_message(page, tmp_path):
     _inside_viewport(pg, ".govsim-error")  # above the plots, whatever the side column's scroll
     text = error.inner_text()
     assert "Refused" in text and "population.n_citizens=-5" in text and "whole number >= 1" in text
+    pg.wait_for_selector(".govsim-building", state="detached")
 
     seed = pg.locator(".govsim-lever-seed input")
     seed.fill("abc")

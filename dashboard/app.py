@@ -237,8 +237,16 @@ def plots_png(show: Show) -> bytes:
 
 @solara.component
 def LeverSlider(lever: Lever, value: float, on_value: Callable[[Any], None]):
-    """A slider that applies its value when released (a drag is one change, one marker)."""
+    """A slider applied when released or moved with the arrow keys (a drag is one change, one marker)."""
     shown = solara.use_reactive(float(value))
+    last = solara.use_ref(float(value))
+
+    def apply(*_args) -> None:
+        new = round(float(shown.value), 6)
+        if new != last.current:
+            last.current = new
+            on_value(new)
+
     solara.Text(f"{lever.label}: {shown.value:g}", classes=["govsim-lever-label"])
     slider = rv.Slider(
         v_model=shown.value,
@@ -251,7 +259,8 @@ def LeverSlider(lever: Lever, value: float, on_value: Callable[[Any], None]):
         density="compact",
         class_=_css_name(lever.key),
     )
-    ipyvue.use_event(slider, "end", lambda *args: on_value(round(float(args[-1]), 6)))
+    ipyvue.use_event(slider, "end", apply)
+    ipyvue.use_event(slider, "keyup", apply)
 
 
 @solara.component

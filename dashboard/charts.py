@@ -311,7 +311,7 @@ class NetworkFigure(LiveFigure):
         self.leaders = ax.scatter(xy[:, 0], xy[:, 1], marker="D", edgecolors="#333333", zorder=3)
         trans = ax.get_yaxis_transform()  # x in axes fraction, y in data: each label centred on its row
         for text, y in ROWS:
-            ax.text(-0.01, y, text, transform=trans, fontsize=FONT - 1, color="#444444", ha="right", va="center",
+            ax.text(-0.01, y, text, transform=trans, fontsize=FONT, color="#444444", ha="right", va="center",
                     linespacing=0.95)  # fmt: skip
         handles = [
             Line2D([], [], ls="", marker=m, markersize=10, markerfacecolor=f, markeredgecolor=e,

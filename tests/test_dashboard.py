@@ -193,6 +193,21 @@ def test_plots_markers_monitors_and_exports_follow_the_run():
     assert plots_png(show).startswith(b"\x89PNG")
 
 
+def test_every_text_on_the_plots_and_picture_is_at_least_14_px_with_y_labels():
+    """At 72 dpi a point is a pixel, and the page shows the images at their natural size (checked in Chromium)."""
+    from matplotlib.text import Text
+
+    show = build_show(Settings(policy="quota", compare="integration"))
+    show.model.advance(200)
+    render_frame(show, "plots")
+    render_frame(show, "town")
+    for fig in (show.plots.fig, *(n.fig for n in show.networks)):
+        assert fig.dpi == 72
+        sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text().strip() and t.get_visible()]
+        assert sizes and min(sizes) >= 14
+    assert all(ax.get_ylabel() for ax in show.plots.axes)
+
+
 def test_the_play_clock_steps_days_by_the_wall_clock_and_slips_when_behind():
     pace = Pace(speed=20, start_time=100.0, start_day=0)
     assert pace.due(100.0, 0) == 0

@@ -396,6 +396,14 @@ def test_a_structural_change_shows_the_building_indicator_and_rebuilds(page):
     pg.wait_for_selector(".govsim-building", state="detached")
     pg.wait_for_selector(".govsim-day:has-text('Day 0 of')")
     assert pg.locator(".govsim-lever-seed input").input_value() == "5"
+    # Reset builds the same town again, with the values in force
+    pg.get_by_role("button", name="Step").click()
+    pg.wait_for_selector(".govsim-day:has-text('Day 1 of')")
+    pg.evaluate("window.sawBuilding = false")
+    pg.get_by_role("button", name="Reset").click()
+    pg.wait_for_function("window.sawBuilding === true")
+    pg.wait_for_selector(".govsim-day:has-text('Day 0 of')")
+    assert pg.locator(".govsim-lever-seed input").input_value() == "5"
 
 
 @needs_chromium

@@ -378,15 +378,17 @@ def Page():
             fresh, problem = None, str(err)
         if serial.value != mine:  # a newer request came in meanwhile: its build wins
             return
-        # each set redraws: fields first (they show the values in force), the outcome last
-        accepted.set(accepted.value + 1)
         if fresh is not None:
+            # each set redraws: the fields first (they show the values in force), the new town last
+            accepted.set(accepted.value + 1)
             settings.set(new)
             show.set(fresh)
             last_change.set("")
-        wanted.set(None)
-        if problem is not None:
+        else:
+            # the fields stay as they are (the refused entry stays in its field, next to the message):
+            # recreating them now could swallow what the teacher types next
             refused.set(problem)
+        wanted.set(None)
 
     building = solara.lab.use_task(build, dependencies=[serial.value], prefer_threaded=True)
     busy = building.pending or wanted.value is not None
@@ -443,11 +445,10 @@ def Page():
             refused.set(str(err))
             return
         refused.set(None)
-        settings.set(new)
-        accepted.set(accepted.value + 1)
+        settings.set(new)  # the fields are not recreated: the changed one shows its value already
         tick.set(tick.value + 1)  # the marker shows at once, also when paused
         event = current.model.events[-1]
-        last_change.set(f"Last change: day {event.day:g}, {event.label}")  # last: the fields are redrawn by now
+        last_change.set(f"Last change: day {event.day:g}, {event.label}")
 
     def pick_lesson(title: str) -> None:
         chosen = next((le for le in lessons if le.title == title), None)
@@ -548,7 +549,7 @@ def SidePanel(
             solara.Text(headings[scope], classes=["govsim-heading"])
             if scope == "policy" and last_change:
                 solara.Text(last_change, classes=["govsim-last-change"])
-        # keyed by the count of accepted changes: after each one every field shows the value in force
+        # keyed by the count of rebuilds: a new town's fields show its values in force
         LeverInput(lever, s.value(lever.key, cfg), lambda v, lever=lever: change_lever(lever, v)).key(
             f"{lever.key}:{accepted}"
         )

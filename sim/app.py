@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.api import CONFIG_DIR, load_config, run_simulation, to_sim_config
 from sim.config import ConfigError, register_configs
+from sim.memory import check_memory
 from sim.plots import overview_png
 from sim.provenance import provenance, write_atomic
 
@@ -51,7 +52,7 @@ def preflight(argv: list[str]) -> None:
     except Exception as err:  # hydra's parser raises its own error types
         raise ConfigError(f"invalid override: {str(err).splitlines()[0]}") from None
     base = [o.input_line for o in parsed if not o.is_sweep_override()]
-    load_config(base)
+    check_memory(load_config(base))  # before Hydra makes a folder: a city that cannot fit is refused
     for o in parsed:
         if o.is_sweep_override():
             for value in o.sweep_string_iterator():

@@ -13,6 +13,8 @@ import mesa
 import numpy as np
 from mesa.time import Schedule
 
+from sim.agency import METRIC_COLUMN
+
 if TYPE_CHECKING:
     from sim.model import GovSimModel
 
@@ -28,38 +30,30 @@ class Authority(mesa.Agent):
         period = model.cfg.policy.audit.period_days
         model.schedule_recurring(self.audit, Schedule(interval=period, start=period + 0.5))
 
-    def issue_mandate(self, agencies: list) -> None:
+    def issue_mandate(self) -> None:
         """Order the configured share of agencies to open accounts, top levels first."""
-        share = self.model.cfg.policy.mandate.share
-        n = int(round(share * len(agencies)))
+        agencies = self.model.agencies
+        n = int(round(self.model.cfg.policy.mandate.share * agencies.n))
         if n == 0:
             return
         # top-down: province before city before district, random inside a level
-        tiebreak = self.model.rng.random(len(agencies))
-        order = np.lexsort((tiebreak, [a.level for a in agencies]))
-        for i in order[:n]:
-            agencies[i].mandated = True
+        tiebreak = self.model.rng.random(agencies.n)
+        agencies.mandated[np.lexsort((tiebreak, agencies.level))[:n]] = True
 
     def audit(self) -> None:
         """Count the period's metric per open account; raise pressure on failures (C3, C9)."""
         audit = self.model.cfg.policy.audit
-        if audit.metric == "none":
-            for agency in self.model.agency_list:
-                agency.period_counts = dict.fromkeys(agency.period_counts, 0)
-            return
-        audited = [a for a in self.model.agency_list if a.has_account]
-        passed = 0
-        for agency in audited:
-            ok = agency.period_counts[audit.metric] >= audit.quota
-            passed += ok
-            if ok:
-                agency.pressure *= 1.0 - audit.pressure_decay
-                if audit.metric != "posts":
-                    # quality audits institutionalise dialogue: recognition raises motivation
-                    agency.motivation += audit.quality_motivation_gain * (1.0 - agency.motivation)
-            else:
-                agency.pressure += audit.pressure_step
-        for agency in self.model.agency_list:
-            agency.period_counts = dict.fromkeys(agency.period_counts, 0)
-        self.audits_held += 1
-        self.last_pass_rate = passed / len(audited) if audited else float("nan")
+        ag = self.model.agencies
+        if audit.metric != "none":
+            audited = ag.has_account
+            passed = audited & (ag.period_counts[METRIC_COLUMN[audit.metric]] >= audit.quota)
+            failed = audited & ~passed
+            ag.pressure[passed] *= 1.0 - audit.pressure_decay
+            ag.pressure[failed] += audit.pressure_step
+            if audit.metric != "posts":
+                # quality audits institutionalise dialogue: recognition raises motivation
+                ag.motivation[passed] += audit.quality_motivation_gain * (1.0 - ag.motivation[passed])
+            self.audits_held += 1
+            n = int(audited.sum())
+            self.last_pass_rate = int(passed.sum()) / n if n else float("nan")
+        ag.period_counts[:] = 0

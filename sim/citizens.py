@@ -23,14 +23,14 @@ def index_dtype(size: int) -> type:
 
 
 class Citizens:
-    def __init__(self, cfg: SimConfig, geo: Geography, rng: np.random.Generator) -> None:
+    def __init__(self, cfg: SimConfig, geo: Geography, leader_popularity: np.ndarray, rng: np.random.Generator) -> None:
         c = cfg.citizen
         n = geo.n_citizens
         self.n = n
         self.district = geo.citizen_districts()
         # Offline citizens are older and rural: more needs, for life (P5, C6).
         self.connected = rng.random(n) < cfg.population.internet_penetration
-        self.high_need = ~self.connected
+        self.origin_excluded = ~self.connected  # the cohort: excluded on day 0, whatever happens later
         self.digital_skill = np.where(self.connected, rng.beta(c.skill_alpha, c.skill_beta, n), 0.0).astype(np.float32)
         self.efficacy = rng.beta(c.efficacy_alpha, c.efficacy_beta, n).astype(np.float32)
         self.trust = np.full(n, 0.5, dtype=np.float32)
@@ -50,10 +50,15 @@ class Citizens:
         self.ties: Ties = district_ties(
             rng, geo.district_start, geo.district_size, self.district, cfg.population.ties_per_citizen
         )
-        self.follows_agency = self._follow_agencies(cfg, geo, rng)
-        self.follows_leader = np.empty((n, 0), dtype=np.int32)
+        self.n_agencies = geo.n_agencies
+        # (k, n): one contiguous row per follow slot, so gathers stream; the home
+        # table is who they would follow, follows_agency who they follow now
+        # (value n_agencies = an unfollowed slot, which indexes a zero pad)
+        self.home_agency = self._follow_agencies(cfg, geo, rng)
+        self.follows_agency = self.home_agency.copy()
+        self.follows_leader = self._follow_leaders(cfg, leader_popularity, rng)
 
-    def follow_leaders(self, cfg: SimConfig, popularity: np.ndarray, rng: np.random.Generator) -> None:
+    def _follow_leaders(self, cfg: SimConfig, popularity: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Up to max_followed leaders each, drawn by popularity: heavy-tailed audiences.
 
         Slot value len(popularity) means "no leader" (it indexes a zero pad).
@@ -63,7 +68,12 @@ class Citizens:
         shape = (lc.max_followed, self.n)
         picks = rng.choice(n_leaders, size=shape, p=popularity / popularity.sum())
         keep = rng.random(shape) < lc.follow_prob
-        self.follows_leader = np.where(keep, picks, n_leaders).astype(index_dtype(n_leaders + 1))
+        return np.where(keep, picks, n_leaders).astype(index_dtype(n_leaders + 1))
+
+    def leader_followers(self, n_leaders: int) -> np.ndarray:
+        """Connected followers of each leader (the excluded cannot read them)."""
+        slots = self.follows_leader[:, self.connected].ravel()
+        return np.bincount(slots, minlength=n_leaders + 1)[:n_leaders].astype(np.int64)
 
     def _follow_agencies(self, cfg: SimConfig, geo: Geography, rng: np.random.Generator) -> np.ndarray:
         """Each citizen follows one city agency and district agencies of their own district."""
@@ -71,14 +81,19 @@ class Citizens:
         n = self.n
         sectors = rng.integers(0, geo.n_sectors, size=(k, n), dtype=np.int32)
         levels = np.array([CITY] + [DISTRICT] * (k - 1))[:, None]
-        # (k, n): one contiguous row per follow slot, so gathers stream
-        return geo.agency_index(levels, sectors, self.district[None, :]).astype(index_dtype(geo.n_agencies))
+        return geo.agency_index(levels, sectors, self.district[None, :]).astype(index_dtype(geo.n_agencies + 1))
 
     # --- derived groups -------------------------------------------------
     @property
     def group(self) -> np.ndarray:
         """0 connected, 1 excluded (the need ledger's group codes)."""
         return (~self.connected).astype(np.int8)
+
+    def channel_propensity(self, cfg: SimConfig, ids: np.ndarray) -> np.ndarray:
+        """Chance to try the online channel: efficacy, tilted by trust (C5, C10)."""
+        w = cfg.citizen.trust_channel_weight
+        tilt = 1.0 + w * (2.0 * self.trust[ids] - 1.0)
+        return np.minimum(1.0, self.efficacy[ids] * tilt)
 
     def assisted(self, coverage: float) -> np.ndarray:
         """Excluded citizens reached by an assisted-digital centre or a relative."""
@@ -100,6 +115,7 @@ class Citizens:
         stimulus *= np.float32(c.weight_social)
         stimulus += np.float32(c.weight_exposure) * heard
         stimulus += np.float32(c.weight_efficacy) * self.efficacy
+        stimulus += np.float32(c.weight_trust) * self.trust
         posting = self.connected & (stimulus >= self.threshold)
         k = rng.binomial(self.n, c.spontaneous_rate)
         spontaneous = rng.integers(0, self.n, size=k)
@@ -109,17 +125,46 @@ class Citizens:
         self.posts[ids] += 1 + rng.poisson(self.voice[ids]).astype(np.int32)
         return ids
 
-    def hear(self, cfg: SimConfig, heard: np.ndarray, criticised: np.ndarray | None) -> None:
-        """Relayed content builds trust; leaders' criticism erodes it (connected only).
+    def hear(self, cfg: SimConfig, heard: np.ndarray, criticised: np.ndarray | None, credibility: np.ndarray) -> None:
+        """Trust of the connected: relayed content builds it, criticism erodes it, and it
+        drifts toward the credibility of the accounts they follow (C3, C5).
 
-        Both inputs saturate in [0, 1); `criticised` is None on a day without criticism.
+        `heard` and `criticised` saturate in [0, 1) (`criticised` is None on a day
+        without criticism); `credibility` is per agency, padded with a trailing
+        NaN for unfollowed slots and agencies without an account.
         """
         c = cfg.citizen
         change = np.float32(c.trust_relay_gain) * heard * (1.0 - self.trust)
         if criticised is not None:
             change -= np.float32(c.trust_criticism_loss) * criticised * self.trust
+        if c.credibility_learning > 0:
+            seen = credibility[self.follows_agency]  # (k, n)
+            valid = ~np.isnan(seen)
+            count = valid.sum(axis=0)
+            total = np.where(valid, seen, 0.0).sum(axis=0)
+            some = count > 0
+            change[some] += np.float32(c.credibility_learning) * (total[some] / count[some] - self.trust[some])
         change *= self.connected
         self.trust += change
+        np.clip(self.trust, 0.0, 1.0, out=self.trust)
+
+    def churn(self, cfg: SimConfig, credibility: np.ndarray, rng: np.random.Generator) -> None:
+        """A few follow slots are reconsidered each day: kept with the account's credibility (C3).
+
+        Only slots of agencies with an account are reconsidered (`credibility`
+        NaN elsewhere); an unfollowed slot can be followed again. O(churned slots).
+        """
+        rate = cfg.citizen.follow_churn
+        if rate == 0:
+            return
+        k, n = self.home_agency.shape
+        slots = rng.integers(0, k * n, size=rng.binomial(k * n, rate))
+        slot, who = np.divmod(slots, n)
+        agency = self.home_agency[slot, who]
+        cred = credibility[agency]
+        open_ = ~np.isnan(cred) & self.connected[who]
+        keep = rng.random(len(slots)) < np.where(open_, cred, 1.0)
+        self.follows_agency[slot, who] = np.where(keep | ~open_, agency, self.n_agencies)
 
     def learn_from_attempts(self, cfg: SimConfig, citizen: np.ndarray, success: np.ndarray) -> None:
         """Online attempts that end teach efficacy: resolved -> up, otherwise down."""
@@ -131,18 +176,21 @@ class Citizens:
         e[citizen] = np.clip(e[citizen], 0.0, 1.0)
 
     def experience(self, cfg: SimConfig, citizen: np.ndarray, quality: np.ndarray) -> None:
-        """A closed need updates trust, satisfaction and (ratcheting) expectation (C10)."""
+        """A closed need: the expectation gap sets satisfaction, which feeds trust and efficacy;
+        expectations ratchet up after service better than expected (C10).
+        """
         if len(citizen) == 0:
             return
         c = cfg.citizen
         q = quality.astype(np.float32)
         x = self.expectation[citizen]
-        np.add.at(self.trust, citizen, c.trust_learning * (q - self.trust[citizen]))
         felt = np.clip(0.5 + q - x, 0.0, 1.0)
         np.add.at(self.satisfaction, citizen, c.satisfaction_learning * (felt - self.satisfaction[citizen]))
+        np.add.at(self.trust, citizen, c.trust_learning * (felt - self.trust[citizen]))
+        np.add.at(self.efficacy, citizen, c.satisfaction_feedback * (felt - self.efficacy[citizen]))
         ratchet = c.expectation_up * np.maximum(q - x, 0) - c.expectation_down * np.maximum(x - q, 0)
         np.add.at(self.expectation, citizen, ratchet)
-        for col in (self.trust, self.satisfaction, self.expectation):
+        for col in (self.trust, self.satisfaction, self.expectation, self.efficacy):
             col[citizen] = np.clip(col[citizen], 0.0, 1.0)
 
     def include(self, ids: np.ndarray, skill: float) -> None:

@@ -1,8 +1,11 @@
 """Opinion leaders: the second step of the two-step flow (C5).
 
 A leader watches a dozen agency accounts, relays their valuable posts to its
-followers (filler carries nothing worth relaying) and criticises accounts that
-leave citizens unanswered, which lowers its followers' trust.
+followers (filler carries nothing worth relaying unless the `filler_value`
+counterfactual gives it some) and criticises accounts that leave citizens
+unanswered, which lowers its followers' trust. Leaders decide in bulk: their
+state is a few arrays in `Leaders`, one row per leader, and each `OpinionLeader`
+Mesa agent is a view on its row.
 """
 
 from __future__ import annotations
@@ -12,36 +15,63 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.config import SimConfig
+
 if TYPE_CHECKING:
+    from sim.agency import Agencies
     from sim.model import GovSimModel
 
 
+class Leaders:
+    def __init__(self, popularity: np.ndarray, watched: np.ndarray) -> None:
+        self.n = len(popularity)
+        self.popularity = popularity
+        self.watched = watched  # (leaders, agencies watched) agency ids
+        self.followers = np.zeros(self.n, dtype=np.int64)  # connected followers
+        self.relays = np.zeros(self.n, dtype=np.int64)
+        self.criticisms = np.zeros(self.n, dtype=np.int64)
+
+    def act(self, cfg: SimConfig, agencies: Agencies, rng: np.random.Generator) -> None:
+        """Relay valuable posts of the watched accounts; criticise the unresponsive ones."""
+        lc = cfg.leader
+        w = self.watched
+        clarity = agencies.clarity(cfg)
+        relayable = agencies.substantive + cfg.agency.filler_value * agencies.filler
+        # filler counts as filler_value of a post (rounded to whole posts), each relayed with chance relay_prob x clarity
+        self.relays = rng.binomial(np.rint(relayable).astype(np.int64)[w], lc.relay_prob * clarity[w]).sum(axis=1)
+        unresponsive = (agencies.has_account & (agencies.responsiveness() < lc.criticism_threshold))[w].sum(axis=1)
+        self.criticisms = rng.binomial(unresponsive, lc.criticism_prob)
+
+    def reach(self) -> int:
+        """Follower exposures to relayed government content today."""
+        return int((self.relays * self.followers).sum())
+
+
 class OpinionLeader(mesa.Agent):
+    """One leader as a Mesa agent: a view on its row of `model.leaders`."""
+
     model: GovSimModel
 
-    def __init__(self, model: GovSimModel, index: int, popularity: float, watched: np.ndarray) -> None:
+    def __init__(self, model: GovSimModel, index: int) -> None:
         super().__init__(model)
         self.index = index
-        self.popularity = popularity
-        self.watched = watched  # agency indices
-        self.followers = 0
-        self.relays_today = 0
-        self.criticisms_today = 0
-
-    def step(self) -> None:
-        model = self.model
-        cfg = model.cfg.leader
-        today = model.today
-        w = self.watched
-        posts = today.substantive[w]
-        # draws only when there is something to relay or criticise (most days, little is)
-        self.relays_today = 0
-        if posts.any():
-            self.relays_today = int(model.rng.binomial(posts, cfg.relay_prob * today.clarity[w]).sum())
-        unresponsive = int((today.has_account[w] & (today.responsiveness[w] < cfg.criticism_threshold)).sum())
-        self.criticisms_today = int(model.rng.binomial(unresponsive, cfg.criticism_prob)) if unresponsive else 0
 
     @property
-    def reach_today(self) -> int:
-        """Follower exposures to relayed government content today."""
-        return self.relays_today * self.followers
+    def popularity(self) -> float:
+        return float(self.model.leaders.popularity[self.index])
+
+    @property
+    def followers(self) -> int:
+        return int(self.model.leaders.followers[self.index])
+
+    @property
+    def relays_today(self) -> int:
+        return int(self.model.leaders.relays[self.index])
+
+    @property
+    def criticisms_today(self) -> int:
+        return int(self.model.leaders.criticisms[self.index])
+
+    @property
+    def watched(self) -> np.ndarray:
+        return self.model.leaders.watched[self.index]

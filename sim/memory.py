@@ -4,12 +4,11 @@
     >>> check_memory(cfg)          # raises ConfigError (one line) when the estimate exceeds what is available
 
 Only reads the config (no model code runs). The estimate is deliberately
-generous: peak resident memory measured on the development VM (numpy 2.x,
-`python -m sim` with 3 days) grew by ~200 bytes per citizen between 20,000 and
-400,000 citizens (56 MB -> 132 MB above the interpreter with its imports,
-~72 MB), and the benchmark counts 215 bytes per citizen at 1,000,000. The
-estimate takes twice the measured slope plus a fixed 150 MB, so a city of
-10,000 is ~154 MB and a metropolis of 1,000,000 ~550 MB.
+generous: peak resident memory of `python -m sim ... days=3` (numpy 2.x,
+Model 2.0) was 169 MB at 20,000 citizens and 235 MB at 400,000, a slope of
+~175 bytes per citizen. The estimate takes about twice that slope plus a
+fixed 150 MB, so a city of 10,000 is ~154 MB and a metropolis of 1,000,000
+~550 MB.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from typing import Any
 
 from sim.config import ConfigError
 
-BYTES_PER_CITIZEN = 400  # 2 x the measured ~200 B/citizen (peak RSS slope, 20k -> 400k citizens)
+BYTES_PER_CITIZEN = 400  # about 2 x the measured ~175 B/citizen (peak RSS slope, 20k -> 400k citizens)
 FIXED_BYTES = 150_000_000  # interpreter, imports, agencies and leaders
 
 

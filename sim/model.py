@@ -12,12 +12,12 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.agency import Agency, stochastic_round
+from sim.agency import Agencies, Agency, stochastic_round
 from sim.authority import Authority
 from sim.citizens import Citizens
-from sim.config import SECTORS, SimConfig, validate
+from sim.config import SECTORS, SimConfig, n_districts, n_leaders, validate
 from sim.geography import Geography
-from sim.leader import OpinionLeader
+from sim.leader import Leaders, OpinionLeader
 from sim.levers import set_lever
 from sim.needs import NeedLedger, Queues
 from sim.outcomes import Recorder
@@ -34,29 +34,133 @@ def _gather_sum(table: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return out
 
 
+def _saturate(x: np.ndarray) -> np.ndarray:
+    """1 - exp(-x) in place: the tenth item adds less than the first."""
+    np.expm1(np.negative(x, out=x), out=x)
+    return np.negative(x, out=x)
+
+
 class GovSimModel(mesa.Model):
+    """A city's agencies, opinion leaders and citizens under one policy regime.
+
+    Agencies and leaders are Mesa agents whose state lives in column tables
+    (`self.agencies`, `self.leaders`); citizens are a column-wise crowd
+    (`self.citizens`); open needs are a columnar ledger (`self.ledger`). All
+    randomness comes from `self.rng`, seeded from `cfg.seed`.
+    """
+
     def __init__(self, cfg: SimConfig) -> None:
         validate(cfg)
         super().__init__(rng=np.random.default_rng(cfg.seed))
         self.cfg = cfg
         self.day = 0
-        self.hub_share = 0.0
-        self.geo = Geography(cfg.population.n_citizens, cfg.population.n_districts, len(SECTORS))
-        self.citizens = Citizens(cfg, self.geo, self.rng)
-        a = cfg.agency
-        self.mean_motivation_prior = a.motivation_alpha / (a.motivation_alpha + a.motivation_beta)
-        self.agency_list: list[Agency] = self._create_agencies()
-        self.leader_list: list[OpinionLeader] = self._create_leaders()
+        self.hub_open = False  # the one-stop hub routes requests once open (C7)
+        self.hub_share = 0.0  # share of participants' online hours it runs on
+        pop = cfg.population
+        self.geo = Geography(pop.n_citizens, n_districts(pop), len(SECTORS))
+        self.leaders = self._create_leaders()
+        self.citizens = Citizens(cfg, self.geo, self.leaders.popularity, self.rng)
+        self.leaders.followers = self.citizens.leader_followers(self.leaders.n)
+        self.agencies = self._create_agencies()
+        self.agency_list: list[Agency] = list(
+            Agency.create_agents(self, self.agencies.n, index=np.arange(self.agencies.n))
+        )
+        self.leader_list: list[OpinionLeader] = list(
+            OpinionLeader.create_agents(self, self.leaders.n, index=np.arange(self.leaders.n))
+        )
         self.authority = Authority(self)
-        self.authority.issue_mandate(self.agency_list)
+        self.authority.issue_mandate()
         self.programmes = Programmes(self)
-        self.ledger = NeedLedger(Queues(len(self.agency_list)))
-        self.initial_account_share = self.peer_share = self.account_share
+        self.ledger = NeedLedger(Queues(self.agencies.n))
+        self.initial_account_share = self.account_share
         self.today: AgencyDay = self._agency_day()
-        self.flows = DayFlows(len(self.agency_list))
+        self.flows = DayFlows(self.agencies.n)
         self.recorder = Recorder(self)
         self.lever_changes: list[tuple[int, str, object]] = []
 
+    # --- set-up ---------------------------------------------------------
+    def _baseline_requests(self) -> np.ndarray:
+        """Baseline needs a day each agency is responsible for: what its staff were sized to (C10).
+
+        Fixed at set-up from `agency.staffed_need_rate`, so demand raised later
+        (a higher need rate, or latent demand voiced by efficacious citizens)
+        can outrun capacity.
+        """
+        c = self.cfg.citizen
+        cit = self.citizens
+        weight = np.where(cit.origin_excluded, c.need_ratio_excluded, 1.0)
+        per_district = np.bincount(cit.district, weights=weight, minlength=self.geo.n_districts)
+        per_district *= self.cfg.agency.staffed_need_rate
+        level, sector, district = self.geo.agency_table()
+        served = np.where(district >= 0, per_district[np.maximum(district, 0)], per_district.sum())
+        level_share = np.asarray(self.cfg.agency.level_need_shares) / sum(self.cfg.agency.level_need_shares)
+        sector_share = np.asarray(self.cfg.agency.sector_need_shares) / sum(self.cfg.agency.sector_need_shares)
+        return served * level_share[level] * sector_share[sector]
+
+    def _create_agencies(self) -> Agencies:
+        a = self.cfg.agency
+        level, sector, district = self.geo.agency_table()
+        n = len(level)
+        motivation = self.rng.beta(a.motivation_alpha, a.motivation_beta, n)
+        skill = self.rng.beta(a.skill_alpha, a.skill_beta, n)
+        # early adopters are the enthusiastic: drawn in proportion to motivation
+        early = np.zeros(n, dtype=bool)
+        n_early = int(round(a.initial_account_share * n))
+        early[self.rng.choice(n, size=n_early, replace=False, p=motivation / motivation.sum())] = True
+        return Agencies(level, sector, district, motivation, skill, self._baseline_requests(), early)
+
+    def _create_leaders(self) -> Leaders:
+        lc = self.cfg.leader
+        n = n_leaders(self.cfg)
+        n_ag = self.geo.n_agencies
+        popularity = self.rng.pareto(lc.popularity_alpha, n) + 1.0
+        k = min(lc.agencies_watched, n_ag)
+        watched = np.array([self.rng.choice(n_ag, size=k, replace=False) for _ in range(n)]).reshape(n, k)
+        return Leaders(popularity, watched)
+
+    # --- state read by agents --------------------------------------------
+    @property
+    def account_share(self) -> float:
+        return float(self.agencies.has_account.mean())
+
+    @property
+    def hub_active(self) -> bool:
+        return self.hub_open
+
+    def _agency_day(self) -> AgencyDay:
+        ag = self.agencies
+        cfg = self.cfg
+        clarity = ag.clarity(cfg)
+        hub_capacity, hub_clarity = 0, 0.0
+        if self.hub_active:
+            # the hub runs on the effort, skill and clarity its participants give it, plus costed extra staff
+            extra = cfg.policy.integration.extra_staff_per_10k * self.citizens.n / 10_000
+            hours = float(ag.hub_hours.sum()) + extra
+            hub_capacity = int(stochastic_round(hours / cfg.agency.cost_reply, self.rng.random()))
+            if hours > 0:
+                given = float((ag.hub_hours * clarity).sum())
+                mean_clarity = given / ag.hub_hours.sum() if ag.hub_hours.sum() > 0 else float(clarity.mean())
+                hub_clarity = (given + extra * mean_clarity) / hours
+        return AgencyDay(
+            has_account=ag.has_account,
+            clarity=clarity,
+            substantive=ag.substantive,
+            filler=ag.filler,
+            replies=ag.replies,
+            boilerplate=ag.boilerplate,
+            office=ag.office,
+            responsiveness=ag.responsiveness(),
+            hub_active=self.hub_active,
+            hub_capacity=hub_capacity,
+            hub_clarity=hub_clarity,
+        )
+
+    def credibility_table(self) -> np.ndarray:
+        """Credibility per agency account, NaN for agencies without one, plus a NaN pad (unfollowed slot)."""
+        cred = np.where(self.agencies.has_account, self.agencies.credibility(self.cfg), np.nan)
+        return np.append(cred, np.nan).astype(np.float32)
+
+    # --- levers -----------------------------------------------------------
     def set_lever(self, key: str, value: object) -> None:
         """Change a policy lever between days (see sim.levers); acts from the next day on."""
         set_lever(self, key, value)
@@ -65,96 +169,6 @@ class GovSimModel(mesa.Model):
         """Re-apply the levers the model turned into state when it was built."""
         if key == "policy.integration.enabled":
             self.programmes.set_hub(new.policy.integration.enabled)
-        elif key == "agency.staff_capacity":
-            scale = new.agency.staff_capacity / old.agency.staff_capacity
-            for agency in self.agency_list:
-                agency.online_hours *= scale
-                agency.office_capacity *= scale
-
-    # --- set-up ---------------------------------------------------------
-    def _expected_requests(self) -> np.ndarray:
-        """Expected needs per day each agency is responsible for (sizes its staff)."""
-        c = self.cfg.citizen
-        cit = self.citizens
-        weight = np.where(cit.high_need, c.need_ratio_excluded, 1.0)
-        prior_efficacy = c.efficacy_alpha / (c.efficacy_alpha + c.efficacy_beta)
-        per_district = np.bincount(cit.district, weights=weight, minlength=self.geo.n_districts)
-        per_district *= c.need_rate * (1 + c.latent_demand * prior_efficacy)
-        level, sector, district = self.geo.agency_table()
-        served = np.where(district >= 0, per_district[np.maximum(district, 0)], per_district.sum())
-        level_share = np.asarray(self.cfg.agency.level_need_shares) / sum(self.cfg.agency.level_need_shares)
-        sector_share = np.asarray(self.cfg.agency.sector_need_shares) / sum(self.cfg.agency.sector_need_shares)
-        return served * level_share[level] * sector_share[sector]
-
-    def _create_agencies(self) -> list[Agency]:
-        a = self.cfg.agency
-        level, sector, district = self.geo.agency_table()
-        n = len(level)
-        motivation = self.rng.beta(a.motivation_alpha, a.motivation_beta, n)
-        skill = self.rng.beta(a.skill_alpha, a.skill_beta, n)
-        demand = self._expected_requests()
-        online_hours = a.staff_capacity * (a.posting_hours + a.online_staff_ratio * demand * a.cost_reply)
-        office = a.staff_capacity * a.offline_staff_ratio * demand
-        # early adopters are the enthusiastic: drawn in proportion to motivation
-        n_early = int(round(a.initial_account_share * n))
-        early = np.zeros(n, dtype=bool)
-        early[self.rng.choice(n, size=n_early, replace=False, p=motivation / motivation.sum())] = True
-        agents = Agency.create_agents(
-            self, n, index=np.arange(n), level=level, sector=sector, district=district,
-            motivation=motivation, skill=skill, online_hours=online_hours,
-            office_capacity=office, has_account=early,
-        )  # fmt: skip
-        return list(agents)
-
-    def _create_leaders(self) -> list[OpinionLeader]:
-        lc = self.cfg.leader
-        n = self.cfg.population.n_leaders
-        n_ag = len(self.agency_list)
-        popularity = self.rng.pareto(lc.popularity_alpha, n) + 1.0
-        watched = [self.rng.choice(n_ag, size=min(lc.agencies_watched, n_ag), replace=False) for _ in range(n)]
-        leaders = list(OpinionLeader.create_agents(self, n, index=np.arange(n), popularity=popularity, watched=watched))
-        cit = self.citizens
-        cit.follow_leaders(self.cfg, popularity, self.rng)
-        online_follows = np.where(cit.connected[None, :], cit.follows_leader, n)
-        followers = np.bincount(online_follows.ravel(), minlength=n + 1)
-        for leader in leaders:
-            leader.followers = int(followers[leader.index])
-        return leaders
-
-    # --- state read by agents --------------------------------------------
-    @property
-    def account_share(self) -> float:
-        return sum(a.has_account for a in self.agency_list) / len(self.agency_list)
-
-    @property
-    def hub_active(self) -> bool:
-        return self.hub_share > 0
-
-    def _agency_day(self) -> AgencyDay:
-        ag = self.agency_list
-        n = len(ag)
-
-        def col(attr: str, dtype: type) -> np.ndarray:
-            return np.fromiter((getattr(a, attr) for a in ag), dtype=dtype, count=n)
-
-        hub_capacity = 0
-        if self.hub_active:
-            # pooled staff bring their agencies' motivation with them: no free lunch
-            hours = col("online_hours", float) * col("motivation", float)
-            pooled = self.hub_share * hours.sum() / self.cfg.agency.cost_reply
-            hub_capacity = stochastic_round(pooled, self.rng.random())
-        return AgencyDay(
-            has_account=col("has_account", bool),
-            clarity=col("clarity", float),
-            substantive=col("substantive_today", np.int64),
-            filler=col("filler_today", np.int64),
-            replies=col("replies_today", np.int64),
-            boilerplate=col("boilerplate_today", np.int64),
-            office=col("office_today", np.int64),
-            responsiveness=col("responsiveness", float),
-            hub_active=self.hub_active,
-            hub_capacity=hub_capacity,
-        )
 
     # --- the day --------------------------------------------------------
     def step(self) -> None:
@@ -163,53 +177,62 @@ class GovSimModel(mesa.Model):
             raise RuntimeError(f"the run is over: days={self.cfg.days}")
         self.day = day
         cfg = self.cfg
+        rng = self.rng
+        ag = self.agencies
         # imitation reads yesterday's share: adoption is a synchronous update
-        self.peer_share = self.account_share
-        self.agents_by_type[Agency].do("adopt", day)
-        inbox = self.ledger.queue_sizes()
-        for agency in self.agency_list:
-            agency.plan(day, int(inbox[agency.index]))
+        ag.adopt(cfg, day, self.account_share, rng)
+        inbox = self.ledger.queue_sizes()[: ag.n]
+        ag.plan(cfg, day, inbox, self.hub_share if self.hub_open else 0.0, rng)
         self.today = self._agency_day()
-        self.agents_by_type[OpinionLeader].do("step")
+        self.leaders.act(cfg, ag, rng)
         heard, criticised = self._exposure()
         cit = self.citizens
-        cit.participate(cfg, day, heard, self.rng)
-        cit.hear(cfg, heard, criticised)
-        self._needs_arise(day)
-        flows = self.flows = DayFlows(len(self.agency_list))
-        route(cfg, self.ledger, cit, self.today, self.programmes.assisted_coverage(day), day, self.rng, flows)
-        closed = serve(cfg, self.ledger, self.today, day, self.rng, flows)
+        credibility = self.credibility_table()
+        cit.participate(cfg, day, heard, rng)
+        cit.hear(cfg, heard, criticised, credibility)
+        cit.churn(cfg, credibility, rng)
+        flows = self.flows = DayFlows(ag.n)
+        flows.arisen = self._needs_arise(day)
+        route(cfg, self.ledger, cit, self.today, self.programmes.assisted_coverage(day), day, rng, flows)
+        closed = serve(cfg, self.ledger, self.today, day, rng, flows)
         cit.learn_from_attempts(cfg, closed.attempt_citizen, closed.attempt_success)
         cit.experience(cfg, closed.citizen, closed.quality)
         served = closed.citizen[closed.met]
         np.add.at(cit.needs_met, served, np.ones(len(served), dtype=cit.needs_met.dtype))  # array: numpy's fast path
         cit.last_served[served] = day
-        self._settle(day, flows)
+        ag.settle(cfg, day, flows.replied, flows.resolved, flows.withdrawn)
+        self.recorder.push(day, flows, self.today)
         self.programmes.act(day)
         self.ledger.check_conservation()
         self.recorder.record(day)
         self.running = day < self.cfg.days
 
     def _exposure(self) -> tuple[np.ndarray, np.ndarray | None]:
-        """Valuable content heard directly and via leaders, and criticism heard (C5, C8).
+        """Valuable content heard directly and via leaders, within finite attention; criticism heard.
 
-        Both saturate: 1 - exp(-items), so the tenth post adds less than the first.
+        Each citizen's feed holds the posts of the accounts they follow and the
+        leaders' relays; they read `attention_items` of them a day, so filler
+        and officialese dilute what valuable posts deliver (C3, C5, C8).
         """
+        cfg = self.cfg
         cit = self.citizens
-        value = (self.today.substantive * self.today.clarity).astype(np.float32)  # filler carries nothing
-        weight = self.cfg.leader.relay_weight
-        relays = np.array([lead.relays_today for lead in self.leader_list] + [0], dtype=np.float32) * weight
-        crit = np.array([lead.criticisms_today for lead in self.leader_list] + [0], dtype=np.float32)
-        heard = _gather_sum(value, cit.follows_agency) + _gather_sum(relays, cit.follows_leader)
-        np.expm1(np.negative(heard, out=heard), out=heard)
-        np.negative(heard, out=heard)
+        t = self.today
+        filler_value = cfg.agency.filler_value
+        value = np.append((t.substantive + filler_value * t.filler) * t.clarity, 0.0).astype(np.float32)
+        items = np.append(t.substantive + t.filler, 0).astype(np.float32)
+        weight = cfg.leader.relay_weight
+        relays = np.append(self.leaders.relays, 0).astype(np.float32)
+        heard = _gather_sum(value, cit.follows_agency) + _gather_sum(relays * np.float32(weight), cit.follows_leader)
+        feed = _gather_sum(items, cit.follows_agency) + _gather_sum(relays, cit.follows_leader)
+        attention = np.float32(cfg.citizen.attention_items)
+        heard *= np.minimum(np.float32(1.0), attention / np.maximum(feed, attention))
+        _saturate(heard)
+        crit = np.append(self.leaders.criticisms, 0).astype(np.float32)
         if not crit.any():
             return heard, None
-        criticised = _gather_sum(crit, cit.follows_leader)
-        np.expm1(np.negative(criticised, out=criticised), out=criticised)
-        return heard, np.negative(criticised, out=criticised)
+        return heard, _saturate(_gather_sum(crit, cit.follows_leader))
 
-    def _needs_arise(self, day: int) -> None:
+    def _needs_arise(self, day: int) -> int:
         """Needs arrive by thinning: O(needs), not O(citizens) (C6, C10)."""
         c = self.cfg.citizen
         cit = self.citizens
@@ -217,7 +240,7 @@ class GovSimModel(mesa.Model):
         top_weight = max(1.0, c.need_ratio_excluded)
         p_max = c.need_rate * top_weight * (1 + c.latent_demand)
         cand = rng.integers(0, cit.n, size=rng.binomial(cit.n, p_max))
-        weight = np.where(cit.high_need[cand], c.need_ratio_excluded, 1.0)
+        weight = np.where(cit.origin_excluded[cand], c.need_ratio_excluded, 1.0)
         # latent demand: citizens who believe asking helps voice more needs (C10)
         p = c.need_rate * weight * (1 + c.latent_demand * cit.efficacy[cand])
         who = cand[rng.random(len(cand)) * p_max < p]
@@ -226,24 +249,9 @@ class GovSimModel(mesa.Model):
         level = rng.choice(3, size=len(who), p=np.divide(a.level_need_shares, sum(a.level_need_shares)))
         agency = self.geo.agency_index(level, sector, cit.district[who])
         np.add.at(cit.needs_arisen, who, np.ones(len(who), dtype=cit.needs_arisen.dtype))
-        self.ledger.add(who, (~cit.connected[who]).astype(np.int8), agency, day)
-
-    def _settle(self, day: int, flows: DayFlows) -> None:
-        alpha = 1.0 / self.cfg.metrics.window_days
-        for agency in self.agency_list:
-            i = agency.index
-            agency.settle(day, int(flows.replied[i]), int(flows.resolved[i]), int(flows.withdrawn[i]), alpha)
-        t = self.today
-        self.recorder.push(
-            day,
-            flows,
-            {
-                "posts_substantive": int(t.substantive.sum()),
-                "posts_filler": int(t.filler.sum()),
-                "replies": int(flows.replied.sum()) + flows.hub_replied,
-                "resolutions": int(flows.resolved.sum()),
-            },
-        )
+        group = (~cit.connected[who]).astype(np.int8)
+        self.ledger.add(who, group, cit.origin_excluded[who].astype(np.int8), agency, day)
+        return len(who)
 
     # --- running --------------------------------------------------------
     def run(self) -> None:

@@ -38,7 +38,8 @@ class Queues:
 
 _FIELDS = {
     "citizen": np.int32,
-    "group": np.int8,
+    "group": np.int8,  # the citizen's group when the need arose
+    "cohort": np.int8,  # the citizen's group on day 0 (inclusion moves groups, not cohorts)
     "agency": np.int32,  # the agency responsible for the need
     "queue": np.int32,
     "arisen": np.int32,  # day the need arose
@@ -68,12 +69,13 @@ class NeedLedger:
     def n_pending(self) -> np.ndarray:
         return np.bincount(self.cols["group"], minlength=2).astype(np.int64)
 
-    def add(self, citizen: np.ndarray, group: np.ndarray, agency: np.ndarray, day: int) -> None:
+    def add(self, citizen: np.ndarray, group: np.ndarray, cohort: np.ndarray, agency: np.ndarray, day: int) -> None:
         """New needs, unrouted until the citizen picks a channel."""
         k = len(citizen)
         new = {
             "citizen": citizen,
             "group": group,
+            "cohort": cohort,
             "agency": agency,
             "queue": np.full(k, self.queues.unrouted),
             "arisen": np.full(k, day),

@@ -15,17 +15,18 @@ import numpy as np
 import pandas as pd
 
 from sim.needs import GROUPS
-from sim.service import DELAY_CAP, DayFlows
+from sim.service import DELAY_CAP, AgencyDay, DayFlows
 
 if TYPE_CHECKING:
-    from sim.citizens import Citizens
     from sim.model import GovSimModel
 
 _FLOWS = (
     "met_connected", "met_excluded", "dropped_connected", "dropped_excluded",
+    "met_origin_connected", "met_origin_excluded", "dropped_origin_connected", "dropped_origin_excluded",
     "wait_connected", "wait_excluded", "burden_connected", "burden_excluded",
     "quality", "closed", "online_routed", "misrouted", "online_ended", "answered",
     "answered_fast", "online_resolved", "posts_substantive", "posts_filler", "replies", "resolutions",
+    "needs_arisen", "hub_capacity", "hub_clarity", "hub_days",
 )  # fmt: skip
 
 
@@ -33,10 +34,12 @@ _FLOWS = (
 DAILY_OUTCOMES: tuple[str, ...] = (
     "account_share", "ghost_share", "connected_share", "posts_substantive", "posts_filler", "replies",
     "filler_share", "dialogue_ratio", "response_rate", "answer_rate", "median_response_delay",
-    "misrouted_share", "resolution_rate", "active_share", "top5_post_share", "mean_efficacy", "mean_trust",
+    "misrouted_share", "resolution_rate", "active_share", "ever_posted_share", "top5_post_share", "mean_efficacy", "mean_trust",
     "mean_satisfaction", "expectation_gap", "audit_pass_rate", "real_engagement", "leader_reach", "mean_skill",
-    "mean_motivation", "mean_pressure", "backlog", "needs_met_connected", "needs_met_excluded", "equity_gap",
-    "equity_ratio", "unmet_needs_excluded", "gini_needs_met",
+    "mean_motivation", "mean_pressure", "backlog", "backlog_per_1k", "demand_per_1k", "mean_credibility",
+    "followed_share", "hub_capacity_per_1k", "hub_clarity", "account_clarity", "needs_met_connected", "needs_met_excluded", "equity_gap",
+    "equity_ratio", "needs_met_origin_connected", "needs_met_origin_excluded", "equity_gap_origin",
+    "unmet_needs_excluded", "gini_needs_met",
     *(f"{kind}_{g}" for g in GROUPS for kind in ("wait_days", "burden", "arisen", "met", "dropped", "pending")),
 )  # fmt: skip
 SUMMARY_OUTCOMES: tuple[str, ...] = (
@@ -70,32 +73,14 @@ def gini_of_shares(met: np.ndarray, arisen: np.ndarray) -> float:
     return float(1.0 - (w * (prev + lorenz)).sum() / w.sum())
 
 
-def top_share(hist: np.ndarray, top: float = 0.05) -> float:
-    """Share of all posts written by the top `top` fraction of citizens.
-
-    `hist[k]` is the number of citizens with k posts: post counts are bounded
-    integers (voice is capped), so a histogram ranks the crowd in O(n).
-    """
-    total = int((hist * np.arange(len(hist))).sum())
+def top_share(posts: np.ndarray, top: float = 0.05) -> float:
+    """Share of all posts written by the top `top` fraction of the given citizens: O(n) by partition."""
+    total = int(posts.sum(dtype=np.int64))
     if total == 0:
         return 0.0
-    n_top = int(np.ceil(top * hist.sum()))
-    hist = hist[::-1]  # citizens per post count, most posts first
-    values = np.arange(len(hist) - 1, -1, -1)
-    before = np.cumsum(hist) - hist  # citizens ranked above each bin
-    take = np.clip(n_top - before, 0, hist)
-    return float((take * values).sum() / total)
-
-
-def _connected_post_counts(cit: Citizens, n_conn: int) -> np.ndarray:
-    """Histogram of connected citizens' post counts, without selecting them first.
-
-    The excluded never post (posting needs a connection and nobody loses
-    theirs), so they all sit in bin 0.
-    """
-    hist = np.bincount(cit.posts)
-    hist[0] -= cit.n - n_conn
-    return hist
+    n_top = int(np.ceil(top * len(posts)))
+    heaviest = np.partition(posts, len(posts) - n_top)[len(posts) - n_top :]
+    return float(heaviest.sum(dtype=np.int64) / total)
 
 
 def _ratio(num: float, den: float) -> float:
@@ -117,19 +102,27 @@ class Recorder:
         self.delays = np.zeros((days + 1, DELAY_CAP + 1), dtype=np.int64)
         self.rows: list[dict[str, float]] = []
 
-    def push(self, day: int, f: DayFlows, agencies_day: dict[str, int]) -> None:
+    def push(self, day: int, f: DayFlows, today: AgencyDay) -> None:
         """Store today's flows (before `record` reads them)."""
         for g, name in enumerate(GROUPS):
             self.flows[f"met_{name}"][day] = f.met[g]
             self.flows[f"dropped_{name}"][day] = f.dropped[g]
+            self.flows[f"met_origin_{name}"][day] = f.met_cohort[g]
+            self.flows[f"dropped_origin_{name}"][day] = f.dropped_cohort[g]
             self.flows[f"wait_{name}"][day] = f.wait_days[g]
             self.flows[f"burden_{name}"][day] = f.burden[g]
         self.flows["quality"][day] = f.quality
         self.flows["closed"][day] = f.met.sum() + f.dropped.sum()
         for k in ("online_routed", "misrouted", "online_ended", "answered", "answered_fast", "online_resolved"):
             self.flows[k][day] = getattr(f, k)
-        for k, v in agencies_day.items():
-            self.flows[k][day] = v
+        self.flows["posts_substantive"][day] = today.substantive.sum()
+        self.flows["posts_filler"][day] = today.filler.sum()
+        self.flows["replies"][day] = f.replied.sum() + f.hub_replied
+        self.flows["resolutions"][day] = f.resolved.sum()
+        self.flows["needs_arisen"][day] = f.arisen
+        self.flows["hub_capacity"][day] = today.hub_capacity
+        self.flows["hub_clarity"][day] = today.hub_clarity
+        self.flows["hub_days"][day] = today.hub_active
         self.delays[day] = f.delays
 
     def _window(self, day: int, window: int) -> dict[str, float]:
@@ -141,20 +134,26 @@ class Recorder:
     def outcomes(self, day: int, window: int) -> dict[str, float]:
         m = self.model
         w = self._window(day, window)
-        agencies = m.agency_list
-        accounts = [a for a in agencies if a.has_account]
-        n_acc = len(accounts)
+        days = max(1, min(window, day))
+        ag = m.agencies
+        acc = ag.has_account
+        n_acc = int(acc.sum())
         cit = m.citizens
         conn = cit.connected
         n_conn = int(conn.sum())
+        per_1k = 1000.0 / cit.n
         ledger = m.ledger
         pending = ledger.n_pending
         posts = w["posts_substantive"] + w["posts_filler"]
         met_rate = {g: _ratio(w[f"met_{g}"], w[f"met_{g}"] + w[f"dropped_{g}"]) for g in GROUPS}
+        origin = {g: _ratio(w[f"met_origin_{g}"], w[f"met_origin_{g}"] + w[f"dropped_origin_{g}"]) for g in GROUPS}
+        open_slots = acc[cit.home_agency] & conn[None, :]
+        credibility = ag.credibility(m.cfg)
+        recent = ag.last_resolution_day > day - m.cfg.metrics.ghost_days
         out: dict[str, float] = {
             "day": day,
-            "account_share": n_acc / len(agencies),
-            "ghost_share": _ratio(sum(a.is_ghost(day) for a in accounts), n_acc),
+            "account_share": n_acc / ag.n,
+            "ghost_share": _ratio(int(ag.ghost(day, m.cfg.metrics.ghost_days).sum()), n_acc),
             "connected_share": n_conn / cit.n,
             "posts_substantive": w["posts_substantive"],
             "posts_filler": w["posts_filler"],
@@ -167,24 +166,35 @@ class Recorder:
             "misrouted_share": _ratio(w["misrouted"], w["online_routed"]),
             "resolution_rate": _ratio(w["online_resolved"], w["online_ended"]),
             "active_share": _ratio(int((cit.active_recently(day, m.cfg.metrics.window_days) & conn).sum()), n_conn),
-            "top5_post_share": top_share(_connected_post_counts(cit, n_conn)),
+            "ever_posted_share": _ratio(int(((cit.posts > 0) & conn).sum()), n_conn),
+            "top5_post_share": top_share(cit.posts[conn]),
             "mean_efficacy": float(cit.efficacy.mean()),
             "mean_trust": float(cit.trust.mean()),
             "mean_satisfaction": float(cit.satisfaction.mean()),
             "expectation_gap": float(cit.expectation.mean()) - _ratio(w["quality"], w["closed"]),
             "audit_pass_rate": m.authority.last_pass_rate,
-            "real_engagement": _ratio(
-                sum(a.last_resolution_day > day - m.cfg.metrics.ghost_days for a in accounts), n_acc
-            ),
-            "leader_reach": float(sum(leader.reach_today for leader in m.leader_list)),
-            "mean_skill": float(np.mean([a.skill for a in agencies])),
-            "mean_motivation": float(np.mean([a.motivation for a in agencies])),
-            "mean_pressure": float(np.mean([a.pressure for a in agencies])),
+            "real_engagement": _ratio(int((acc & recent).sum()), n_acc),
+            "leader_reach": m.leaders.reach() / max(n_conn, 1),
+            "mean_skill": float(ag.skill.mean()),
+            "mean_motivation": float(ag.motivation.mean()),
+            "mean_pressure": float(ag.pressure.mean()),
             "backlog": float(len(ledger)),
+            "backlog_per_1k": len(ledger) * per_1k,
+            "demand_per_1k": w["needs_arisen"] / days * per_1k,
+            "mean_credibility": float(credibility[acc].mean()) if n_acc else float("nan"),
+            "followed_share": _ratio(
+                int((open_slots & (cit.follows_agency == cit.home_agency)).sum()), int(open_slots.sum())
+            ),
+            "hub_capacity_per_1k": w["hub_capacity"] / days * per_1k,
+            "hub_clarity": _ratio(w["hub_clarity"], w["hub_days"]),
+            "account_clarity": float(ag.clarity(m.cfg)[acc].mean()) if n_acc else float("nan"),
             "needs_met_connected": met_rate["connected"],
             "needs_met_excluded": met_rate["excluded"],
             "equity_gap": met_rate["connected"] - met_rate["excluded"],
             "equity_ratio": _ratio(met_rate["excluded"], met_rate["connected"]),
+            "needs_met_origin_connected": origin["connected"],
+            "needs_met_origin_excluded": origin["excluded"],
+            "equity_gap_origin": origin["connected"] - origin["excluded"],
             "unmet_needs_excluded": float(ledger.n_dropped[1] + pending[1]),
             "gini_needs_met": gini_of_shares(cit.needs_met, cit.needs_arisen),
         }
@@ -209,8 +219,7 @@ class Recorder:
         day = m.day
         out = self.outcomes(day, min(m.cfg.metrics.summary_days, day))
         out.pop("day")
-        accounts = [a for a in m.agency_list if a.has_account]
-        totals = np.array([a.posts_total for a in accounts])
+        totals = m.agencies.posts_total[m.agencies.has_account]
         out["accounts_under_100_posts"] = float((totals < 100).mean()) if len(totals) else float("nan")
         out["accounts_over_500_posts"] = float((totals > 500).mean()) if len(totals) else float("nan")
         share = self.timeseries()["account_share"].to_numpy()

@@ -26,15 +26,16 @@ class Programmes:
             model.schedule_event(self.open_hub, at=integration.start_day - 0.5)
 
     def open_hub(self) -> None:
-        """Whole-of-government one-stop account: pooled staff, routing (C7)."""
+        """Whole-of-government one-stop account: participants pool staff, requests are routed (C7)."""
         if self.model.cfg.policy.integration.enabled:
+            self.model.hub_open = True
             self.model.hub_share = self.model.cfg.policy.integration.pooled_staff_share
 
     def set_hub(self, enabled: bool) -> None:
         """The integration lever moved mid-run: open the hub now (or on its start day), or close it."""
         integration = self.model.cfg.policy.integration
         if not enabled:
-            self.model.hub_share = 0.0
+            self.model.hub_open = False
         elif self.model.day + 1 >= integration.start_day:
             self.open_hub()
         else:
@@ -50,10 +51,11 @@ class Programmes:
         t = model.cfg.policy.training
         if t.share_per_year == 0 or day < t.start_day:
             return
-        untrained = [a for a in model.agency_list if not a.trained]
-        n = min(len(untrained), stochastic_round(t.share_per_year * len(model.agency_list) / 365, model.rng.random()))
-        for i in model.rng.choice(len(untrained), size=n, replace=False):
-            untrained[i].train(t.skill_gain, t.motivation_gain)
+        ag = model.agencies
+        untrained = np.flatnonzero(~ag.trained)
+        n = min(len(untrained), int(stochastic_round(t.share_per_year * ag.n / 365, model.rng.random())))
+        if n:
+            ag.train(model.rng.choice(untrained, size=n, replace=False), t.skill_gain, t.motivation_gain)
 
     def _include(self, day: int) -> None:
         """Digital-literacy places move excluded citizens online (C6)."""
@@ -63,17 +65,16 @@ class Programmes:
             return
         citizens = model.citizens
         expected = inc.places_per_10k * citizens.n / 10_000 / 365
-        n = stochastic_round(expected, model.rng.random())
+        n = int(stochastic_round(expected, model.rng.random()))
         if n == 0:
             return
         excluded = np.flatnonzero(~citizens.connected)
         n = min(n, len(excluded))
         graduates = model.rng.choice(excluded, size=n, replace=False)
-        citizens.include(graduates, inc.trainee_skill)
+        citizens.include(graduates, model.cfg.policy.inclusion.trainee_skill)
         # graduates now read the leaders they follow
-        gained = np.bincount(citizens.follows_leader[:, graduates].ravel(), minlength=len(model.leader_list) + 1)
-        for leader in model.leader_list:
-            leader.followers += int(gained[leader.index])
+        gained = np.bincount(citizens.follows_leader[:, graduates].ravel(), minlength=model.leaders.n + 1)
+        model.leaders.followers += gained[: model.leaders.n]
 
     def assisted_coverage(self, day: int) -> float:
         inc = self.model.cfg.policy.inclusion

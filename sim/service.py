@@ -34,6 +34,7 @@ class AgencyDay:
     responsiveness: np.ndarray
     hub_active: bool
     hub_capacity: int
+    hub_clarity: float
 
 
 @dataclass
@@ -43,9 +44,12 @@ class DayFlows:
     n_agencies: int
     met: np.ndarray = field(default_factory=lambda: np.zeros(2, np.int64))
     dropped: np.ndarray = field(default_factory=lambda: np.zeros(2, np.int64))
+    met_cohort: np.ndarray = field(default_factory=lambda: np.zeros(2, np.int64))
+    dropped_cohort: np.ndarray = field(default_factory=lambda: np.zeros(2, np.int64))
     wait_days: np.ndarray = field(default_factory=lambda: np.zeros(2))
     burden: np.ndarray = field(default_factory=lambda: np.zeros(2))
     quality: float = 0.0
+    arisen: int = 0
     online_routed: int = 0
     misrouted: int = 0
     online_ended: int = 0
@@ -95,10 +99,14 @@ def route(
     cc = cfg.citizen
     u = rng.random((2, len(c)))
     connected = citizens.connected[c]
-    # a relative or an assisted-digital centre helps: online if the citizen believes it works
-    assisted = ~connected & (citizens.assist_draw[c] < assisted_coverage)
+    # a relative or an assisted-digital centre can help: online if the citizen believes it works
+    covered = ~connected & (citizens.assist_draw[c] < assisted_coverage)
     reachable = today.hub_active | today.has_account[a]
-    online = reachable & (connected | assisted) & (u[0] < citizens.efficacy[c])
+    # a citizen goes by efficacy and trust; a helper goes by what they know of the account: its responsiveness
+    propensity = np.where(connected, citizens.channel_propensity(cfg, c), today.responsiveness[a])
+    online = reachable & (connected | covered) & (u[0] < propensity)
+    # the helper's follow-up (and patience) comes only with the helper's channel
+    assisted = covered & online
     # without a hub the citizen must guess the agency; helpers know the way
     skill = np.where(connected, citizens.digital_skill[c], 1.0)
     misrouted = online & (not today.hub_active) & (u[1] < cc.misroute_prob * (1.0 - skill))
@@ -145,7 +153,7 @@ def serve(
     p_resolve = np.where(
         served_inbox,
         p_inbox,
-        np.where(served_office, cfg.citizen.offline_resolution, cfg.policy.integration.hub_clarity),
+        np.where(served_office, cfg.citizen.offline_resolution, today.hub_clarity),
     )
     resolved = np.zeros(len(q), dtype=bool)
     idx = np.flatnonzero(served)
@@ -191,6 +199,8 @@ def serve(
     quality = np.where(met, 0.5 ** (wait / cfg.citizen.quality_half_life), 0.0)
     flows.met += np.bincount(group[met], minlength=2)
     flows.dropped += np.bincount(group[~met], minlength=2)
+    flows.met_cohort += np.bincount(rec["cohort"][met], minlength=2)
+    flows.dropped_cohort += np.bincount(rec["cohort"][~met], minlength=2)
     flows.wait_days += np.bincount(group[met], weights=wait[met], minlength=2)
     flows.quality += float(quality.sum())
     return Closed(rec["citizen"], quality, met, attempt_citizen, attempt_success)

@@ -219,7 +219,7 @@ def _queue_run() -> dict[str, np.ndarray]:
     cap = np.concatenate([np.full(r, c) for _, c, r in QUEUES]).astype(np.int64)
     k = len(lam)
     rng = np.random.default_rng(2024)
-    citizens = Citizens(cfg, Geography(k, 1, 8), rng)
+    citizens = Citizens(cfg, Geography(k, 1, 8), np.ones(5), rng)
     assert not citizens.connected.any()
     ledger = NeedLedger(Queues(k))
     office0 = ledger.queues.office0
@@ -227,6 +227,7 @@ def _queue_run() -> dict[str, np.ndarray]:
     today = AgencyDay(
         has_account=np.zeros(k, dtype=bool), clarity=np.ones(k), substantive=zeros, filler=zeros,
         replies=zeros, boilerplate=zeros, office=cap, responsiveness=np.ones(k), hub_active=False, hub_capacity=0,
+        hub_clarity=0.0,
     )  # fmt: skip
     backlog_sum = np.zeros(k)
     wait_sum = np.zeros(k)
@@ -234,7 +235,8 @@ def _queue_run() -> dict[str, np.ndarray]:
     arrived = np.zeros(k)
     for day in range(1, QUEUE_DAYS + 1):
         agency = np.repeat(np.arange(k, dtype=np.int32), rng.poisson(lam))
-        ledger.add(agency, np.ones(len(agency), dtype=np.int8), agency, day)
+        ones = np.ones(len(agency), dtype=np.int8)
+        ledger.add(agency, ones, ones, agency, day)
         flows = DayFlows(k)
         route(cfg, ledger, citizens, today, 0.0, day, rng, flows)
         done = serve(cfg, ledger, today, day, rng, flows)
@@ -333,6 +335,7 @@ def _cascade(counts_needed: np.ndarray, days: int = 130) -> list[int]:
             "citizen.weight_social=1.0",
             "citizen.weight_exposure=0.0",
             "citizen.weight_efficacy=0.0",
+            "citizen.weight_trust=0.0",
             "citizen.spontaneous_rate=0.0",
             f"days={days}",
         ]

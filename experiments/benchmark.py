@@ -47,11 +47,6 @@ DEFAULT_OUT = REPO / "results" / "benchmark"
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 POLICY = "quota"  # the status quo of the article
 
-# The presets: city = 10,000 citizens in 13 districts, 30 leaders; metropolis =
-# 1,000,000 in 98 districts, 300 leaders. Districts grow as a power law through
-# both presets, leaders as 0.3 sqrt(N); agencies = 8 sectors x (districts + 2).
-_DISTRICT_EXPONENT = math.log(98 / 13) / math.log(100)
-
 CHILD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1"}
 
 COLUMNS = (
@@ -68,21 +63,9 @@ TARGETS_AT = 1_000_000
 
 
 # --- the population rule -----------------------------------------------------
-def n_districts_for(n: int) -> int:
-    return max(1, round(13 * (n / 10_000) ** _DISTRICT_EXPONENT))
-
-
-def n_leaders_for(n: int) -> int:
-    return max(1, round(0.3 * math.sqrt(n)))
-
-
 def population_overrides(n: int) -> list[str]:
-    """Hydra overrides for N citizens; reproduces the city and metropolis presets exactly."""
-    return [
-        f"population.n_citizens={n}",
-        f"population.n_districts={n_districts_for(n)}",
-        f"population.n_leaders={n_leaders_for(n)}",
-    ]
+    """Hydra overrides for N citizens: districts and leaders follow the model's population rule."""
+    return [f"population.n_citizens={n}"]
 
 
 # --- measurements shared by the children ------------------------------------
@@ -185,7 +168,7 @@ def _child_model(n: int, days: int, seed: int, copy_days: int, profile: str | No
     copy_s = memory_pass(arrays, copy_days)
     return {
         "n_citizens": n,
-        "n_districts": cfg.population.n_districts,
+        "n_districts": model.geo.n_districts,
         "n_agencies": len(model.agency_list),
         "n_leaders": len(model.leader_list),
         "days": days,
@@ -468,8 +451,8 @@ on {dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}. Regime `policy={POL
 - Mesa floor: N `mesa.Agent`s with `def step(self): pass`, `agents.shuffle_do("step")` once per day,
   mean over {args.mesa_days} days (every day costs the same); "x faster than Mesa" = Mesa day / model day.
 - scaling vs prev: time per citizen-day relative to the next smaller N (1.00 = linear).
-- Population rule: districts = round(13 (N/10^4)^{_DISTRICT_EXPONENT:.4f}) (through the city and metropolis
-  presets), leaders = round(0.3 sqrt N), agencies = 8 x (districts + 2). Here: {rule}.
+- Population rule (the model's, ODD section 2): districts = round(N / 770), leaders = round(N / 333),
+  agencies = 8 x (districts + 2). Here: {rule}.
 - `result_digest` in the CSV is a hash of the daily outcome table: an optimisation that keeps
   results bitwise identical keeps the digest.
 

@@ -8,10 +8,15 @@ A measure is computed per replicate (differences are paired by seed: every
 condition runs with the same seeds), then summarised by its mean and Student-t
 95 % confidence interval over the replicates, exactly as `summary.csv`.
 
-Rule: a check passes when the whole 95 % confidence interval of its mean lies
-inside the accepted band (bounds included; an open bound is null); a pattern
-passes when all its checks pass. An interval that straddles a bound fails:
-the experiment could not show that the model is inside the band.
+Rule (bounds included; an open bound is null):
+- a two-sided band is the public figure with the source's own uncertainty: the
+  check passes when the model's mean lies in it (the model agrees with the
+  figure within the source's uncertainty); `ci_inside` also says whether the
+  whole 95 % CI does, a stricter grade that more replicates can reach;
+- a one-sided band is a direction (a sign, a bound): the check passes when the
+  whole 95 % CI lies beyond the bound, so the direction is shown, not just
+  suggested by a noisy mean.
+A pattern passes when all its targets and predictions pass (inputs are reported only).
 """
 
 from __future__ import annotations
@@ -37,9 +42,17 @@ if TYPE_CHECKING:
 
 TABLE = "patterns.csv"
 CHART = "patterns.png"
+KIND_HEADINGS = {
+    "input": "Inputs (read from a parameter: reported, not evidence)",
+    "target": "Calibration targets (used to choose parameter values: results/calibration_agencies/, "
+    "results/calibration_citizens/)",
+    "prediction": "Independent predictions (not used in calibration)",
+}
 RULE = (
-    "A check passes when the whole 95 % confidence interval of its mean over the replicates lies inside the "
-    "accepted band; a pattern passes when all its checks pass."
+    "A check with a two-sided band (a public figure with its source's uncertainty) passes when the model's mean "
+    "lies in the band; a check with a one-sided band (a direction) passes when the whole 95 % confidence interval "
+    "of the mean over the replicates lies beyond the bound; a pattern passes when all its targets and predictions "
+    "pass."
 )
 
 
@@ -66,11 +79,19 @@ def band_text(band: list[float | None]) -> str:
     return f"{lo:g} – {hi:g}"
 
 
-def passes(check: CheckSpec, ci_low: float, ci_high: float) -> bool:
-    lo, hi = check.band
-    if math.isnan(ci_low) or math.isnan(ci_high):
+def inside(band: list[float | None], low: float, high: float) -> bool:
+    """Whether [low, high] lies inside the band (NaN never does)."""
+    lo, hi = band
+    if math.isnan(low) or math.isnan(high):
         return False
-    return (lo is None or ci_low >= lo) and (hi is None or ci_high <= hi)
+    return (lo is None or low >= lo) and (hi is None or high <= hi)
+
+
+def passes(check: CheckSpec, mean: float, ci_low: float, ci_high: float) -> bool:
+    """Two-sided band: the mean lies in it. One-sided band: the whole CI lies beyond the bound."""
+    if None not in check.band:
+        return inside(check.band, mean, mean)
+    return inside(check.band, ci_low, ci_high)
 
 
 def pattern_table(plan: Plan, store: RunStore, runs: pd.DataFrame) -> pd.DataFrame:
@@ -91,6 +112,8 @@ def pattern_table(plan: Plan, store: RunStore, runs: pd.DataFrame) -> pd.DataFra
                     "public_figure": pattern.figure.strip(),
                     "source": pattern.source.strip(),
                     "measure": check.measure,
+                    "kind": check.kind,
+                    "check_figure": (check.figure or pattern.figure).strip(),
                     "n": int(d["n"][0]),
                     "mean": float(d["mean"][0]),
                     "sd": float(d["sd"][0]),
@@ -99,12 +122,15 @@ def pattern_table(plan: Plan, store: RunStore, runs: pd.DataFrame) -> pd.DataFra
                     "band_low": float("nan") if lo is None else float(lo),
                     "band_high": float("nan") if hi is None else float(hi),
                     "band": band_text(check.band),
-                    "check": "pass" if passes(check, ci_low, ci_high) else "fail",
+                    "check": "pass" if passes(check, float(d["mean"][0]), ci_low, ci_high) else "fail",
+                    "ci_inside": inside(check.band, ci_low, ci_high),
                     "pattern_result": "",
                     "reason": pattern.reason.strip(),
                 }
             )
-        result = "pass" if all(r["check"] == "pass" for r in rows[first:]) else "fail"
+        # inputs are reported, not evidence: a pattern passes on its targets and predictions
+        evidence = [r for r in rows[first:] if r["kind"] != "input"]
+        result = "input" if not evidence else "pass" if all(r["check"] == "pass" for r in evidence) else "fail"
         for r in rows[first:]:
             r["pattern_result"] = result
     return pd.DataFrame(rows)
@@ -151,6 +177,7 @@ def analyse(plan: Plan, store: RunStore, tables: dict[str, pd.DataFrame]) -> Ext
     exp = plan.experiment
     table = pattern_table(plan, store, tables["runs"])
     results = table.drop_duplicates("pattern")[["pattern", "pattern_result"]]
+    results = results[results["pattern_result"] != "input"]
     passed = int((results["pattern_result"] == "pass").sum())
     md = [
         "## Patterns",
@@ -158,24 +185,32 @@ def analyse(plan: Plan, store: RunStore, tables: dict[str, pd.DataFrame]) -> Ext
         f"**{passed} of {len(results)} patterns pass.** {RULE} Measures are computed per replicate "
         f"({exp.replicates} replicates; differences paired by seed) and summarised like `summary.csv`.",
         "",
-        "| pattern | public figure (source) | model measure | model: mean [95 % CI] | accepted band | check | pattern |",
-        "|---|---|---|---:|---|---|---|",
     ]
-    last = None
-    for _, r in table.iterrows():
-        head = r["pattern"] != last
-        figure = f"{r['public_figure']} ({r['source']})" if head else ""
-        result = f"**{r['pattern_result'].upper()}**" if head else ""
-        md.append(f"| {r['pattern'] if head else ''} | {figure} | `{r['measure']}` | {_value(r)} | {r['band']} | "
-                  f"{r['check']} | {result} |")  # fmt: skip
-        last = r["pattern"]
+    for kind, heading in KIND_HEADINGS.items():
+        part = table[table["kind"] == kind]
+        if part.empty:
+            continue
+        md += [
+            f"### {heading}",
+            "",
+            "| pattern | public figure (source) | model measure | model: mean [95 % CI] | accepted band | check |",
+            "|---|---|---|---:|---|---|",
+        ]
+        for _, r in part.iterrows():
+            md.append(f"| {r['pattern']} | {r['check_figure']} ({r['source']}) | `{r['measure']}` | {_value(r)} | "
+                      f"{r['band']} | {r['check']} |")  # fmt: skip
+        md.append("")
+    md += ["Pattern results: " + ", ".join(f"{p} **{res}**" for p, res in results.itertuples(index=False)) + "."]
     md += ["", "**Why these bands.**", ""]
     for pattern in exp.patterns:
         md.append(f"- {pattern.id} ({pattern.claim.strip()}): {pattern.reason.strip()}")
     md += ["", f"![Patterns: model against the accepted bands]({CHART})", ""]
     lines = [f"Patterns: {passed} of {len(results)} pass ({RULE.split(';')[0].lower()})."]
     for _, r in table.iterrows():
-        lines.append(f"  {r['pattern']:<4} {r['check'].upper():<5} {r['measure']:<55} {_value(r):<32} band {r['band']}")
+        lines.append(
+            f"  {r['pattern']:<4} {r['kind']:<10} {r['check'].upper():<5} {r['measure']:<55} {_value(r):<32} "
+            f"band {r['band']}"
+        )
     files = {TABLE: csv_bytes(table), CHART: chart(table, exp.name)}
     notes = [
         (TABLE, "per pattern check: pattern, claim, public figure, source, measure, n, mean, sd, 95 % CI, band, "

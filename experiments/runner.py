@@ -419,6 +419,10 @@ def analyses(plan: Plan, store: RunStore, tables: dict[str, Any]) -> list[Extra]
         from experiments.sensitivity import analyse as sensitivity
 
         extras.append(sensitivity(plan, tables["runs"]))
+    if plan.experiment.calibration is not None:
+        from experiments.calibration import analyse as calibration
+
+        extras.append(calibration(plan, tables["runs"]))
     return extras
 
 

@@ -78,6 +78,8 @@ class CheckSpec:
 
     measure: str = ""  # <condition>:<outcome>[@day<N>] [- <condition>:<outcome>[@day<N>]]
     band: list[float | None] = field(default_factory=lambda: [None, None])  # [low, high]; null = open
+    kind: str = ""  # input | target (used to calibrate) | prediction (not used in calibration)
+    figure: str = ""  # the public figure this check reads (default: the pattern's)
 
 
 @dataclass
@@ -88,6 +90,20 @@ class PatternSpec:
     source: str = ""
     reason: str = ""  # why the band is what it is
     checks: list[CheckSpec] = field(default_factory=list)
+
+
+@dataclass
+class TargetSpec:
+    """A calibration target: a summary outcome, its public figure and the figure's accepted half-width."""
+
+    outcome: str = ""
+    figure: float = 0.0
+    width: float = 0.0
+
+
+@dataclass
+class CalibrationSpec:
+    targets: list[TargetSpec] = field(default_factory=list)
 
 
 @dataclass
@@ -109,6 +125,7 @@ class ExperimentConfig:
     conditions: list[ConditionSpec] = field(default_factory=list)
     design: DesignSpec | None = None
     patterns: list[PatternSpec] = field(default_factory=list)  # checks evaluated on the conditions' runs
+    calibration: CalibrationSpec | None = None  # rank the sweep's grid cells by distance to these targets
 
 
 FIELDS = tuple(f.name for f in dataclasses.fields(ExperimentConfig))
@@ -117,8 +134,10 @@ NESTED_FIELDS = {
     "conditions": tuple(f.name for f in dataclasses.fields(ConditionSpec)),
     "design": tuple(f.name for f in dataclasses.fields(DesignSpec)),
     "patterns": tuple(f.name for f in dataclasses.fields(PatternSpec)),
+    "calibration": tuple(f.name for f in dataclasses.fields(CalibrationSpec)),
 }
 CHECK_FIELDS = tuple(f.name for f in dataclasses.fields(CheckSpec))
+CHECK_KINDS = ("input", "target", "prediction")
 DESIGN_METHODS = ("morris",)
 
 
@@ -284,11 +303,12 @@ def _check_nested_keys(raw: dict[str, Any], check: _Checker) -> None:
         value = raw.get(section)
         if value is None:
             continue
-        items = [value] if section == "design" else value
-        if section != "design" and not isinstance(value, list):
+        single = section in ("design", "calibration")
+        items = [value] if single else value
+        if not single and not isinstance(value, list):
             raise check.fail(section, value, f"a list of mappings with keys {' | '.join(allowed)}")
         for i, item in enumerate(items):
-            where = section if section == "design" else f"{section}[{i}]"
+            where = section if single else f"{section}[{i}]"
             if not isinstance(item, dict):
                 raise check.fail(where, item, f"a mapping with keys {' | '.join(allowed)}")
             for key, v in item.items():
@@ -444,6 +464,7 @@ def validate_experiment(exp: ExperimentConfig, check: _Checker | None = None) ->
             raise check.fail(f"figures[{i}].name", fig.name, "a name not used by another figure")
         names.add(fig.name)
     _validate_patterns(exp, check, summary_names, series_names)
+    _validate_calibration(exp, check, summary_names)
 
 
 # --- explicit conditions, designs and patterns -----------------------------------------------------
@@ -569,11 +590,29 @@ def _validate_patterns(
                     raise check.fail(f"{label}.measure", c.measure, f"{what} such as {_suggest(term.outcome, pool)}")
                 if term.day is not None and term.day < 1:
                     raise check.fail(f"{label}.measure", c.measure, "@day<N> with N >= 1 (the first recorded day)")
+            if c.kind not in CHECK_KINDS:
+                raise check.fail(f"{label}.kind", c.kind, " | ".join(CHECK_KINDS))
             band = c.band
             if len(band) != 2 or (band[0] is None and band[1] is None):
                 raise check.fail(f"{label}.band", band, "[low, high] with at least one bound (null = open)")
             if band[0] is not None and band[1] is not None and band[0] > band[1]:
                 raise check.fail(f"{label}.band", band, "[low, high] with low <= high")
+
+
+def _validate_calibration(exp: ExperimentConfig, check: _Checker, summary_names: tuple[str, ...]) -> None:
+    cal = exp.calibration
+    if cal is None:
+        return
+    if not exp.sweep or exp.conditions or exp.design is not None:
+        raise check.fail("calibration", "...", "a calibration needs a `sweep` grid (not conditions or a design)")
+    if not cal.targets:
+        raise check.fail("calibration.targets", cal.targets, "a non-empty list of {outcome, figure, width}")
+    for i, t in enumerate(cal.targets):
+        if t.outcome not in summary_names:
+            raise check.fail(f"calibration.targets[{i}].outcome", t.outcome, f"a summary outcome such as "
+                             f"{_suggest(t.outcome, summary_names)}")  # fmt: skip
+        if not t.width > 0:
+            raise check.fail(f"calibration.targets[{i}].width", t.width, "a number > 0")
 
 
 def default_figures(exp: ExperimentConfig, series_names: tuple[str, ...]) -> list[FigureSpec]:

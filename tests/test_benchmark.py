@@ -11,19 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from experiments.benchmark import COLUMNS, n_districts_for, n_leaders_for, population_overrides
+from experiments.benchmark import COLUMNS, population_overrides
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_population_rule_reproduces_the_presets():
-    assert (n_districts_for(10_000), n_leaders_for(10_000)) == (13, 30)  # city
-    assert (n_districts_for(1_000_000), n_leaders_for(1_000_000)) == (98, 300)  # metropolis
-    assert population_overrides(100_000) == [
-        "population.n_citizens=100000",
-        "population.n_districts=36",
-        "population.n_leaders=95",
-    ]
+def test_benchmark_sizes_follow_the_models_population_rule():
+    assert population_overrides(100_000) == ["population.n_citizens=100000"]
 
 
 def test_benchmark_command_at_tiny_size(tmp_path):

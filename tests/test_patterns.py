@@ -73,7 +73,7 @@ def test_pattern_table_structure_and_results(tiny):
 
     report = (out / "report.md").read_text()
     assert "## Patterns" in report and "**2 of 3 patterns pass.**" in report and "](patterns.png)" in report
-    assert "Patterns: 2 of 3 pass" in proc.stdout and "T2   FAIL" in proc.stdout
+    assert "Patterns: 2 of 3 pass" in proc.stdout and "T2   prediction FAIL" in proc.stdout
 
 
 def test_pass_follows_the_band_when_it_is_shifted(tiny):
@@ -92,19 +92,28 @@ def test_pass_follows_the_band_when_it_is_shifted(tiny):
         (None, lo - 0.01): "fail",  # band below the model
         ((lo + hi) / 2, None): "fail",  # the mean is inside, but the interval straddles the bound
         (lo, hi): "pass",  # bounds are included
+        ((lo + hi) / 2 + 1e-9, hi + 1): "fail",  # a figure's band that misses the mean
     }
     for band, expected in cases.items():
         exp.patterns[0].checks[0].band = list(band)
         table = patterns.pattern_table(plan, store, runs)
         assert table.iloc[0]["check"] == expected, band
         assert table.iloc[0]["pattern_result"] == ("pass" if expected == "pass" else "fail")
+    # an input is reported, not evidence: a failing input check does not fail its pattern
+    exp.patterns[0].checks[0].kind = "input"
+    table = patterns.pattern_table(plan, store, runs)
+    assert table.iloc[0]["check"] == "fail" and table.iloc[0]["pattern_result"] == "pass"
 
 
 def test_rule_on_nan_and_open_bounds():
-    check = CheckSpec(measure="a:x", band=[0.1, None])
-    assert patterns.passes(check, 0.1, 5.0)
-    assert not patterns.passes(check, 0.09, 5.0)
-    assert not patterns.passes(check, math.nan, math.nan)
+    direction = CheckSpec(measure="a:x", band=[0.1, None])
+    assert patterns.passes(direction, 1.0, 0.1, 5.0)
+    assert not patterns.passes(direction, 1.0, 0.09, 5.0)  # a direction needs the whole CI beyond the bound
+    assert not patterns.passes(direction, math.nan, math.nan, math.nan)
+    figure = CheckSpec(measure="a:x", band=[0.3, 0.4])
+    assert patterns.passes(figure, 0.35, 0.2, 0.5)  # a figure with its uncertainty: the mean lies in it
+    assert not patterns.passes(figure, 0.41, 0.35, 0.47)
+    assert not patterns.passes(figure, math.nan, math.nan, math.nan)
     assert patterns.band_text([None, 0.6]) == "≤ 0.6" and patterns.band_text([1.0, None]) == "≥ 1"
 
 
@@ -120,6 +129,7 @@ BAD = {
     "unknown outcome": ({"measure": "a:active", "band": [0, 1]}, "a summary outcome such as active_share"),
     "day zero": ({"measure": "a:connected_share@day0", "band": [0, 1]}, "N >= 1"),
     "malformed": ({"measure": "a:active_share + b:active_share", "band": [0, 1]}, "difference of two such terms"),
+    "no kind": ({"measure": "a:active_share", "band": [0, 1], "kind": ""}, "input | target | prediction"),
     "no bound": ({"measure": "a:active_share", "band": [None, None]}, "at least one bound"),
     "reversed band": ({"measure": "a:active_share", "band": [1, 0]}, "low <= high"),
 }
@@ -128,6 +138,7 @@ BAD = {
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_pattern_is_rejected_in_one_line(case):
     check, message = BAD[case]
+    check = {"kind": "prediction", **check}
     raw = {
         "outcomes": ["active_share"],
         "conditions": [{"name": "a", "regime": "quota"}, {"name": "b", "regime": "laissez_faire"}],
@@ -155,19 +166,27 @@ def test_conditions_are_validated():
 
 
 def test_shipped_patterns_experiment_matches_the_odd():
-    """The six patterns, three conditions and >= 20 replicates of the default city; ODD section 1 names them."""
+    """Six patterns at three city sizes, every check labelled; ODD section 1 lists each check, kind and band."""
     exp = load_experiment("patterns")
     plan = make_plan(exp, "patterns")
     assert [p.id for p in exp.patterns] == ["P1", "P2", "P3", "P4", "P5", "P6"]
     assert exp.replicates >= 20
-    assert [c.name for c in plan.conditions] == ["quota", "laissez_faire", "quota_no_audit"]
-    assert plan.conditions[0].config.population.n_citizens == 10_000 and plan.conditions[0].config.days == 1095
-    assert plan.conditions[2].config.policy.audit.metric == "none"
+    sizes = {c.config.population.n_citizens for c in plan.conditions if c.regime == "quota"}
+    assert sizes == {3_000, 10_000, 30_000}
     odd = (REPO / "docs" / "ODD.md").read_text()
     section = odd.split("## 1. Purpose and patterns", 1)[1].split("\n## 2.", 1)[0]
     for pattern in exp.patterns:
-        row = next(line for line in section.splitlines() if line.startswith(f"| {pattern.id} |"))
         for check in pattern.checks:
-            assert f"`{check.measure}`" in row, (pattern.id, check.measure)
-            assert patterns.band_text(check.band) in row, (pattern.id, check.band)
+            assert check.kind in ("input", "target", "prediction")
+            row = next((line for line in section.splitlines() if f"`{check.measure}`" in line), None)
+            assert row is not None, (pattern.id, check.measure)
+            assert patterns.band_text(check.band) in row and check.kind in row, (pattern.id, check.measure, row)
+    # every target is a calibration target of a calibration experiment, and no prediction is
+    targets = {t.outcome for name in ("calibration_agencies", "calibration_citizens")
+               for t in load_experiment(name).calibration.targets}  # fmt: skip
+    for pattern in exp.patterns:
+        for check in pattern.checks:
+            outcome = check.measure.split(":")[-1].split("@")[0]
+            if check.kind == "prediction":
+                assert outcome not in targets, check.measure
     assert patterns.RULE in " ".join(section.split())

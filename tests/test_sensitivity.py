@@ -140,13 +140,23 @@ def test_design_overrides_on_the_command_line():
     assert len(make_plan(exp, str(TINY)).conditions) == (4 + 1) * 3
 
 
-def test_shipped_sensitivity_experiment():
+def test_shipped_sensitivity_experiment_screens_every_behavioural_parameter():
+    from sim.config import SimConfig, declarations, flatten
+
     exp = load_experiment("sensitivity")
-    assert len(exp.design.parameters) >= 12 and exp.replicates >= 2
-    assert set(exp.outcomes) == {"ghost_share", "dialogue_ratio", "active_share", "response_rate", "equity_gap"}
+    assert exp.replicates >= 2
+    decls = declarations()
+    structure = {"seed", "days", "population.n_citizens", "population.n_districts", "population.n_leaders",
+                 "population.citizens_per_district", "population.citizens_per_leader"}  # fmt: skip
+    behavioural = {
+        k
+        for k, v in flatten(SimConfig()).items()
+        if k not in structure and not decls[k].metadata["reporting"] and isinstance(v, int | float)
+        and not isinstance(v, bool)
+    }  # fmt: skip
+    assert behavioural <= set(exp.design.parameters)
     plan = make_plan(exp, "sensitivity")
     assert len(plan.conditions) == (len(exp.design.parameters) + 1) * exp.design.trajectories
-    assert plan.conditions[0].config.population.n_districts == 13  # the default city's structure
 
 
 def test_noise_floor_is_the_95_percent_level_of_a_null_parameter():

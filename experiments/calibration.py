@@ -1,0 +1,87 @@
+"""Calibration: rank a sweep's grid cells by their distance to the calibration targets.
+
+An experiment with a `calibration` block sweeps the calibrated parameters over
+a stated grid (the cartesian product of `sweep`). For each cell the replicate
+mean of every target outcome is compared with the public figure, in units of
+the figure's accepted half-width (the same width as the pattern band):
+
+    distance = sum over targets of ((mean - figure) / width) ** 2
+
+The cell with the smallest distance is the calibrated parameter set, and the
+model's defaults in sim/config.py are set to it (tests/test_calibration.py
+checks that they are). Only targets enter: the patterns experiment's
+predictions are never read here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from experiments.aggregate import csv_bytes
+from experiments.report import Extra, num
+
+if TYPE_CHECKING:
+    from experiments.plan import Plan
+
+TABLE = "calibration.csv"
+
+
+def ranking(plan: Plan, runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per grid cell: the swept values, each target's mean, the distance, the rank."""
+    targets = plan.experiment.calibration.targets
+    keys = list(plan.swept)
+    rows = []
+    for cond in plan.conditions:
+        block = runs[runs["condition"] == cond.index]
+        row: dict = {"condition": cond.index, **{k: cond.values[k] for k in keys}}
+        distance = 0.0
+        for t in targets:
+            mean = float(block[t.outcome].mean())
+            row[t.outcome] = mean
+            distance += ((mean - t.figure) / t.width) ** 2
+        row["distance"] = distance
+        rows.append(row)
+    table = pd.DataFrame(rows).sort_values(["distance", "condition"], kind="stable").reset_index(drop=True)
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    return table
+
+
+def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
+    exp = plan.experiment
+    table = ranking(plan, runs)
+    best = table.iloc[0]
+    keys = list(plan.swept)
+    chosen = {k: best[k] for k in keys}
+    md = [
+        "## Calibration",
+        "",
+        "Distance of each grid cell to the calibration targets: the sum over targets of ((mean - figure) / width)², "
+        f"with the replicate mean over {exp.replicates} replicates. Only calibration targets enter; the patterns "
+        "experiment's predictions are not used.",
+        "",
+        "| target outcome | public figure | half-width |",
+        "|---|---:|---:|",
+        *(f"| `{t.outcome}` | {t.figure:g} | {t.width:g} |" for t in exp.calibration.targets),
+        "",
+        f"**Calibrated values (rank 1, distance {best['distance']:.2f}):** "
+        + ", ".join(f"`{k}={chosen[k]:g}`" for k in keys)
+        + ". The model's defaults are set to them (`sim/config.py`; a test checks it).",
+        "",
+        "The ten closest cells:",
+        "",
+        "| rank | " + " | ".join(f"`{k}`" for k in keys) + " | " + " | ".join(t.outcome for t in exp.calibration.targets)
+        + " | distance |",
+        "|" + "---|" * (len(keys) + len(exp.calibration.targets) + 2),
+    ]  # fmt: skip
+    for _, r in table.head(10).iterrows():
+        cells = [f"{r[k]:g}" for k in keys] + [num(r[t.outcome]) for t in exp.calibration.targets]
+        md.append(f"| {r['rank']} | " + " | ".join(cells) + f" | {r['distance']:.2f} |")
+    md.append("")
+    console = f"Calibration: rank 1 of {len(table)} cells, distance {best['distance']:.2f}: " + ", ".join(
+        f"{k}={chosen[k]:g}" for k in keys
+    )
+    notes = [(TABLE, "every grid cell ranked by its distance to the calibration targets")]
+    return Extra(files={TABLE: csv_bytes(table)}, markdown=md, console=console, file_notes=notes)

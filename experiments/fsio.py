@@ -1,6 +1,6 @@
-"""File writes that honour the umask, and I/O errors as one line.
+"""File writes that honour the umask, I/O errors as one line, and whether a process lives.
 
-`write_atomic` writes to a temporary file beside the target and renames it, so
+`write_atomic` (one implementation, sim.provenance's, for the model and the experiments) writes to a temporary file beside the target and renames it, so
 readers never see half a file; unlike `tempfile.mkstemp` alone, the result gets
 the permissions of an ordinary file (0666 minus the umask), the same in the run
 cache, the staging folder and results/. `preflight` checks, before any run
@@ -9,47 +9,33 @@ starts, that a folder can be written and has room for what the plan will write.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+
+from sim.provenance import write_atomic, write_json
+
+__all__ = ["ExperimentIOError", "check_writable", "describe_os_error", "pid_alive", "write_atomic", "write_json"]
+
+
+def pid_alive(pid: int) -> bool:
+    """A live process (a zombie that nobody reaped, as an orphaned detached multirun can be, is not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 class ExperimentIOError(Exception):
     """An I/O failure the tool reports in one line (path and errno); exit status 1."""
-
-
-def umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_atomic(path: Path, data: bytes | str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode() if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.chmod(tmp, 0o666 & ~umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_json(path: Path, obj: Any) -> None:
-    write_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n")
-
-
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def describe_os_error(err: OSError, where: str | Path | None = None) -> str:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.cache import STORE_ENV, RunStore
-from experiments.fsio import write_atomic, write_json
+from experiments.fsio import pid_alive, write_atomic, write_json
 from experiments.plan import CONDITION_GROUP, Plan, Run, condition_file, condition_option, render
 
 LAUNCH_CODE = "from experiments.task import main; main()"
@@ -244,21 +244,6 @@ def slurm_jobs(name: str) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in rows if len(r) >= 2]
 
 
-def _pid_alive(pid: int) -> bool:
-    """A live process (a zombie that nobody reaped, as an orphaned detached multirun can be, is not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state != "Z"
-
-
 @dataclass
 class Submission:
     path: Path
@@ -295,7 +280,7 @@ def submissions(store: RunStore) -> list[Submission]:
             sub.active = bool(sub.jobs)
             sub.unknown = shutil.which("squeue") is None
         elif record.get("host") == socket.gethostname():
-            sub.active = _pid_alive(int(record.get("pid", 0)))
+            sub.active = pid_alive(int(record.get("pid", 0)))
         out.append(sub)
     return out
 

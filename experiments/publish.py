@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from experiments.fsio import pid_alive
+
 STAGING = ".staging-"
 OLD = ".old-"
 MARKER = ".govsim"  # suffix of the marker file beside a folder this tool created
@@ -43,16 +45,6 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _marker(folder: Path) -> Path:
@@ -83,7 +75,7 @@ def _ours(folder: Path, kind: str) -> tuple[bool, str]:
     if record.get("host") != socket.gethostname():
         return False, f"made on host {record.get('host')}"
     pid = record.get("pid")
-    if not isinstance(pid, int) or (pid != os.getpid() and _pid_alive(pid)):
+    if not isinstance(pid, int) or (pid != os.getpid() and pid_alive(pid)):
         return False, f"process {pid} is still running"
     return True, ""
 

@@ -270,6 +270,15 @@ def _column(name: str, doc: str) -> property:
     return property(get, put, doc=doc)
 
 
+def _derived(method: str, doc: str) -> property:
+    """A read-only view of one agency's entry in a derived column (computed from the config)."""
+
+    def get(self: Agency) -> float:
+        return float(getattr(self.model.agencies, method)(self.model.cfg)[self.index])
+
+    return property(get, doc=doc)
+
+
 class Agency(mesa.Agent):
     """One agency as a Mesa agent: a view on its row of `model.agencies`."""
 
@@ -293,17 +302,9 @@ class Agency(mesa.Agent):
     replies_total = _column("replies_total", "replies so far")
     resolutions_total = _column("resolutions_total", "resolved requests so far")
 
-    @property
-    def online_hours(self) -> float:
-        return float(self.model.agencies.online_hours(self.model.cfg)[self.index])
-
-    @property
-    def office_capacity(self) -> float:
-        return float(self.model.agencies.office_capacity(self.model.cfg)[self.index])
-
-    @property
-    def clarity(self) -> float:
-        return float(self.model.agencies.clarity(self.model.cfg)[self.index])
+    online_hours = _derived("online_hours", "staff hours a day for the account and its online caseload")
+    office_capacity = _derived("office_capacity", "office cases a day")
+    clarity = _derived("clarity", "chance a reply resolves a request")
 
     def is_ghost(self, day: int) -> bool:
         return bool(self.model.agencies.ghost(day, self.model.cfg.metrics.ghost_days)[self.index])

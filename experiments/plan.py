@@ -216,7 +216,7 @@ def _named_conditions(exp: ExperimentConfig, source: str) -> list[Condition]:
 
 def _design_conditions(exp: ExperimentConfig, source: str) -> list[Condition]:
     """One condition per point of the sampled design; the regime is composed once, the points set directly."""
-    from experiments.sensitivity import design_matrix
+    from experiments.designs import design_matrix
 
     design = exp.design
     assert design is not None

@@ -41,31 +41,15 @@ import numpy as np
 import pandas as pd
 
 from experiments.aggregate import outcome_columns
+from experiments.designs import problem
 from experiments.labels import label
 from experiments.report import Extra, num
-from experiments.spec import DesignSpec
 
 if TYPE_CHECKING:
     from experiments.plan import Plan
 
 RANKING = "morris.csv"
 CONF_LEVEL = 0.95
-
-
-def problem(design: DesignSpec) -> dict[str, Any]:
-    keys = list(design.parameters)
-    return {
-        "num_vars": len(keys),
-        "names": keys,
-        "bounds": [[float(lo), float(hi)] for lo, hi in design.parameters.values()],
-    }
-
-
-def design_matrix(design: DesignSpec) -> np.ndarray:
-    """The Morris sample: (k + 1) * r rows, one column per parameter (reproducible from design.seed)."""
-    from SALib.sample import morris as morris_sample
-
-    return morris_sample.sample(problem(design), N=design.trajectories, num_levels=design.levels, seed=design.seed)
 
 
 def delta(levels: int) -> float:

@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.designs import design_matrix
 from experiments.plan import make_plan
-from experiments.sensitivity import design_matrix, ranking_table
+from experiments.sensitivity import ranking_table
 from experiments.spec import ExperimentError, experiment_from_dict, load_experiment
 
 REPO = Path(__file__).resolve().parent.parent

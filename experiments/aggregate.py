@@ -31,23 +31,31 @@ NA_REP = "nan"
 def t_quantile(n: np.ndarray | int) -> np.ndarray:
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore"):
-        out = stats.t.ppf(0.975, np.where(n >= 2, n - 1, np.nan))
-    return np.asarray(out, dtype=float)
+        return np.asarray(stats.t.ppf(0.975, np.where(n >= 2, n - 1, np.nan)), dtype=float)
+
+
+def _with_ci(d: dict[str, Any]) -> dict[str, Any]:
+    half = t_quantile(d["n"]) * d["sd"] / np.sqrt(np.maximum(d["n"], 1))
+    return {**d, "ci_low": d["mean"] - half, "ci_high": d["mean"] + half}
 
 
 def describe(x: np.ndarray) -> dict[str, np.ndarray]:
-    """n, mean, sd, ci_low, ci_high along axis 0 (replicates), ignoring NaN."""
+    """n, mean, sd, ci_low, ci_high along axis 0 (replicates), ignoring NaN (numpy's nan-aware reductions)."""
     x = np.asarray(x, dtype=float)
-    ok = ~np.isnan(x)
-    n = ok.sum(axis=0)
-    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+    n = (~np.isnan(x)).sum(axis=0)
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        total = np.where(ok, x, 0.0).sum(axis=0)
-        mean = np.where(n > 0, total / np.maximum(n, 1), np.nan)
-        dev = np.where(ok, x - mean, 0.0)
-        sd = np.where(n >= 2, np.sqrt((dev * dev).sum(axis=0) / np.maximum(n - 1, 1)), np.nan)
-        half = t_quantile(n) * sd / np.sqrt(np.maximum(n, 1))
-    return {"n": n, "mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half}
+        mean, sd = np.nanmean(x, axis=0), np.nanstd(x, axis=0, ddof=1)
+    return _with_ci({"n": n, "mean": mean, "sd": np.where(n >= 2, sd, np.nan)})
+
+
+def ci_table(frame: pd.DataFrame, by: str, outcomes: list[str]) -> pd.DataFrame:
+    """Per value of `by` (sorted) and outcome: n, mean, sd and the 95 % CI (pandas groupby-agg, long format)."""
+    agg = frame.groupby(by, sort=True)[outcomes].agg(["count", "mean", "std"]).stack(level=0, future_stack=True)
+    agg = agg.rename_axis([by, "outcome"]).reset_index().rename(columns={"count": "n", "std": "sd"})
+    return pd.DataFrame(_with_ci({k: agg[k] for k in ("n", "mean", "sd")})).assign(
+        **{by: agg[by], "outcome": agg["outcome"]}
+    )
 
 
 def condition_columns(plan: Plan, cond: Condition) -> dict[str, Any]:
@@ -77,26 +85,15 @@ def outcome_columns(runs: pd.DataFrame, plan: Plan) -> list[str]:
     return [c for c in runs.columns if c not in fixed]
 
 
+def _keyed(keys: list[dict[str, Any]], by: str, table: pd.DataFrame) -> pd.DataFrame:
+    """The key columns of each group (one dict per value of `by`, in order) before the statistics."""
+    cols = ["outcome", "n", "mean", "sd", "ci_low", "ci_high"]
+    return pd.DataFrame(keys).merge(table[[by, *cols]], on=by, how="right").reindex(columns=[*keys[0], *cols])
+
+
 def summary_table(plan: Plan, runs: pd.DataFrame) -> pd.DataFrame:
-    outcomes = outcome_columns(runs, plan)
-    rows = []
-    for cond in plan.conditions:
-        block = runs[runs["condition"] == cond.index]
-        d = describe(block[outcomes].to_numpy(dtype=float))
-        for j, outcome in enumerate(outcomes):
-            rows.append(
-                {
-                    "experiment": plan.experiment.name,
-                    **condition_columns(plan, cond),
-                    "outcome": outcome,
-                    "n": int(d["n"][j]),
-                    "mean": d["mean"][j],
-                    "sd": d["sd"][j],
-                    "ci_low": d["ci_low"][j],
-                    "ci_high": d["ci_high"][j],
-                }
-            )
-    return pd.DataFrame(rows)
+    keys = [{"experiment": plan.experiment.name, **condition_columns(plan, c)} for c in plan.conditions]
+    return _keyed(keys, "condition", ci_table(runs, "condition", outcome_columns(runs, plan)))
 
 
 def series_outcomes(plan: Plan, available: list[str]) -> list[str]:
@@ -141,46 +138,25 @@ def timeseries_table(plan: Plan, store: RunStore) -> pd.DataFrame:
 
 def contrast_table(plan: Plan, runs: pd.DataFrame) -> pd.DataFrame:
     """Paired differences a - b (same seed, same swept values): each figure's contrast, each regime - baseline."""
-    pairs: list[tuple[str, str]] = []
-    for fig in plan.experiment.figures:
-        if fig.contrast and tuple(fig.contrast) not in pairs:
-            pairs.append((fig.contrast[0], fig.contrast[1]))
-    base = plan.experiment.baseline
-    for regime in plan.experiment.regimes if base else []:
-        if regime != base and (regime, base) not in pairs:
-            pairs.append((regime, base))
+    exp = plan.experiment
+    pairs = list(dict.fromkeys(tuple(f.contrast) for f in exp.figures if f.contrast))
+    pairs += [
+        (r, exp.baseline) for r in exp.regimes if exp.baseline and r != exp.baseline and (r, exp.baseline) not in pairs
+    ]
     if not pairs:
         return pd.DataFrame()
     outcomes = outcome_columns(runs, plan)
-    keys = plan.swept
-    rows = []
+    per = {c: block.sort_values("replicate")[outcomes].to_numpy(dtype=float) for c, block in runs.groupby("condition")}
+    keys, diffs = [], []
     for a, b in pairs:
-        ca = [c for c in plan.conditions if c.regime == a]
-        for cond_a in ca:
-            cond_b = next(
-                c for c in plan.conditions if c.regime == b and all(c.given[k] == cond_a.given[k] for k in keys)
+        for ca in (c for c in plan.conditions if c.regime == a):
+            cb = next(
+                c for c in plan.conditions if c.regime == b and all(c.given[k] == ca.given[k] for k in plan.swept)
             )
-            xa = runs[runs["condition"] == cond_a.index].sort_values("replicate")
-            xb = runs[runs["condition"] == cond_b.index].sort_values("replicate")
-            diff = xa[outcomes].to_numpy(dtype=float) - xb[outcomes].to_numpy(dtype=float)
-            d = describe(diff)
-            for j, outcome in enumerate(outcomes):
-                rows.append(
-                    {
-                        "experiment": plan.experiment.name,
-                        "contrast": f"{a} - {b}",
-                        "condition_a": cond_a.index,
-                        "condition_b": cond_b.index,
-                        **{k: cond_a.values[k] for k in keys},
-                        "outcome": outcome,
-                        "n": int(d["n"][j]),
-                        "mean": d["mean"][j],
-                        "sd": d["sd"][j],
-                        "ci_low": d["ci_low"][j],
-                        "ci_high": d["ci_high"][j],
-                    }
-                )
-    return pd.DataFrame(rows)
+            diffs.append(pd.DataFrame(per[ca.index] - per[cb.index], columns=outcomes).assign(pair=len(keys)))
+            keys.append({"experiment": exp.name, "contrast": f"{a} - {b}", "condition_a": ca.index,
+                         "condition_b": cb.index, **{k: ca.values[k] for k in plan.swept}, "pair": len(keys)})  # fmt: skip
+    return _keyed(keys, "pair", ci_table(pd.concat(diffs), "pair", outcomes)).drop(columns="pair")
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:

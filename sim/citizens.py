@@ -12,7 +12,7 @@ import numpy as np
 
 from sim.config import SimConfig
 from sim.geography import CITY, DISTRICT, Geography
-from sim.network import Ties, district_ties
+from sim.network import ActiveNeighbours, Ties, district_ties
 
 NEVER = -(10**6)  # "last active" of a citizen who never posted
 
@@ -20,6 +20,15 @@ NEVER = -(10**6)  # "last active" of a citizen who never posted
 def index_dtype(size: int) -> type:
     """Narrowest integer type that indexes `size` items (follow tables are n-long)."""
     return np.int16 if size <= np.iinfo(np.int16).max else np.int32
+
+
+def gather_sum(table: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Sum over follow slots of table[follow]: one buffer, no temporaries per slot."""
+    out = np.take(table, rows[0])
+    buf = np.empty_like(out)
+    for row in rows[1:]:
+        out += np.take(table, row, out=buf)
+    return out
 
 
 class Citizens:
@@ -50,6 +59,7 @@ class Citizens:
         self.ties: Ties = district_ties(
             rng, geo.district_start, geo.district_size, self.district, cfg.population.ties_per_citizen
         )
+        self.active_ties = ActiveNeighbours(self.ties)  # the social stimulus, updated from changes
         self.n_agencies = geo.n_agencies
         # (k, n): one contiguous row per follow slot, so gathers stream; the home
         # table is who they would follow, follows_agency who they follow now
@@ -111,7 +121,7 @@ class Citizens:
         """
         c = cfg.citizen
         recent = self.active_recently(day, cfg.metrics.window_days)
-        stimulus = self.ties.active_fraction(recent)
+        stimulus = self.active_ties.fraction(recent)
         stimulus *= np.float32(c.weight_social)
         stimulus += np.float32(c.weight_exposure) * heard
         stimulus += np.float32(c.weight_efficacy) * self.efficacy
@@ -138,12 +148,16 @@ class Citizens:
         if criticised is not None:
             change -= np.float32(c.trust_criticism_loss) * criticised * self.trust
         if c.credibility_learning > 0:
-            seen = credibility[self.follows_agency]  # (k, n)
-            valid = ~np.isnan(seen)
-            count = valid.sum(axis=0)
-            total = np.where(valid, seen, 0.0).sum(axis=0)
-            some = count > 0
-            change[some] += np.float32(c.credibility_learning) * (total[some] / count[some] - self.trust[some])
+            # mean credibility of the followed accounts: one slot-by-slot gather of a complex table,
+            # credibility (0 where there is no account) as the real part and 1 per account as the
+            # imaginary part, so the sum and the count come out of the same float32 additions
+            valid = ~np.isnan(credibility)
+            table = np.where(valid, credibility, np.float32(0.0)) + np.complex64(1j) * valid.astype(np.float32)
+            both = gather_sum(table, self.follows_agency)
+            total, count = both.real, both.imag
+            mean = total / np.maximum(count, 1).astype(np.float64)  # a float64 quotient; 0 where none
+            pull = np.float32(c.credibility_learning) * (mean - self.trust)
+            change += np.where(count > 0, pull, 0.0)
         change *= self.connected
         self.trust += change
         np.clip(self.trust, 0.0, 1.0, out=self.trust)

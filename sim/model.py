@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.agency import Agencies, Agency, stochastic_round
 from sim.authority import Authority
-from sim.citizens import Citizens
+from sim.citizens import Citizens, gather_sum
 from sim.config import SECTORS, SimConfig, n_districts, n_leaders, validate
 from sim.geography import Geography
 from sim.leader import Leaders, OpinionLeader
@@ -25,19 +25,21 @@ from sim.policies import Programmes
 from sim.service import AgencyDay, DayFlows, route, serve
 
 
-def _gather_sum(table: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Sum over follow slots of table[follow]: one float32 buffer, no temporaries per slot."""
-    out = np.take(table, rows[0])
-    buf = np.empty_like(out)
-    for row in rows[1:]:
-        out += np.take(table, row, out=buf)
-    return out
-
-
 def _saturate(x: np.ndarray) -> np.ndarray:
     """1 - exp(-x) in place: the tenth item adds less than the first."""
     np.expm1(np.negative(x, out=x), out=x)
     return np.negative(x, out=x)
+
+
+def _draw(rng: np.random.Generator, weights: list[float], size: int) -> np.ndarray:
+    """Category draws by weight: `rng.choice(len(weights), size, p=weights / sum)` without its checks.
+
+    The same uniform draws and the same inverse-CDF lookup as numpy's Generator.choice,
+    so the numbers are identical; choice's argument checks cost more than the draw.
+    """
+    cdf = np.cumsum(np.divide(weights, sum(weights)))
+    cdf /= cdf[-1]
+    return cdf.searchsorted(rng.random(size), side="right")
 
 
 class GovSimModel(mesa.Model):
@@ -222,15 +224,19 @@ class GovSimModel(mesa.Model):
         items = np.append(t.substantive + t.filler, 0).astype(np.float32)
         weight = cfg.leader.relay_weight
         relays = np.append(self.leaders.relays, 0).astype(np.float32)
-        heard = _gather_sum(value, cit.follows_agency) + _gather_sum(relays * np.float32(weight), cit.follows_leader)
-        feed = _gather_sum(items, cit.follows_agency) + _gather_sum(relays, cit.follows_leader)
+        # value (real part) and item count (imaginary part) gathered together: complex64 adds
+        # its parts as two float32 sums, so one gather per slot serves both
+        posts = value + np.complex64(1j) * items
+        relayed = relays * np.float32(weight) + np.complex64(1j) * relays
+        both = gather_sum(posts, cit.follows_agency) + gather_sum(relayed, cit.follows_leader)
+        heard, feed = both.real.copy(), both.imag
         attention = np.float32(cfg.citizen.attention_items)
         heard *= np.minimum(np.float32(1.0), attention / np.maximum(feed, attention))
         _saturate(heard)
         crit = np.append(self.leaders.criticisms, 0).astype(np.float32)
         if not crit.any():
             return heard, None
-        return heard, _saturate(_gather_sum(crit, cit.follows_leader))
+        return heard, _saturate(gather_sum(crit, cit.follows_leader))
 
     def _needs_arise(self, day: int) -> int:
         """Needs arrive by thinning: O(needs), not O(citizens) (C6, C10)."""
@@ -245,8 +251,8 @@ class GovSimModel(mesa.Model):
         p = c.need_rate * weight * (1 + c.latent_demand * cit.efficacy[cand])
         who = cand[rng.random(len(cand)) * p_max < p]
         a = self.cfg.agency
-        sector = rng.choice(len(SECTORS), size=len(who), p=np.divide(a.sector_need_shares, sum(a.sector_need_shares)))
-        level = rng.choice(3, size=len(who), p=np.divide(a.level_need_shares, sum(a.level_need_shares)))
+        sector = _draw(rng, a.sector_need_shares, len(who))
+        level = _draw(rng, a.level_need_shares, len(who))
         agency = self.geo.agency_index(level, sector, cit.district[who])
         np.add.at(cit.needs_arisen, who, np.ones(len(who), dtype=cit.needs_arisen.dtype))
         group = (~cit.connected[who]).astype(np.int8)

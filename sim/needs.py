@@ -119,10 +119,13 @@ class NeedLedger:
         keys = q.astype(np.int16) if self.queues.count <= np.iinfo(np.int16).max else q
         order = np.argsort(keys, kind="stable")
         sorted_q = q[order]
-        starts = np.flatnonzero(np.r_[True, sorted_q[1:] != sorted_q[:-1]])
-        seg = np.repeat(starts, np.diff(np.r_[starts, len(q)]))
+        first = np.empty(len(q), dtype=bool)  # the first record of each queue, in sorted order
+        first[0] = True
+        np.not_equal(sorted_q[1:], sorted_q[:-1], out=first[1:])
+        position = np.arange(len(q))
+        start = np.maximum.accumulate(np.where(first, position, 0))
         rank = np.empty(len(q), dtype=np.int64)
-        rank[order] = np.arange(len(q)) - seg
+        rank[order] = position - start
         return rank
 
     def queue_sizes(self) -> np.ndarray:

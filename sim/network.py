@@ -38,16 +38,43 @@ class Ties:
         return np.diff(self.indptr)
 
     def count_active(self, active: np.ndarray) -> np.ndarray:
-        """Number of active neighbours of every citizen."""
+        """Number of active neighbours of every citizen (one product over every tie)."""
         return self.matrix @ active.view(np.int8)
 
-    def active_fraction(self, active: np.ndarray) -> np.ndarray:
-        """Share of each citizen's ties that are active (0 for the isolated), float32."""
-        return self.count_active(active).astype(np.float32) * self.inverse_degree
+    def neighbours(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Neighbours of `rows`, concatenated, and for each the position of its row in `rows`."""
+        start = self.indptr[rows]
+        size = self.indptr[rows + 1] - start
+        pos = np.repeat(np.arange(len(rows)), size)
+        offset = np.arange(len(pos)) - np.repeat(np.cumsum(size) - size, size) + start[pos]
+        return self.indices[offset], pos
 
     @functools.cached_property
     def inverse_degree(self) -> np.ndarray:
         return (1.0 / np.maximum(self.degree, 1)).astype(np.float32)
+
+
+class ActiveNeighbours:
+    """Active neighbours of every citizen, kept current from the citizens whose activity changed.
+
+    A day touches O(changed x degree) ties instead of every tie; the counts are
+    integers, so they equal `Ties.count_active` exactly.
+    """
+
+    def __init__(self, ties: Ties) -> None:
+        self.ties = ties
+        self.active = np.zeros(ties.n, dtype=bool)
+        self.count = np.zeros(ties.n, dtype=np.int32)
+
+    def fraction(self, active: np.ndarray) -> np.ndarray:
+        """Share of each citizen's ties that are active today (0 for the isolated), float32."""
+        changed = np.flatnonzero(active != self.active)
+        if len(changed):
+            neighbour, pos = self.ties.neighbours(changed)
+            step = np.where(active[changed], 1, -1).astype(np.int32)
+            np.add.at(self.count, neighbour, step[pos])
+            self.active = active
+        return self.count.astype(np.float32) * self.ties.inverse_degree
 
 
 def ties_from_edges(n: int, u: np.ndarray, v: np.ndarray) -> Ties:

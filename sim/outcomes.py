@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.measures import DAILY_OUTCOMES, SUMMARY_OUTCOMES  # noqa: F401  (public names, declared once there)
 from sim.needs import GROUPS
 from sim.service import DELAY_CAP, AgencyDay, DayFlows
 
@@ -27,24 +28,6 @@ _FLOWS = (
     "quality", "closed", "online_routed", "misrouted", "online_ended", "answered",
     "answered_fast", "online_resolved", "posts_substantive", "posts_filler", "replies", "resolutions",
     "needs_arisen", "hub_capacity", "hub_clarity", "hub_days",
-)  # fmt: skip
-
-
-# Public names, for tools that validate outcome names without running the model.
-DAILY_OUTCOMES: tuple[str, ...] = (
-    "account_share", "ghost_share", "connected_share", "posts_substantive", "posts_filler", "replies",
-    "filler_share", "dialogue_ratio", "response_rate", "answer_rate", "median_response_delay",
-    "misrouted_share", "resolution_rate", "active_share", "ever_posted_share", "top5_post_share", "mean_efficacy", "mean_trust",
-    "mean_satisfaction", "expectation_gap", "audit_pass_rate", "real_engagement", "leader_reach", "mean_skill",
-    "mean_motivation", "mean_pressure", "backlog", "backlog_per_1k", "demand_per_1k", "mean_credibility",
-    "followed_share", "hub_capacity_per_1k", "hub_clarity", "account_clarity", "needs_met_connected", "needs_met_excluded", "equity_gap",
-    "equity_ratio", "needs_met_origin_connected", "needs_met_origin_excluded", "equity_gap_origin",
-    "unmet_needs_excluded", "gini_needs_met",
-    *(f"{kind}_{g}" for g in GROUPS for kind in ("wait_days", "burden", "arisen", "met", "dropped", "pending")),
-)  # fmt: skip
-SUMMARY_OUTCOMES: tuple[str, ...] = (
-    *DAILY_OUTCOMES,
-    "accounts_under_100_posts", "accounts_over_500_posts", "account_growth_year1", "account_growth_year2", "days",
 )  # fmt: skip
 
 
@@ -69,18 +52,33 @@ def gini_of_shares(met: np.ndarray, arisen: np.ndarray) -> float:
     if total == 0:
         return 0.0
     lorenz = np.cumsum(x * w) / total
-    prev = np.r_[0.0, lorenz[:-1]]
+    prev = np.concatenate(([0.0], lorenz[:-1]))
     return float(1.0 - (w * (prev + lorenz)).sum() / w.sum())
 
 
-def top_share(posts: np.ndarray, top: float = 0.05) -> float:
-    """Share of all posts written by the top `top` fraction of the given citizens: O(n) by partition."""
-    total = int(posts.sum(dtype=np.int64))
-    if total == 0:
-        return 0.0
-    n_top = int(np.ceil(top * len(posts)))
-    heaviest = np.partition(posts, len(posts) - n_top)[len(posts) - n_top :]
-    return float(heaviest.sum(dtype=np.int64) / total)
+class TopShare:
+    """Share of all posts written by the top 5 % of the connected, in O(crowd) compares a day.
+
+    Post counts only grow, so the citizens at or above yesterday's cut-off
+    still include today's top group: only they are partitioned.
+    """
+
+    def __init__(self, top: float = 0.05) -> None:
+        self.top = top
+        self.cutoff = 0
+
+    def __call__(self, posts: np.ndarray, n: int) -> float:
+        """`posts` of every citizen; `n` connected. Only the connected post, so the rest add zeros."""
+        total = int(posts.sum(dtype=np.int64))
+        if total == 0:
+            return 0.0
+        n_top = int(np.ceil(self.top * n))
+        candidates = posts[posts >= self.cutoff] if self.cutoff > 0 else posts
+        if len(candidates) < n_top:  # the group grew (inclusion): start from everyone
+            candidates = posts
+        heaviest = np.partition(candidates, len(candidates) - n_top)[len(candidates) - n_top :]
+        self.cutoff = int(heaviest.min())
+        return float(heaviest.sum(dtype=np.int64) / total)
 
 
 def _ratio(num: float, den: float) -> float:
@@ -98,9 +96,12 @@ class Recorder:
     def __init__(self, model: GovSimModel) -> None:
         self.model = model
         days = model.cfg.days
-        self.flows = {k: np.zeros(days + 1) for k in _FLOWS}
+        # one row per flow, so a window is one reduction (each row summed as a 1-d sum would be)
+        self.flow_table = np.zeros((len(_FLOWS), days + 1))
+        self.flows = dict(zip(_FLOWS, self.flow_table, strict=True))  # row views, by name
         self.delays = np.zeros((days + 1, DELAY_CAP + 1), dtype=np.int64)
         self.rows: list[dict[str, float]] = []
+        self.top_share = TopShare()
 
     def push(self, day: int, f: DayFlows, today: AgencyDay) -> None:
         """Store today's flows (before `record` reads them)."""
@@ -127,7 +128,7 @@ class Recorder:
 
     def _window(self, day: int, window: int) -> dict[str, float]:
         lo = max(1, day - window + 1)
-        out = {k: float(v[lo : day + 1].sum()) for k, v in self.flows.items()}
+        out: dict = dict(zip(_FLOWS, self.flow_table[:, lo : day + 1].sum(axis=1).tolist(), strict=True))
         out["_delays"] = self.delays[lo : day + 1].sum(axis=0)
         return out
 
@@ -165,9 +166,10 @@ class Recorder:
             "median_response_delay": _median_from_hist(w["_delays"]),
             "misrouted_share": _ratio(w["misrouted"], w["online_routed"]),
             "resolution_rate": _ratio(w["online_resolved"], w["online_ended"]),
-            "active_share": _ratio(int((cit.active_recently(day, m.cfg.metrics.window_days) & conn).sum()), n_conn),
-            "ever_posted_share": _ratio(int(((cit.posts > 0) & conn).sum()), n_conn),
-            "top5_post_share": top_share(cit.posts[conn]),
+            # only the connected post (Citizens.participate), so activity needs no connected mask
+            "active_share": _ratio(np.count_nonzero(cit.active_recently(day, m.cfg.metrics.window_days)), n_conn),
+            "ever_posted_share": _ratio(np.count_nonzero(cit.posts), n_conn),
+            "top5_post_share": self.top_share(cit.posts, n_conn),
             "mean_efficacy": float(cit.efficacy.mean()),
             "mean_trust": float(cit.trust.mean()),
             "mean_satisfaction": float(cit.satisfaction.mean()),

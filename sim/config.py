@@ -49,20 +49,33 @@ def param(
     allowed: tuple = NONNEGATIVE,
     unit: str = "",
     reporting: bool = False,
+    label: str = "",
+    lever: bool | tuple[float, float, float] = False,
 ) -> Any:
-    """A config leaf with its one declaration: default, range, meaning, source, unit.
+    """A config leaf with its one declaration: default, range, meaning, source, unit, label, lever.
 
     `allowed` is (low, high) for numbers (POSITIVE excludes 0) or the tuple of
     allowed strings. A list default is a weight vector (non-negative, positive sum).
+    `label` is a short plain-language name for tables, figures and the dashboard
+    (experiments/labels.py). `lever` marks a dashboard lever: True shows it over
+    its allowed range, (low, high, step) gives the dashboard's own slider range.
     """
-    meta = {"meaning": meaning, "source": source, "allowed": allowed, "unit": unit, "reporting": reporting}
+    meta = {
+        "meaning": meaning,
+        "source": source,
+        "allowed": allowed,
+        "unit": unit,
+        "reporting": reporting,
+        "label": label,
+        "lever": lever,
+    }
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=meta)
     return field(default=default, metadata=meta)
 
 
-def _choice(default: str, meaning: str, source: str, allowed: tuple[str, ...]) -> Any:
-    return param(default, meaning, source, allowed=allowed)
+def _choice(default: str, meaning: str, source: str, allowed: tuple[str, ...], **extra: Any) -> Any:
+    return param(default, meaning, source, allowed=allowed, **extra)
 
 
 @dataclass
@@ -73,6 +86,8 @@ class PopulationConfig:
         "citizens (connected + excluded)",
         "modelling choice: a city that runs in about a second; shares and rates do not depend on it (ODD §2, population rule)",
         allowed=COUNT,
+        label="citizens",
+        lever=True,
     )
     n_districts: int | None = param(
         None,
@@ -108,6 +123,8 @@ class PopulationConfig:
         "share of citizens connected on day 0",
         "CNNIC, 35th report (Jan 2015): 47.9 % penetration in Dec 2014",
         allowed=UNIT,
+        label="internet penetration",
+        lever=(0.0, 1.0, 0.01),
     )
     ties_per_citizen: float = param(
         6.0,
@@ -124,6 +141,7 @@ class AgencyConfig:
         "Beta shape a of intrinsic motivation (mean a/(a+b))",
         "calibrated to P2 (results/calibration_agencies); article: use 'depends on the enthusiasm and industriousness of officials'",
         allowed=POSITIVE,
+        label="motivation (Beta alpha)",
     )
     motivation_beta: float = param(1.5, "Beta shape b of intrinsic motivation", "as motivation_alpha", allowed=POSITIVE)
     skill_alpha: float = param(
@@ -139,6 +157,8 @@ class AgencyConfig:
         "modelling choice: 1 = staff sized to the baseline demand",
         allowed=POSITIVE,
         unit="x",
+        label="staff capacity",
+        lever=(0.25, 3.0, 0.25),
     )
     staffed_need_rate: float = param(
         0.01,
@@ -211,6 +231,7 @@ class AgencyConfig:
         "share of an audit gap closed before any pressure",
         "modelling choice: agencies partly comply before sanctions",
         allowed=UNIT,
+        label="base audit compliance",
     )
     audit_crowding: float = param(
         1.0,
@@ -269,6 +290,7 @@ class CitizenConfig:
         "article: the excluded 'are also most in need of public services'",
         allowed=POSITIVE,
         unit="x",
+        label="need ratio of the excluded",
     )
     latent_demand: float = param(
         0.5,
@@ -301,6 +323,7 @@ class CitizenConfig:
         "chance a citizen with zero digital skill asks the wrong agency",
         "article: 'citizens have to visit each agency's micro blog' (C7)",
         allowed=UNIT,
+        label="misrouting probability",
     )
     efficacy_alpha: float = param(
         2.0,
@@ -318,6 +341,7 @@ class CitizenConfig:
         "Beta shape a of participation thresholds",
         "Granovetter 1978 thresholds; modelling choice: mean one half",
         allowed=POSITIVE,
+        label="participation threshold (Beta alpha)",
     )
     threshold_beta: float = param(
         2.0, "Beta shape b of participation thresholds", "as threshold_alpha", allowed=POSITIVE
@@ -414,6 +438,7 @@ class CitizenConfig:
         "rate at which expectations rise after better service than expected",
         "article: social media 'raised citizens' expectations' (C10)",
         allowed=UNIT,
+        label="expectation rise rate",
     )
     expectation_down: float = param(
         0.05,
@@ -476,7 +501,13 @@ class LeaderConfig:
         "modelling choice: heavy-tailed audiences (article: 'influential opinion leaders')",
         allowed=POSITIVE,
     )
-    follow_prob: float = param(0.6, "chance each of a citizen's leader slots is used", "modelling choice", allowed=UNIT)
+    follow_prob: float = param(
+        0.6,
+        "chance each of a citizen's leader slots is used",
+        "modelling choice",
+        allowed=UNIT,
+        label="leader follow probability",
+    )
     max_followed: int = param(2, "leader slots per citizen", "modelling choice", allowed=COUNT)
     agencies_watched: int = param(12, "agency accounts each leader watches", "modelling choice", allowed=COUNT)
     relay_prob: float = param(
@@ -484,6 +515,7 @@ class LeaderConfig:
         "chance a leader relays a valuable post (times its clarity)",
         "Katz & Lazarsfeld 1955 two-step flow (C5)",
         allowed=UNIT,
+        label="leader relay probability",
     )
     relay_weight: float = param(0.5, "value of a relayed post relative to a direct one", "modelling choice")
     criticism_prob: float = param(
@@ -508,9 +540,16 @@ class MandateConfig:
 @dataclass
 class AuditConfig:
     metric: str = _choice(
-        "none", "what the authority counts", "lever (C3, C9); posts = the article's status quo", AUDIT_METRICS
+        "none",
+        "what the authority counts",
+        "lever (C3, C9); posts = the article's status quo",
+        AUDIT_METRICS,
+        label="what the audit counts",
+        lever=True,
     )
-    quota: int = param(0, "count required per audit period", "lever", unit="per period")
+    quota: int = param(
+        0, "count required per audit period", "lever", unit="per period", label="audit quota per period", lever=True
+    )
     period_days: int = param(90, "days between audits", "lever: quarterly", allowed=COUNT, unit="days")
     pressure_step: float = param(0.25, "pressure added to an agency failing an audit", "modelling choice")
     pressure_decay: float = param(
@@ -526,7 +565,14 @@ class AuditConfig:
 
 @dataclass
 class TrainingConfig:
-    share_per_year: float = param(0.0, "share of agencies trained per year", "lever (C8, C9)", unit="1/year")
+    share_per_year: float = param(
+        0.0,
+        "share of agencies trained per year",
+        "lever (C8, C9)",
+        unit="1/year",
+        label="share of agencies trained a year",
+        lever=(0.0, 1.0, 0.05),
+    )
     skill_gain: float = param(0.3, "skill gained by a trained agency", "modelling choice", allowed=UNIT)
     motivation_gain: float = param(
         0.15, "motivation gained by a trained agency", "article: formal guidance changes behaviour (C9)", allowed=UNIT
@@ -536,7 +582,9 @@ class TrainingConfig:
 
 @dataclass
 class IntegrationConfig:
-    enabled: bool = param(False, "whether a one-stop hub opens", "lever (C7)", allowed=())
+    enabled: bool = param(
+        False, "whether a one-stop hub opens", "lever (C7)", allowed=(), label="one-stop hub (integration)", lever=True
+    )
     start_day: int = param(1, "day the hub opens", "lever", allowed=COUNT, unit="day")
     routing_accuracy: float = param(0.9, "chance the hub forwards a request to the right agency", "lever", allowed=UNIT)
     pooled_staff_share: float = param(
@@ -554,10 +602,20 @@ class IntegrationConfig:
 @dataclass
 class InclusionConfig:
     places_per_10k: float = param(
-        0.0, "digital-literacy places per year per 10,000 citizens", "lever (C6)", unit="1/year"
+        0.0,
+        "digital-literacy places per year per 10,000 citizens",
+        "lever (C6)",
+        unit="1/year",
+        label="inclusion places per 10,000 a year",
+        lever=(0.0, 2000.0, 50.0),
     )
     assisted_coverage: float = param(
-        0.0, "share of excluded citizens with an assisted-digital helper", "lever (C6)", allowed=UNIT
+        0.0,
+        "share of excluded citizens with an assisted-digital helper",
+        "lever (C6)",
+        allowed=UNIT,
+        label="assisted-digital coverage",
+        lever=True,
     )
     start_day: int = param(1, "first day of the inclusion programme", "lever", allowed=COUNT, unit="day")
     trainee_skill: float = param(
@@ -574,7 +632,12 @@ class PolicyConfig:
     integration: IntegrationConfig = field(default_factory=IntegrationConfig)
     inclusion: InclusionConfig = field(default_factory=InclusionConfig)
     offline_diversion: float = param(
-        0.0, "share of office staff moved online under mandate or pressure", "lever (C6)", allowed=UNIT
+        0.0,
+        "share of office staff moved online under mandate or pressure",
+        "lever (C6)",
+        allowed=UNIT,
+        label="office staff moved online",
+        lever=True,
     )
 
 
@@ -615,7 +678,14 @@ class MetricsConfig:
 
 @dataclass
 class SimConfig:
-    seed: int = param(0, "seed of the model's random generator (all randomness)", "reproducibility", reporting=True)
+    seed: int = param(
+        0,
+        "seed of the model's random generator (all randomness)",
+        "reproducibility",
+        reporting=True,
+        label="seed",
+        lever=True,
+    )
     days: int = param(
         1095,
         "length of a run, days (one step = one day)",

@@ -3,6 +3,11 @@
 Bad input is caught before Hydra creates any output folder: every override
 value (each value of a sweep) is composed and validated first, and the first
 problem is reported on one line with exit status 2.
+
+`--help` is Hydra's help with the template configs/hydra/help/govsim.yaml;
+the lists of regimes and populations in it come from the `govsim_options`
+resolver below. The model, pandas and matplotlib are imported only for a
+run, so the help answers quickly.
 """
 
 from __future__ import annotations
@@ -10,41 +15,57 @@ from __future__ import annotations
 import json
 import math
 import sys
+import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import hydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.core.override_parser.overrides_parser import OverridesParser
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 
-from sim.api import CONFIG_DIR, load_config, run_simulation, to_sim_config
 from sim.config import ConfigError, register_configs
-from sim.memory import check_memory
-from sim.plots import overview_png
-from sim.provenance import provenance, write_atomic
 
-HEADLINE = (
-    ("account_share", "accounts (share of agencies)"),
-    ("ghost_share", "ghost share of accounts"),
-    ("filler_share", "filler share of posts"),
-    ("dialogue_ratio", "dialogue ratio (replies/posts)"),
-    ("response_rate", "answered within 3 days"),
-    ("answer_rate", "answered at all"),
-    ("resolution_rate", "online requests resolved"),
-    ("active_share", "connected citizens active"),
-    ("top5_post_share", "posts by top 5 % of citizens"),
-    ("audit_pass_rate", "audit pass rate"),
-    ("real_engagement", "accounts resolving requests"),
-    ("needs_met_connected", "needs met, connected"),
-    ("needs_met_excluded", "needs met, excluded"),
-    ("equity_gap", "equity gap (connected - excluded)"),
-    ("gini_needs_met", "Gini of needs met"),
-    ("mean_trust", "mean trust"),
-)
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
+    from sim.config import SimConfig
+    from sim.model import GovSimModel
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"  # as sim.api.CONFIG_DIR (not imported: pandas)
+HELP_FLAGS = ("--help", "-h", "--hydra-help", "--info", "-i", "--shell-completion", "-sc")
+
+
+def _first_sentence(path: Path) -> str:
+    """The first sentence of a config file's leading comment (its one-line description)."""
+    lines = path.read_text().splitlines()
+    head = " ".join(
+        ln.lstrip("#").strip() for ln in lines[: next((i for i, ln in enumerate(lines) if not ln.startswith("#")), 0)]
+    )
+    end = head.find(". ")
+    return head[: end + 1] if end >= 0 else head
+
+
+def options_help(group: str) -> str:
+    """One line per option of a config group: its name (the default marked) and its description."""
+    defaults = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "config.yaml").defaults)
+    default = next((d[group] for d in defaults if isinstance(d, dict) and group in d), None)
+    names = {p.stem: p for p in sorted((CONFIG_DIR / group).glob("*.yaml"))}
+    shown = {name: f"{name} (default)" if name == default else name for name in names}
+    width = max(map(len, shown.values())) + 4
+    return "\n".join(
+        textwrap.fill(
+            _first_sentence(path), 100, initial_indent=f"  {shown[name]:{width - 2}s}", subsequent_indent=" " * width
+        )
+        for name, path in names.items()
+    )
 
 
 def preflight(argv: list[str]) -> None:
     """Compose and validate every override value; raise ConfigError on the first bad one."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from sim.api import load_config
+    from sim.memory import check_memory
+
     parser = OverridesParser.create()
     items = [a for a in argv if not a.startswith("-") and "=" in a and not a.lstrip("+~").startswith("hydra")]
     try:
@@ -60,11 +81,27 @@ def preflight(argv: list[str]) -> None:
 
 
 def summary_table(summary: dict[str, float]) -> str:
+    """The headline outcomes (declared in sim/measures.py), one line each."""
+    from sim.measures import HEADLINE
+
     lines = [f"{'outcome':36s} value", "-" * 44]
-    for key, label in HEADLINE:
-        value = summary.get(key, math.nan)
-        lines.append(f"{label:36s} {value:7.3f}")
+    for outcome in HEADLINE:
+        value = summary.get(outcome.key, math.nan)
+        lines.append(f"{outcome.label:36s} {value:7.3f}")
     return "\n".join(lines)
+
+
+def run_days(model: GovSimModel, progress: bool) -> None:
+    """Run the model to its horizon; with `progress`, a bar of days (tqdm) on stderr."""
+    if not progress:
+        model.run()
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=model.cfg.days, unit="day", desc="govsim", leave=False, dynamic_ncols=True) as bar:
+        while model.running and model.day < model.cfg.days:
+            model.run_for(1)
+            bar.update(1)
 
 
 def _clean(value: float) -> float | None:
@@ -72,13 +109,31 @@ def _clean(value: float) -> float | None:
 
 
 register_configs()
+if not OmegaConf.has_resolver("govsim_options"):
+    OmegaConf.register_new_resolver("govsim_options", options_help)
+
+
+def simulate(sim_cfg: SimConfig, progress: bool = False):  # -> sim.api.RunResult
+    """sim.api.run_simulation, with an optional progress bar (the same numbers either way)."""
+    from sim.api import RunResult
+    from sim.model import GovSimModel
+
+    model = GovSimModel(sim_cfg)
+    run_days(model, progress)
+    return RunResult(model.recorder.summary(), model.recorder.timeseries(), sim_cfg)
 
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> float:
+    from hydra.core.hydra_config import HydraConfig
+
+    from sim.api import to_sim_config
+    from sim.plots import overview_png
+    from sim.provenance import provenance, write_atomic
+
     sim_cfg = to_sim_config(cfg)
     out = Path(HydraConfig.get().runtime.output_dir)
-    result = run_simulation(sim_cfg)
+    result = simulate(sim_cfg, progress=sys.stdout.isatty() and sys.stderr.isatty())
     ts = result.timeseries
     title = f"govsim: {sim_cfg.policy.name}, {sim_cfg.population.n_citizens:,} citizens, seed {sim_cfg.seed}"
     summary = {
@@ -102,6 +157,9 @@ def main(cfg: DictConfig) -> float:
 
 
 def cli() -> None:
+    if any(a in HELP_FLAGS for a in sys.argv[1:]):
+        main()  # Hydra prints the help (or its info) and exits: nothing to validate
+        return
     try:
         preflight(sys.argv[1:])
     except ConfigError as err:

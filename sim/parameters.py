@@ -63,7 +63,11 @@ def render(odd_text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sim.parameters", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m sim.parameters",
+        description=__doc__.split("\n\n")[0],
+        epilog="Without an option: print the table to stdout (nothing is written).",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="exit 1 if docs/ODD.md's table is out of date")
     mode.add_argument("--write", action="store_true", help="rewrite the table in docs/ODD.md")

@@ -80,3 +80,33 @@ def test_bad_value_inside_a_sweep_is_caught_before_any_job(tmp_path):
     assert proc.returncode == 2
     assert "policy.mandate.share=2" in proc.stderr
     assert not (tmp_path / "sweep").exists()
+
+
+def test_help_explains_the_program_and_lists_regimes_and_populations():
+    proc = subprocess.run([sys.executable, "-m", "sim", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    for group in ("policy", "population"):
+        for path in (REPO / "configs" / group).glob("*.yaml"):
+            assert f"\n  {path.stem} " in text, path.stem  # one line each, with its description
+    assert "quota (default)" in text and "city (default)" in text
+    assert text.count("\n  python -m sim ") == 3  # three examples
+    assert "docs/ODD.md" in text and "python -m sim.parameters" in text
+    # no config dump, no groups or schema options that the command line then rejects
+    assert "_schema" not in text and "experiment:" not in text and "motivation_alpha" not in text
+    assert len(text.splitlines()) < 60
+
+
+def test_no_progress_bar_when_output_is_not_a_terminal(tmp_path):
+    proc = sim(tmp_path, "population=classroom", "days=20")
+    assert proc.returncode == 0, proc.stderr
+    assert "day/s" not in proc.stdout + proc.stderr and "%|" not in proc.stderr
+
+
+def test_the_progress_bar_changes_no_number():
+    from sim.api import load_config
+    from sim.app import simulate
+
+    cfg = load_config(["population=classroom", "days=60", "seed=2"])
+    quiet, shown = simulate(cfg), simulate(cfg, progress=True)
+    pd.testing.assert_frame_equal(quiet.timeseries, shown.timeseries)

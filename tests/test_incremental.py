@@ -1,0 +1,50 @@
+"""State kept current from the day's changes equals the same state recomputed from scratch.
+
+These structures exist for speed only (ODD, "Agents as views on column tables"): a
+difference from the direct computation would be a silent change of the model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.network import ActiveNeighbours, district_ties
+from sim.outcomes import TopShare
+
+
+def _direct_top_share(posts: np.ndarray, top: float = 0.05) -> float:
+    total = int(posts.sum())
+    if total == 0:
+        return 0.0
+    n_top = int(np.ceil(top * len(posts)))
+    return float(np.sort(posts)[len(posts) - n_top :].sum() / total)
+
+
+def test_active_neighbours_equal_the_sparse_product_every_day() -> None:
+    rng = np.random.default_rng(5)
+    n = 3_000
+    district = np.repeat(np.arange(3), n // 3)
+    ties = district_ties(rng, np.array([0, 1000, 2000]), np.array([1000, 1000, 1000]), district, 6.0)
+    tracker = ActiveNeighbours(ties)
+    last_active = np.full(n, -(10**6))
+    for day in range(1, 120):
+        active = last_active > day - 30
+        expected = ties.count_active(active).astype(np.float32) * ties.inverse_degree
+        assert np.array_equal(tracker.fraction(active), expected)
+        # bursts and lulls: some days many citizens start, some days almost none
+        rate = 0.2 if day % 17 == 0 else 0.01
+        last_active[rng.random(n) < rate] = day
+
+
+def test_top_share_equals_a_full_sort_as_posts_grow_and_the_crowd_comes_online() -> None:
+    rng = np.random.default_rng(9)
+    n = 5_000
+    posts = np.zeros(n, dtype=np.int32)
+    connected = rng.random(n) < 0.6
+    share = TopShare()
+    for day in range(200):
+        writers = connected & (rng.random(n) < 0.05)
+        posts[writers] += 1 + rng.poisson(rng.lognormal(0, 2, writers.sum())).astype(np.int32)
+        if day in (50, 120):  # inclusion: more citizens online, so the top group grows
+            connected |= rng.random(n) < 0.2
+        assert share(posts, int(connected.sum())) == _direct_top_share(posts[connected])

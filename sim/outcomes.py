@@ -141,15 +141,15 @@ class Recorder:
             self._open_key = key
         return self._open_cache
 
-    def _window(self, day: int, window: int) -> dict[str, float]:
+    def _window(self, day: int, window: int) -> tuple[dict[str, float], np.ndarray]:
+        """Each flow summed over the window ending on `day`, and the reply-delay histogram."""
         lo = max(1, day - window + 1)
-        out: dict = dict(zip(_FLOWS, self.flow_table[:, lo : day + 1].sum(axis=1).tolist(), strict=True))
-        out["_delays"] = self.delays[lo : day + 1].sum(axis=0)
-        return out
+        sums = dict(zip(_FLOWS, self.flow_table[:, lo : day + 1].sum(axis=1).tolist(), strict=True))
+        return sums, self.delays[lo : day + 1].sum(axis=0)
 
     def outcomes(self, day: int, window: int) -> dict[str, float]:
         m = self.model
-        w = self._window(day, window)
+        w, delays = self._window(day, window)
         days = max(1, min(window, day))
         ag = m.agencies
         acc = ag.has_account
@@ -178,12 +178,12 @@ class Recorder:
             "dialogue_ratio": _ratio(w["replies"], posts),
             "response_rate": _ratio(w["answered_fast"], w["online_ended"]),
             "answer_rate": _ratio(w["answered"], w["online_ended"]),
-            "median_response_delay": _median_from_hist(w["_delays"]),
+            "median_response_delay": _median_from_hist(delays),
             "misrouted_share": _ratio(w["misrouted"], w["online_routed"]),
             "resolution_rate": _ratio(w["online_resolved"], w["online_ended"]),
             # only the connected post (Citizens.participate), so activity needs no connected mask
-            "active_share": _ratio(np.count_nonzero(cit.active_recently(day, m.cfg.metrics.window_days)), n_conn),
-            "ever_posted_share": _ratio(np.count_nonzero(cit.posts), n_conn),
+            "active_share": _ratio(int(np.count_nonzero(cit.active_recently(day, m.cfg.metrics.window_days))), n_conn),
+            "ever_posted_share": _ratio(int(np.count_nonzero(cit.posts)), n_conn),
             "top5_post_share": self.top_share(cit.posts, n_conn),
             "mean_efficacy": float(cit.efficacy.mean()),
             "mean_trust": float(cit.trust.mean()),
@@ -199,7 +199,9 @@ class Recorder:
             "backlog_per_1k": len(ledger) * per_1k,
             "demand_per_1k": w["needs_arisen"] / days * per_1k,
             "mean_credibility": float(credibility[acc].mean()) if n_acc else float("nan"),
-            "followed_share": _ratio(np.count_nonzero(open_slots & (cit.follows_agency == cit.home_agency)), n_open),
+            "followed_share": _ratio(
+                int(np.count_nonzero(open_slots & (cit.follows_agency == cit.home_agency))), n_open
+            ),
             "hub_capacity_per_1k": w["hub_capacity"] / days * per_1k,
             "hub_clarity": _ratio(w["hub_clarity"], w["hub_days"]),
             "account_clarity": float(ag.clarity(m.cfg)[acc].mean()) if n_acc else float("nan"),

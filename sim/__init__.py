@@ -13,6 +13,7 @@ _EXPORTS = {
     "ConfigError": "sim.config",
     "SimConfig": "sim.config",
     "GovSimModel": "sim.model",
+    "OUTCOMES": "sim.measures",
     "RunResult": "sim.api",
     "load_config": "sim.api",
     "run_simulation": "sim.api",

@@ -19,7 +19,6 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import hydra
 from omegaconf import OmegaConf
 
 from sim.config import ConfigError, register_configs
@@ -108,7 +107,6 @@ def _clean(value: float) -> float | None:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-register_configs()
 if not OmegaConf.has_resolver("govsim_options"):
     OmegaConf.register_new_resolver("govsim_options", options_help)
 
@@ -123,8 +121,8 @@ def simulate(sim_cfg: SimConfig, progress: bool = False):  # -> sim.api.RunResul
     return RunResult(model.recorder.summary(), model.recorder.timeseries(), sim_cfg)
 
 
-@hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
-def main(cfg: DictConfig) -> float:
+def job(cfg: DictConfig) -> float:
+    """One run of the Hydra app: simulate, write timeseries.csv, summary.json, overview.png, print the summary."""
     from hydra.core.hydra_config import HydraConfig
 
     from sim.api import to_sim_config
@@ -156,7 +154,28 @@ def main(cfg: DictConfig) -> float:
     return float(result.summary["dialogue_ratio"])
 
 
+def main() -> None:
+    """The Hydra app (imported here, so that `--help` does not pay for Hydra)."""
+    import hydra
+
+    register_configs()
+    hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")(job)()
+
+
+def help_text() -> str:
+    """The `--help` page: Hydra's help template (configs/hydra/help/govsim.yaml), resolved without composing.
+
+    Hydra prints the same text (a test compares); this path skips its config composition and
+    config-group listing, which the template does not show, so `python -m sim --help` answers at once.
+    """
+    help_cfg = OmegaConf.load(CONFIG_DIR / "hydra" / "help" / "govsim.yaml")
+    return str(OmegaConf.create({"hydra": {"help": help_cfg}}).hydra.help.template)
+
+
 def cli() -> None:
+    if sys.argv[1:] in (["--help"], ["-h"]):
+        print(help_text())
+        return
     if any(a in HELP_FLAGS for a in sys.argv[1:]):
         main()  # Hydra prints the help (or its info) and exits: nothing to validate
         return

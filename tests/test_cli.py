@@ -95,6 +95,9 @@ def test_help_explains_the_program_and_lists_regimes_and_populations():
     # no config dump, no groups or schema options that the command line then rejects
     assert "_schema" not in text and "experiment:" not in text and "motivation_alpha" not in text
     assert len(text.splitlines()) < 60
+    # the fast path prints exactly what Hydra renders from the same template (given an override, Hydra does)
+    hydra = subprocess.run([sys.executable, "-m", "sim", "--help", "seed=1"], cwd=REPO, capture_output=True, text=True)
+    assert hydra.returncode == 0 and hydra.stdout == text
 
 
 def test_no_progress_bar_when_output_is_not_a_terminal(tmp_path):

@@ -159,6 +159,12 @@ def contrast_table(plan: Plan, runs: pd.DataFrame) -> pd.DataFrame:
     return _keyed(keys, "pair", ci_table(pd.concat(diffs), "pair", outcomes)).drop(columns="pair")
 
 
+def read_csv(source: Any) -> pd.DataFrame:
+    """A table as csv_bytes wrote it, every float exactly (round trip: pandas 3's default), only `nan` as missing."""
+    exact = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+    return pd.read_csv(source, keep_default_na=False, na_values=[NA_REP], **exact)
+
+
 def csv_bytes(df: pd.DataFrame) -> bytes:
     """CSV with every float written in full (shortest repr that round-trips exactly)."""
     return df.to_csv(index=False, na_rep=NA_REP, lineterminator="\n").encode()

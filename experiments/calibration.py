@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from experiments.aggregate import csv_bytes
-from experiments.report import Extra, num
+from experiments.labels import label
+from experiments.report import Extra, md_table, num
 
 if TYPE_CHECKING:
     from experiments.plan import Plan
@@ -55,6 +56,11 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
     best = table.iloc[0]
     keys = list(plan.swept)
     chosen = {k: best[k] for k in keys}
+    targets = exp.calibration.targets
+    values = ", ".join(f"`{k}={chosen[k]:g}`" for k in keys)
+    closest = [[str(r["rank"]), *(f"{r[k]:g}" for k in keys), *(num(r[t.outcome]) for t in targets),
+                f"{r['distance']:.2f}"] for _, r in table.head(10).iterrows()]  # fmt: skip
+    target_rows = [[f"`{t.outcome}`", f"{t.figure:g}", f"{t.width:g}"] for t in targets]
     md = [
         "## Calibration",
         "",
@@ -62,26 +68,22 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
         f"with the replicate mean over {exp.replicates} replicates. Only calibration targets enter; the patterns "
         "experiment's predictions are not used.",
         "",
-        "| target outcome | public figure | half-width |",
-        "|---|---:|---:|",
-        *(f"| `{t.outcome}` | {t.figure:g} | {t.width:g} |" for t in exp.calibration.targets),
+        *md_table(["target outcome", "public figure", "half-width"], target_rows, "lr"),
         "",
-        f"**Calibrated values (rank 1, distance {best['distance']:.2f}):** "
-        + ", ".join(f"`{k}={chosen[k]:g}`" for k in keys)
-        + ". The model's defaults are set to them (`sim/config.py`; a test checks it).",
+        f"**Calibrated values (rank 1, distance {best['distance']:.2f}):** {values}. The model's defaults are set "
+        "to them (`sim/config.py`; a test checks it).",
         "",
         "The ten closest cells:",
         "",
-        "| rank | " + " | ".join(f"`{k}`" for k in keys) + " | " + " | ".join(t.outcome for t in exp.calibration.targets)
-        + " | distance |",
-        "|" + "---|" * (len(keys) + len(exp.calibration.targets) + 2),
-    ]  # fmt: skip
-    for _, r in table.head(10).iterrows():
-        cells = [f"{r[k]:g}" for k in keys] + [num(r[t.outcome]) for t in exp.calibration.targets]
-        md.append(f"| {r['rank']} | " + " | ".join(cells) + f" | {r['distance']:.2f} |")
-    md.append("")
+        *md_table(["rank", *(f"`{k}`" for k in keys), *(t.outcome for t in targets), "distance"], closest, "r"),
+        "",
+    ]
+    answer = [f"**Calibrated values:** {values}, the closest of {len(table)} grid cells to the targets (distance "
+              f"{best['distance']:.2f}, in units of each target's half-width: "
+              + "; ".join(f"{label(t.outcome)} {num(best[t.outcome])} against {t.figure:g} ± {t.width:g}"
+                          for t in targets) + ")."]  # fmt: skip
     console = f"Calibration: rank 1 of {len(table)} cells, distance {best['distance']:.2f}: " + ", ".join(
         f"{k}={chosen[k]:g}" for k in keys
     )
     notes = [(TABLE, "every grid cell ranked by its distance to the calibration targets")]
-    return Extra(files={TABLE: csv_bytes(table)}, markdown=md, console=console, file_notes=notes)
+    return Extra(files={TABLE: csv_bytes(table)}, markdown=md, console=console, file_notes=notes, answer=answer)

@@ -20,14 +20,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 
-from experiments.labels import label
+from experiments.labels import SHARES, label, number_format
 from experiments.plan import Condition, Plan, fmt_value
 from experiments.spec import FigureSpec
 
 DPI = 100
 
 
-def _png(fig: plt.Figure) -> bytes:
+def png(fig: plt.Figure) -> bytes:
+    """The figure as PNG bytes without a timestamp (the one writer of every figure of the experiments)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight")
     plt.close(fig)
@@ -51,27 +52,57 @@ def _title(spec: FigureSpec, plan: Plan, default: str) -> str:
     return spec.title or f"{plan.experiment.name}: {default}"
 
 
+SMALL_MULTIPLES = 4  # more conditions than this: one panel per condition and outcome, the others in grey
+
+
 def timeseries_png(spec: FigureSpec, plan: Plan, ts: pd.DataFrame) -> bytes:
-    nrows, ncols = _grid(len(spec.outcomes))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5 * ncols, 3.4 * nrows), squeeze=False, sharex=True)
-    colors = _colors(len(plan.conditions))
-    for ax, outcome in zip(axes.ravel(), spec.outcomes, strict=False):
+    """One panel per outcome with a line and CI band per condition; beyond four conditions, small multiples."""
+    conds, outcomes = plan.conditions, spec.outcomes
+    if len(conds) <= SMALL_MULTIPLES:
+        nrows, ncols = _grid(len(outcomes))
+        panels = [(outcome, None) for outcome in outcomes]
+    else:
+        nrows, ncols = len(outcomes), len(conds)
+        panels = [(outcome, cond) for outcome in outcomes for cond in conds]
+    size = (5 * ncols, 3.4 * nrows) if len(conds) <= SMALL_MULTIPLES else (2.3 * ncols + 0.8, 1.8 * nrows + 0.6)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=size, squeeze=False, sharex=True, sharey="row" if ncols > 3 else False
+    )
+    colors = dict(zip([c.index for c in conds], _colors(len(conds)), strict=True))
+    for ax, (outcome, own) in zip(axes.ravel(), panels, strict=False):
         block = ts[ts["outcome"] == outcome]
-        for cond, color in zip(plan.conditions, colors, strict=True):
+        for cond in conds:
             rows = block[block["condition"] == cond.index]
-            ax.plot(rows["day"], rows["mean"], color=color, lw=1.4, label=cond.label)
-            ax.fill_between(rows["day"], rows["ci_low"], rows["ci_high"], color=color, alpha=0.2, lw=0)
-        ax.set_title(label(outcome), fontsize=10)
+            if own is not None and cond is not own:
+                ax.plot(rows["day"], rows["mean"], color="0.8", lw=0.8, zorder=1)
+                continue
+            ax.plot(rows["day"], rows["mean"], color=colors[cond.index], lw=1.4, label=cond.label, zorder=3)
+            ax.fill_between(rows["day"], rows["ci_low"], rows["ci_high"], color=colors[cond.index], alpha=0.2, lw=0)
         ax.grid(alpha=0.3)
-    for ax in axes.ravel()[len(spec.outcomes) :]:
+        if own is None:
+            ax.set_title(label(outcome), fontsize=10)
+        else:
+            if own is conds[0]:
+                ax.set_ylabel(label(outcome), fontsize=8)
+            if outcome == outcomes[0]:
+                ax.set_title(own.label, fontsize=9)
+            ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[len(panels) :]:
         ax.set_visible(False)
     for ax in axes[-1]:
-        ax.set_xlabel("day")
+        ax.set_xlabel("day", fontsize=8)
+    what = "time series, mean and 95 % CI band"
+    if len(conds) > SMALL_MULTIPLES:
+        fig.suptitle(
+            _title(spec, plan, what) + "\n(one column per condition; the other conditions in grey)", fontsize=11
+        )
+        fig.tight_layout()
+        return png(fig)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
-    fig.suptitle(_title(spec, plan, "time series, mean and 95 % CI band"), fontsize=12)
+    fig.suptitle(_title(spec, plan, what), fontsize=12)
     fig.tight_layout(rect=(0, 0.04 + 0.025 * math.ceil(len(labels) / 4), 1, 0.97))
-    return _png(fig)
+    return png(fig)
 
 
 def bars_png(spec: FigureSpec, plan: Plan, summary: pd.DataFrame) -> bytes:
@@ -83,6 +114,8 @@ def bars_png(spec: FigureSpec, plan: Plan, summary: pd.DataFrame) -> bytes:
     )
     colors = _colors(n)
     y = np.arange(n)[::-1]  # first condition on top
+    shares = summary[summary["outcome"].isin([o for o in spec.outcomes if o in SHARES])]
+    top = min(1.0, float(np.nanmax(shares["ci_high"], initial=0.0)) * 1.05) or 1.0  # one scale for every share
     for ax, outcome in zip(axes.ravel(), spec.outcomes, strict=False):
         block = summary[summary["outcome"] == outcome].set_index("condition").loc[[c.index for c in plan.conditions]]
         mean = block["mean"].to_numpy(dtype=float)
@@ -91,13 +124,16 @@ def bars_png(spec: FigureSpec, plan: Plan, summary: pd.DataFrame) -> bytes:
         ax.set_title(label(outcome), fontsize=10)
         ax.grid(alpha=0.3, axis="x")
         ax.axvline(0, color="black", lw=0.6)
+        if outcome in SHARES:
+            ax.set_xlim(0, top)
     for ax in axes[:, 0]:
         ax.set_yticks(y, [c.label for c in plan.conditions], fontsize=8)
     for ax in axes.ravel()[len(spec.outcomes) :]:
         ax.set_visible(False)
-    fig.suptitle(_title(spec, plan, "mean and 95 % CI per condition"), fontsize=12)
+    note = " (shares on one scale)" if len(shares["outcome"].unique()) > 1 else ""
+    fig.suptitle(_title(spec, plan, "mean and 95 % CI per condition") + note, fontsize=12)
     fig.tight_layout()
-    return _png(fig)
+    return png(fig)
 
 
 def facets(plan: Plan, spec: FigureSpec) -> list[dict[str, Any]]:
@@ -164,16 +200,17 @@ def heatmap_png(spec: FigureSpec, plan: Plan, summary: pd.DataFrame, contrasts: 
                 lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
                 im = ax.imshow(mean, origin="lower", cmap="viridis", vmin=lo, vmax=hi if hi > lo else lo + 1e-12,
                                aspect="auto")  # fmt: skip
+            fmt = number_format(outcome, finite)
             for i, j in itertools.product(range(len(ys)), range(len(xs))):
                 if np.isfinite(mean[i, j]):
-                    text = f"{mean[i, j]:.2g}" + ("*" if spec.contrast and sig[i, j] else "")
+                    text = fmt(mean[i, j], signed=bool(spec.contrast)) + ("*" if spec.contrast and sig[i, j] else "")
                     ax.text(j, i, text, ha="center", va="center", fontsize=8, color="black",
                             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.6, "lw": 0})  # fmt: skip
             ax.set_xticks(range(len(xs)), [fmt_value(v) for v in xs], fontsize=8)
             ax.set_yticks(range(len(ys)), [fmt_value(v) for v in ys], fontsize=8)
             ax.set_xlabel(label(spec.x), fontsize=9)
             ax.set_ylabel(label(spec.y), fontsize=9)
-            head = label(outcome)
+            head = label(outcome) + (f" ({fmt.unit})" if fmt.unit else "")
             if spec.contrast:
                 head = f"{head}: {spec.contrast[0]} − {spec.contrast[1]}"
             where = ", ".join(f"{plan.names[k]}={fmt_value(v)}" for k, v in facet.items())
@@ -182,7 +219,7 @@ def heatmap_png(spec: FigureSpec, plan: Plan, summary: pd.DataFrame, contrasts: 
     what = "paired difference (* : 95 % CI excludes 0)" if spec.contrast else "mean over replicates"
     fig.suptitle(_title(spec, plan, what), fontsize=12)
     fig.tight_layout()
-    return _png(fig)
+    return png(fig)
 
 
 def render_figure(spec: FigureSpec, plan: Plan, tables: dict[str, pd.DataFrame]) -> bytes:

@@ -21,19 +21,15 @@ A pattern passes when all its targets and predictions pass (inputs are reported 
 
 from __future__ import annotations
 
-import io
 import math
 from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from experiments.aggregate import csv_bytes, describe
-from experiments.report import Extra, num
+from experiments.figures import plt, png
+from experiments.report import Extra, md_table, num
 from experiments.spec import CheckSpec, Term, parse_measure
 
 if TYPE_CHECKING:
@@ -136,13 +132,6 @@ def pattern_table(plan: Plan, store: RunStore, runs: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def _png(fig: plt.Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None}, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
-
-
 def chart(table: pd.DataFrame, title: str) -> bytes:
     """One strip per check: the accepted band (shaded) and the model's mean with its 95 % CI."""
     n = len(table)
@@ -166,7 +155,7 @@ def chart(table: pd.DataFrame, title: str) -> bytes:
         ax.set_title(f"{r['measure']}   band {r['band']}", fontsize=8, loc="left", pad=2)
     fig.suptitle(f"{title}: model mean and 95 % CI (dot) against the accepted band (green)", fontsize=10)
     fig.tight_layout()
-    return _png(fig)
+    return png(fig)
 
 
 def _value(r: Any) -> str:
@@ -175,7 +164,8 @@ def _value(r: Any) -> str:
 
 def analyse(plan: Plan, store: RunStore, tables: dict[str, pd.DataFrame]) -> Extra:
     exp = plan.experiment
-    table = pattern_table(plan, store, tables["runs"])
+    # a results folder has no per-run time series: the stored table is read back there (verify, republish)
+    table = tables["patterns"] if "patterns" in tables else pattern_table(plan, store, tables["runs"])
     results = table.drop_duplicates("pattern")[["pattern", "pattern_result"]]
     results = results[results["pattern_result"] != "input"]
     passed = int((results["pattern_result"] == "pass").sum())
@@ -190,16 +180,17 @@ def analyse(plan: Plan, store: RunStore, tables: dict[str, pd.DataFrame]) -> Ext
         part = table[table["kind"] == kind]
         if part.empty:
             continue
-        md += [
-            f"### {heading}",
-            "",
-            "| pattern | public figure (source) | model measure | model: mean [95 % CI] | accepted band | check |",
-            "|---|---|---|---:|---|---|",
+        header = [
+            "pattern",
+            "public figure (source)",
+            "model measure",
+            "model: mean [95 % CI]",
+            "accepted band",
+            "check",
         ]
-        for _, r in part.iterrows():
-            md.append(f"| {r['pattern']} | {r['check_figure']} ({r['source']}) | `{r['measure']}` | {_value(r)} | "
-                      f"{r['band']} | {r['check']} |")  # fmt: skip
-        md.append("")
+        rows = [[r["pattern"], f"{r['check_figure']} ({r['source']})", f"`{r['measure']}`", _value(r), r["band"],
+                 r["check"]] for _, r in part.iterrows()]  # fmt: skip
+        md += [f"### {heading}", "", *md_table(header, rows, "lllrll"), ""]
     md += ["Pattern results: " + ", ".join(f"{p} **{res}**" for p, res in results.itertuples(index=False)) + "."]
     md += ["", "**Why these bands.**", ""]
     for pattern in exp.patterns:
@@ -217,4 +208,11 @@ def analyse(plan: Plan, store: RunStore, tables: dict[str, pd.DataFrame]) -> Ext
                 "check and pattern result, and why the band"),
         (CHART, "each check's model mean and 95 % CI against its accepted band"),
     ]  # fmt: skip
-    return Extra(files=files, markdown=md, console="\n".join(lines), file_notes=notes)
+    failed = table[(table["check"] == "fail") & (table["kind"] != "input")]
+    answer = [f"**{passed} of {len(results)} patterns pass**: a check passes when the model's mean lies in its accepted "
+              "band (two-sided) or its whole 95 % CI lies beyond the bound (one-sided); inputs are not evidence."]  # fmt: skip
+    answer += [f"- Fails: {r['pattern']} ({r['claim']}), `{r['measure']}` = {_value(r)}, accepted band {r['band']}."
+               for _, r in failed.iterrows()]  # fmt: skip
+    if failed.empty:
+        answer.append(f"- Every one of the {len(table[table['kind'] != 'input'])} checks that are evidence passes.")
+    return Extra(files=files, markdown=md, console="\n".join(lines), file_notes=notes, answer=answer)

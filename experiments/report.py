@@ -1,10 +1,11 @@
-"""report.md and the console table: the numbers, the figures, and a plain reading of each.
+"""report.md and the console table: the answer first, then the numbers, the figures and a reading of each.
 
-The readings are generated from the tables by fixed rules (highest and lowest
-condition, whether their 95 % intervals overlap, where a heat map peaks, in
-how many cells a contrast is clearly positive or negative), so they stay true
-when the model is recalibrated. Nothing here depends on time or machine, so
-a re-run of the same experiment writes the same report.
+report.md opens with a short answer to the experiment's question, stated from the tables with their
+95 % intervals by fixed rules (the condition that does best on each headline outcome and by how much,
+in how many cells a paired difference is clearly positive or negative, what the analyses found), then
+a one-line glossary of the regimes and of every outcome shown. Each outcome has one number format in
+the whole report (`experiments.labels.number_format`); undefined cells are left blank with a footnote.
+Nothing here depends on time or machine, so a re-run of the same experiment writes the same report.
 """
 
 from __future__ import annotations
@@ -19,61 +20,61 @@ import pandas as pd
 
 from experiments.aggregate import CI_METHOD
 from experiments.figures import facets, heatmap_cells
-from experiments.labels import label
+from experiments.labels import BETTER, BOUNDED, NumberFormat, label, meaning, number_format, regime_meaning, with_unit
 from experiments.plan import Plan, fmt_value
 from experiments.spec import FigureSpec
+
+FEW_REPLICATES = 5
+BLANK = "–"  # an undefined cell (footnoted)
 
 
 @dataclass
 class Extra:
-    """What an analysis of the runs (patterns, Morris screening) adds to the results folder."""
+    """What an analysis of the runs (patterns, Morris screening, calibration) adds to the results folder."""
 
     files: dict[str, bytes] = field(default_factory=dict)  # file name -> content (tables, figures)
     markdown: list[str] = field(default_factory=list)  # a report.md section, placed after the setup
     console: str = ""  # printed after the run
     file_notes: list[tuple[str, str]] = field(default_factory=list)  # (file, what it holds) for report.md
     replaces_results: bool = False  # the per-condition tables would be unreadable (a design's many points)
+    answer: list[str] = field(default_factory=list)  # the analysis's answer to the question, from its numbers
 
 
 def num(value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if value != 0 and (abs(value) >= 1e4 or abs(value) < 1e-3):
-        return f"{value:.3g}"
-    return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
-
-
-def fixed(value: float) -> str:
-    """Three decimals (one from 100 up): aligned columns in the console table."""
+    """A lone number without a declared format: three decimals, three significant digits when smaller."""
     if value is None or math.isnan(value):
-        return "n/a"
-    return f"{value:.1f}" if abs(value) >= 100 else f"{value:.3f}"
+        return BLANK
+    if value != 0 and abs(value) < 0.01:
+        return f"{value:.{2 - math.floor(math.log10(abs(value)))}f}"
+    return number_format("", [value])(value)
+
+
+def md_table(header: list[str], rows: list[list[str]], align: str = "l") -> list[str]:
+    """A markdown table; `align` gives one l/r per column, its last letter repeated ("lr": first left, rest right)."""
+    marks = [{"l": "---", "r": "---:"}[(align + align[-1] * len(header))[i]] for i in range(len(header))]
+    return [f"| {' | '.join(line)} |" for line in (header, marks, *rows)]
 
 
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-# Outcomes that are shares or rates (bounded by [0, 1]): their intervals are clipped to [0, 1] in display
-# only (the tables keep the Student-t bounds, which can leave [0, 1] when replicates are few).
-UNIT_OUTCOMES = frozenset({
-    "account_share", "ghost_share", "connected_share", "filler_share", "response_rate", "answer_rate",
-    "misrouted_share", "resolution_rate", "active_share", "top5_post_share", "audit_pass_rate",
-    "needs_met_connected", "needs_met_excluded", "gini_needs_met", "accounts_under_100_posts",
-    "accounts_over_500_posts",
-})  # fmt: skip
-FEW_REPLICATES = 5
+def formats(summary: pd.DataFrame) -> dict[str, NumberFormat]:
+    """One number format per outcome, from the magnitude of its means over every condition."""
+    return {o: number_format(o, block["mean"]) for o, block in summary.groupby("outcome", sort=False)}
 
 
-def ci_text(row: pd.Series) -> str:
+def ci_text(row: pd.Series, fmt: NumberFormat | None = None, signed: bool = False) -> str:
+    """`mean [low, high]`; shares' intervals clipped to [0, 1] in display (not for differences)."""
+    fmt = fmt or number_format(str(row.get("outcome", "")), [row["mean"]])
     low, high = row["ci_low"], row["ci_high"]
-    if row.get("outcome") in UNIT_OUTCOMES and "contrast" not in row:
-        low, high = _clip(low), _clip(high)
-    return f"{num(row['mean'])} [{num(low)}, {num(high)}]"
-
-
-def _clip(value: float) -> float:
-    return value if value is None or math.isnan(value) else min(1.0, max(0.0, float(value)))
+    if row.get("outcome") in BOUNDED and "contrast" not in row and not signed:
+        low, high = (v if math.isnan(v) else min(1.0, max(0.0, float(v))) for v in (low, high))
+    if math.isnan(row["mean"]):
+        return BLANK
+    if math.isnan(low):
+        return f"{fmt(row['mean'], signed)} (one replicate)"
+    return f"{fmt(row['mean'], signed)} [{fmt(low, signed)}, {fmt(high, signed)}]"
 
 
 def warnings_for(plan: Plan) -> list[str]:
@@ -88,10 +89,9 @@ def warnings_for(plan: Plan) -> list[str]:
     seen: set[str] = set()
     for cond in plan.conditions:
         for line in idle_levers(cond.config):
-            text = f"{cond.label}: {line}" if len(plan.conditions) > 1 else line
             if line not in seen:
                 seen.add(line)
-                out.append(text)
+                out.append(f"{cond.label}: {line}" if len(plan.conditions) > 1 else line)
     return out
 
 
@@ -122,9 +122,8 @@ def idle_levers(cfg: Any) -> list[str]:
     return out
 
 
-def _summary_row(summary: pd.DataFrame, condition: int, outcome: str) -> pd.Series:
-    block = summary[(summary["condition"] == condition) & (summary["outcome"] == outcome)]
-    return block.iloc[0]
+def _row(table: pd.DataFrame, condition: int, outcome: str, key: str = "condition") -> pd.Series:
+    return table[(table[key] == condition) & (table["outcome"] == outcome)].iloc[0]
 
 
 # --- console -------------------------------------------------------------------------------------
@@ -133,8 +132,8 @@ def _summary_row(summary: pd.DataFrame, condition: int, outcome: str) -> pd.Seri
 def console_table(plan: Plan, summary: pd.DataFrame, outcomes: list[str] | None = None) -> str:
     """Conditions x outcomes, `mean ± half-width of the 95 % CI`, in blocks that fit 120 columns."""
     outcomes = outcomes or plan.experiment.table
-    names = [c.label for c in plan.conditions]
-    first = max(len("condition"), *(len(n) for n in names))
+    fmts = formats(summary)
+    first = max(len("condition"), *(len(c.label) for c in plan.conditions))
     width = max(17, *(len(o) for o in outcomes))
     per_block = max(1, (120 - first - 2) // (width + 1))
     blocks = []
@@ -145,40 +144,135 @@ def console_table(plan: Plan, summary: pd.DataFrame, outcomes: list[str] | None 
         for cond in plan.conditions:
             cells = []
             for o in chunk:
-                row = _summary_row(summary, cond.index, o)
-                half = (row["ci_high"] - row["ci_low"]) / 2
-                cells.append(f"{fixed(row['mean']) + ' ± ' + fixed(half):>{width}}")
+                row = _row(summary, cond.index, o)
+                cells.append(f"{fmts[o](row['mean']) + ' ± ' + fmts[o]((row['ci_high'] - row['ci_low']) / 2):>{width}}")
             lines.append(f"{cond.label:<{first}}  " + " ".join(cells))
         blocks.append("\n".join(lines))
     n = plan.experiment.replicates
-    return "\n\n".join(blocks) + f"\n(mean ± half-width of the 95 % CI over {n} replicates)"
+    scaled = [f"{o} {fmts[o].unit}" for o in outcomes if fmts[o].unit]
+    note = f"; {', '.join(scaled)}" if scaled else ""
+    return "\n\n".join(blocks) + f"\n(mean ± half-width of the 95 % CI over {n} replicates{note})"
+
+
+# --- the answer ----------------------------------------------------------------------------------
+
+
+def _direction(outcome: str, how: str = " ({})") -> str:
+    word = {1: "more is better", -1: "less is better"}.get(BETTER.get(outcome, 0))
+    return how.format(word) if word else ""
+
+
+def answer_regimes(plan: Plan, tables: dict[str, pd.DataFrame], fmts: dict[str, NumberFormat]) -> list[str]:
+    """Regimes without a sweep: which does best on each headline outcome, clear of the next or not, and against
+    the baseline (paired)."""
+    exp, summary, contrasts = plan.experiment, tables["summary"], tables["contrasts"]
+    base = next((c for c in plan.conditions if c.regime == exp.baseline), None)
+    wins: dict[str, list[str]] = {}
+    lines = []
+    for o in exp.table:
+        sign = BETTER.get(o, 1)
+        rows = [(c, _row(summary, c.index, o)) for c in plan.conditions]
+        rows = sorted([(c, r) for c, r in rows if not math.isnan(r["mean"])], key=lambda cr: -sign * cr[1]["mean"])
+        if len(rows) < 2:
+            continue
+        (best, b), (nxt, n), (worst, w) = rows[0], rows[1], rows[-1]
+        clear = b["ci_low"] > n["ci_high"] if sign > 0 else b["ci_high"] < n["ci_low"]
+        word = ("highest" if sign > 0 else "lowest") if o in BETTER else "highest"
+        text = f"{_cap(label(o))}{_direction(o)}: {word} under `{best.label}`, {ci_text(b, fmts[o])}"
+        text += f", {'clearly ahead of' if clear else 'not clearly apart from'} `{nxt.label}` ({ci_text(n, fmts[o])})"
+        if base is not None and best is not base:
+            d = _row(contrasts[contrasts["contrast"] == f"{best.regime} - {base.regime}"], best.index, o, "condition_a")
+            text += f"; against `{base.label}` {ci_text(d, fmts[o], signed=True)} (paired)"
+        lines.append(
+            text + f"; {'lowest' if word == 'highest' else 'highest'} under `{worst.label}`, {ci_text(w, fmts[o])}."
+        )
+        if o in BETTER:
+            wins.setdefault(best.label, []).append(label(o))
+    scored = [o for o in exp.table if o in BETTER]
+    if not wins:
+        return [f"- {t}" for t in lines]
+    leader, won = max(wins.items(), key=lambda kv: len(kv[1]))
+    lead = (
+        f"`{leader}` does best on {len(won)} of the {len(scored)} headline outcomes with a direction ({', '.join(won)})"
+    )
+    others = [f"`{c}` on {', '.join(v)}" for c, v in wins.items() if c != leader]
+    lead += f"; {'; '.join(others)}." if others else "."
+    return [lead, "", *(f"- {t}" for t in lines)]
+
+
+def answer_contrasts(plan: Plan, tables: dict[str, pd.DataFrame], fmts: dict[str, NumberFormat]) -> list[str]:
+    """Regimes across a sweep: for each regime against the baseline, in how many cells each headline outcome is
+    clearly higher or lower (paired 95 % CI), and where the difference is largest."""
+    exp, contrasts = plan.experiment, tables["contrasts"]
+    lines = []
+    for regime in (r for r in exp.regimes if r != exp.baseline):
+        block = contrasts[contrasts["contrast"] == f"{regime} - {exp.baseline}"]
+        for o in exp.table:
+            rows = block[(block["outcome"] == o) & block["mean"].notna()]
+            if rows.empty:
+                continue
+            up, down = int((rows["ci_low"] > 0).sum()), int((rows["ci_high"] < 0).sum())
+            top = rows["mean"].abs().idxmax()
+            picked = rows if len(rows) <= 4 else rows.loc[list(dict.fromkeys([rows.index[0], top, rows.index[-1]]))]
+            cells = "; ".join(
+                f"{ci_text(r, fmts[o], signed=True)} at {', '.join(f'{plan.names[k]}={fmt_value(r[k])}' for k in plan.swept)}"
+                + (" (largest)" if i == top and len(rows) > 4 else "")
+                for i, r in picked.iterrows()
+            )
+            lines.append(
+                f"- {_cap(label(o))}{_direction(o)}, `{regime}` − `{exp.baseline}`: clearly higher in {up} and clearly "
+                f"lower in {down} of {len(rows)} cells; {cells}."
+            )
+    return lines
+
+
+def answer(
+    plan: Plan, tables: dict[str, pd.DataFrame], fmts: dict[str, NumberFormat], extras: list[Extra]
+) -> list[str]:
+    exp = plan.experiment
+    head = f"**Answer** (means over {exp.replicates} replicates, 95 % CIs in brackets)."
+    found = [line for e in extras for line in e.answer]
+    if found:
+        return [head, "", *found]
+    if exp.baseline and not plan.swept:
+        return [head, "", *answer_regimes(plan, tables, fmts)]
+    if exp.baseline:
+        return [head, "", *answer_contrasts(plan, tables, fmts)]
+    return [head, "", *(f"- {reading_across(plan, tables['summary'], o, fmts)}" for o in exp.table)]
+
+
+def glossary(plan: Plan, outcomes: list[str], fmts: dict[str, NumberFormat]) -> list[str]:
+    regimes = list(dict.fromkeys(c.regime for c in plan.conditions))
+    lines = ["## Glossary", ""]
+    lines += [f"- Regime `{r}`: {regime_meaning(r) or 'see configs/policy/' + r + '.yaml'}" for r in regimes]
+    for o in outcomes:
+        unit = f"; shown {fmts[o].unit}" if o in fmts and fmts[o].unit else ""
+        lines.append(f"- {_cap(label(o))} (`{o}`): {meaning(o) or 'see docs/ODD.md'}{_direction(o, '; {}')}{unit}.")
+    return [*lines, ""]
 
 
 # --- readings ------------------------------------------------------------------------------------
 
 
-def reading_across(plan: Plan, summary: pd.DataFrame, outcome: str) -> str:
-    rows = [(c, _summary_row(summary, c.index, outcome)) for c in plan.conditions]
+def reading_across(plan: Plan, summary: pd.DataFrame, outcome: str, fmts: dict[str, NumberFormat]) -> str:
+    rows = [(c, _row(summary, c.index, outcome)) for c in plan.conditions]
     rows = [(c, r) for c, r in rows if not math.isnan(r["mean"])]
-    name = label(outcome)
+    name, fmt = label(outcome), fmts[outcome]
     if not rows:
         return f"{_cap(name)}: undefined in every condition."
     if len(rows) == 1:
-        c, r = rows[0]
-        return f"{_cap(name)}: {ci_text(r)} under {c.label}."
+        return f"{_cap(name)}: {ci_text(rows[0][1], fmt)} under {rows[0][0].label}."
     hi_c, hi = max(rows, key=lambda cr: cr[1]["mean"])
     lo_c, lo = min(rows, key=lambda cr: cr[1]["mean"])
     if hi["mean"] == lo["mean"]:
-        return f"{_cap(name)}: {num(hi['mean'])} in every condition."
+        return f"{_cap(name)}: {fmt(hi['mean'])} in every condition."
     text = (
-        f"{_cap(name)} is highest under {_tied(rows, hi_c, hi)} ({ci_text(hi)}) "
-        f"and lowest under {_tied(rows, lo_c, lo)} ({ci_text(lo)})."
+        f"{_cap(name)} is highest under {_tied(rows, hi_c, hi)} ({ci_text(hi, fmt)}) "
+        f"and lowest under {_tied(rows, lo_c, lo)} ({ci_text(lo, fmt)})."
     )
     if hi["ci_low"] > lo["ci_high"]:
-        text += " Their 95 % intervals do not overlap, so the difference is clear at this number of replicates."
-    else:
-        text += " Their 95 % intervals overlap: this experiment cannot tell them apart on this outcome."
-    return text
+        return text + " Their 95 % intervals do not overlap, so the difference is clear at this number of replicates."
+    return text + " Their 95 % intervals overlap: this experiment cannot tell them apart on this outcome."
 
 
 def _tied(rows: list[tuple[Any, pd.Series]], cond: Any, row: pd.Series) -> str:
@@ -191,9 +285,10 @@ def _tied(rows: list[tuple[Any, pd.Series]], cond: Any, row: pd.Series) -> str:
     return f"{cond.label} (tied with {', '.join(others)})"
 
 
-def reading_series(plan: Plan, ts: pd.DataFrame, outcome: str) -> str:
+def reading_series(plan: Plan, ts: pd.DataFrame, outcome: str, fmts: dict[str, NumberFormat]) -> str:
     block = ts[ts["outcome"] == outcome]
     name = label(outcome)
+    fmt = fmts.get(outcome) or number_format(outcome, block["mean"])
     ends, rising, falling = [], 0, 0
     for cond in plan.conditions:
         rows = block[(block["condition"] == cond.index)].dropna(subset=["mean"])
@@ -201,10 +296,8 @@ def reading_series(plan: Plan, ts: pd.DataFrame, outcome: str) -> str:
             continue
         first, last = rows.iloc[0], rows.iloc[-1]
         ends.append((cond, last))
-        if last["mean"] > first["mean"]:
-            rising += 1
-        elif last["mean"] < first["mean"]:
-            falling += 1
+        rising += last["mean"] > first["mean"]
+        falling += last["mean"] < first["mean"]
     if not ends:
         return f"{_cap(name)}: undefined throughout."
     day = int(max(r["day"] for _, r in ends))
@@ -212,26 +305,22 @@ def reading_series(plan: Plan, ts: pd.DataFrame, outcome: str) -> str:
     lo_c, lo = min(ends, key=lambda cr: cr[1]["mean"])
     trend = f"it rises over the run in {rising} of {len(ends)} conditions and falls in {falling}"
     if len(ends) == 1:
-        return f"{_cap(name)} ends (day {day}) at {ci_text(hi)}; {trend}."
+        return f"{_cap(name)} ends (day {day}) at {ci_text(hi, fmt)}; {trend}."
     return (
-        f"{_cap(name)} ends (day {day}) highest under {_tied(ends, hi_c, hi)} ({ci_text(hi)}) "
-        f"and lowest under {_tied(ends, lo_c, lo)} ({ci_text(lo)}); {trend}."
+        f"{_cap(name)} ends (day {day}) highest under {_tied(ends, hi_c, hi)} ({ci_text(hi, fmt)}) "
+        f"and lowest under {_tied(ends, lo_c, lo)} ({ci_text(lo, fmt)}); {trend}."
     )
 
 
-def _numeric(values: list[Any]) -> bool:
-    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-
-
-def _axis_trend(values: np.ndarray, axis: int, key: str, other: str, levels: list[Any]) -> str:
+def _axis_trend(values: np.ndarray, axis: int, key: str, other: str, levels: list[Any], fmt: NumberFormat) -> str:
     """How the cell means, averaged over the other axis, change along `key`."""
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         means = np.nanmean(values, axis=axis)
     if not np.isfinite(means).any() or len(means) < 2:
         return ""
-    if not _numeric(levels):
-        parts = ", ".join(f"{num(m)} for {fmt_value(v)}" for v, m in zip(levels, means, strict=True))
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in levels):
+        parts = ", ".join(f"{fmt(m)} for {fmt_value(v)}" for v, m in zip(levels, means, strict=True))
         return f"averaged over {label(other)}, it is {parts}"
     finite = means[np.isfinite(means)]
     first, last = finite[0], finite[-1]
@@ -240,10 +329,12 @@ def _axis_trend(values: np.ndarray, axis: int, key: str, other: str, levels: lis
     steps = np.diff(finite)
     shape = "steadily" if (steps >= 0).all() or (steps <= 0).all() else "overall, not steadily,"
     verb = "rises" if last > first else "falls"
-    return f"averaged over {label(other)}, it {verb} {shape} with {label(key)} ({num(first)} → {num(last)})"
+    return f"averaged over {label(other)}, it {verb} {shape} with {label(key)} ({fmt(first)} → {fmt(last)})"
 
 
-def reading_heatmap(plan: Plan, spec: FigureSpec, tables: dict[str, pd.DataFrame]) -> list[str]:
+def reading_heatmap(
+    plan: Plan, spec: FigureSpec, tables: dict[str, pd.DataFrame], fmts: dict[str, NumberFormat]
+) -> list[str]:
     xs, ys = plan.experiment.sweep[spec.x], plan.experiment.sweep[spec.y]
     out = []
     for facet in facets(plan, spec):
@@ -251,7 +342,7 @@ def reading_heatmap(plan: Plan, spec: FigureSpec, tables: dict[str, pd.DataFrame
         prefix = f"[{where}] " if where else ""
         for outcome in spec.outcomes:
             mean, sig = heatmap_cells(plan, spec, facet, outcome, tables["summary"], tables["contrasts"])
-            name = _cap(label(outcome))
+            name, fmt = _cap(label(outcome)), fmts[outcome]
             if not np.isfinite(mean).any():
                 out.append(f"{prefix}{name}: undefined in every cell.")
                 continue
@@ -259,82 +350,65 @@ def reading_heatmap(plan: Plan, spec: FigureSpec, tables: dict[str, pd.DataFrame
             def cell(i: int, j: int) -> str:
                 return f"{plan.names[spec.x]}={fmt_value(xs[j])}, {plan.names[spec.y]}={fmt_value(ys[i])}"
 
+            imax = np.unravel_index(np.nanargmax(mean), mean.shape)
+            imin = np.unravel_index(np.nanargmin(mean), mean.shape)
             if spec.contrast:
                 a, b = spec.contrast
-                pos = int(((mean > 0) & sig).sum())
-                neg = int(((mean < 0) & sig).sum())
-                total = int(np.isfinite(mean).sum())
+                pos, neg = int(((mean > 0) & sig).sum()), int(((mean < 0) & sig).sum())
                 text = (
-                    f"{prefix}{name}, {a} − {b}: {a} is clearly higher in {pos} of {total} cells and clearly "
-                    f"lower in {neg} (95 % CI of the paired difference excludes zero); "
-                    f"elsewhere the difference is unclear."
-                )
-                imax = np.unravel_index(np.nanargmax(mean), mean.shape)
-                imin = np.unravel_index(np.nanargmin(mean), mean.shape)
-                text += (
-                    f" The difference is largest at {cell(*imax)} ({num(mean[imax])}) "
-                    f"and smallest at {cell(*imin)} ({num(mean[imin])})."
+                    f"{prefix}{name}, {a} − {b}: {a} is clearly higher in {pos} of {int(np.isfinite(mean).sum())} "
+                    f"cells and clearly lower in {neg} (95 % CI of the paired difference excludes zero); elsewhere "
+                    f"the difference is unclear. The difference is largest at {cell(*imax)} "
+                    f"({fmt(mean[imax], True)}) and smallest at {cell(*imin)} ({fmt(mean[imin], True)})."
                 )
             else:
-                imax = np.unravel_index(np.nanargmax(mean), mean.shape)
-                imin = np.unravel_index(np.nanargmin(mean), mean.shape)
-                text = (
-                    f"{prefix}{name} ranges from {num(mean[imin])} ({cell(*imin)}) "
-                    f"to {num(mean[imax])} ({cell(*imax)})."
-                )
-            trends = [_axis_trend(mean, 0, spec.x, spec.y, xs), _axis_trend(mean, 1, spec.y, spec.x, ys)]
+                text = f"{prefix}{name} ranges from {fmt(mean[imin])} ({cell(*imin)}) to {fmt(mean[imax])} ({cell(*imax)})."
+            trends = [_axis_trend(mean, 0, spec.x, spec.y, xs, fmt), _axis_trend(mean, 1, spec.y, spec.x, ys, fmt)]
             trends = [t for t in trends if t]
-            if trends:
-                text += " " + _cap("; ".join(trends)) + "."
-            out.append(text)
+            out.append(text + (" " + _cap("; ".join(trends)) + "." if trends else ""))
     return out
 
 
-def figure_readings(plan: Plan, spec: FigureSpec, tables: dict[str, pd.DataFrame]) -> list[str]:
+def figure_readings(
+    plan: Plan, spec: FigureSpec, tables: dict[str, pd.DataFrame], fmts: dict[str, NumberFormat]
+) -> list[str]:
     if spec.kind == "timeseries":
-        return [reading_series(plan, tables["timeseries"], o) for o in spec.outcomes]
+        return [reading_series(plan, tables["timeseries"], o, fmts) for o in spec.outcomes]
     if spec.kind == "bars":
-        return [reading_across(plan, tables["summary"], o) for o in spec.outcomes]
-    return reading_heatmap(plan, spec, tables)
+        return [reading_across(plan, tables["summary"], o, fmts) for o in spec.outcomes]
+    return reading_heatmap(plan, spec, tables, fmts)
 
 
 # --- report.md -----------------------------------------------------------------------------------
 
 
-def markdown_table(plan: Plan, summary: pd.DataFrame, outcomes: list[str], per_table: int = 5) -> str:
-    blocks = []
-    for start in range(0, len(outcomes), per_table):
-        chunk = outcomes[start : start + per_table]
-        lines = [
-            "| condition | " + " | ".join(label(o) for o in chunk) + " |",
-            "|---|" + "---:|" * len(chunk),
-        ]
-        for cond in plan.conditions:
-            cells = [ci_text(_summary_row(summary, cond.index, o)) for o in chunk]
-            lines.append(f"| {cond.label} | " + " | ".join(cells) + " |")
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+def results_tables(plan: Plan, table: pd.DataFrame, outcomes: list[str], fmts: dict[str, NumberFormat],
+                   conds: list[Any], key: str = "condition", signed: bool = False, per_table: int = 5) -> list[str]:  # fmt: skip
+    """Conditions x outcomes in blocks of five; undefined cells blank, with a footnote naming them."""
+    cells = {(c.index, o): _row(table, c.index, o, key) for c in conds for o in outcomes}
+    undefined = {o: [c.label for c in conds if math.isnan(cells[(c.index, o)]["mean"])] for o in outcomes}
+    shown = [o for o in outcomes if len(undefined[o]) < len(conds)]
+    parts: list[str] = []
+    for start in range(0, len(shown), per_table):
+        chunk = shown[start : start + per_table]
+        rows = [[c.label, *(ci_text(cells[(c.index, o)], fmts[o], signed) for o in chunk)] for c in conds]
+        parts += [*md_table(["condition", *(with_unit(o, fmts[o]) for o in chunk)], rows, "lr"), ""]
+    notes = [f"{label(o)} under {', '.join(v)}" for o, v in undefined.items() if v and o in shown]
+    gone = [label(o) for o in outcomes if o not in shown]
+    if notes:
+        parts += [f"{BLANK} : undefined in every replicate (nothing to measure, e.g. no audit or no posts): "
+                  f"{'; '.join(notes)}.", ""]  # fmt: skip
+    if gone:
+        parts += [f"Left out, undefined in every condition: {', '.join(gone)}.", ""]
+    return parts
 
 
-def signed(row: pd.Series) -> str:
-    def sg(v: float) -> str:
-        return num(v) if (isinstance(v, float) and math.isnan(v)) or v <= 0 else "+" + num(v)
-
-    return f"{sg(row['mean'])} [{sg(row['ci_low'])}, {sg(row['ci_high'])}]"
-
-
-def _some(items: list[str], most: int = 8) -> str:
-    shown = "; ".join(items[:most])
-    return shown + (f"; and {len(items) - most} more (see the table)" if len(items) > most else "")
-
-
-def baseline_section(plan: Plan, contrasts: pd.DataFrame, per_table: int = 5) -> list[str]:
+def baseline_section(plan: Plan, contrasts: pd.DataFrame, fmts: dict[str, NumberFormat]) -> list[str]:
     """Every other regime minus the baseline, paired by seed (common random numbers)."""
     exp = plan.experiment
     base = exp.baseline
     conds = [c for c in plan.conditions if c.regime != base]
-    outcomes = list(exp.outcomes)
-    table = contrasts[contrasts["contrast"].str.endswith(f" - {base}")].set_index(["condition_a", "outcome"])
+    table = contrasts[contrasts["contrast"].str.endswith(f" - {base}")]
     parts = [
         f"## Compared with `{base}`",
         "",
@@ -342,34 +416,24 @@ def baseline_section(plan: Plan, contrasts: pd.DataFrame, per_table: int = 5) ->
         f"{exp.replicates} replicate pairs. Pairing removes the noise the two runs share, so these intervals "
         "are narrower than a comparison of the two means above would suggest.",
         "",
+        *results_tables(plan, table, list(exp.outcomes), fmts, conds, "condition_a", signed=True),
+        "**Reading.**",
+        "",
     ]
-    for start in range(0, len(outcomes), per_table):
-        chunk = outcomes[start : start + per_table]
-        parts += ["| condition | " + " | ".join(label(o) for o in chunk) + " |", "|---|" + "---:|" * len(chunk)]
-        for c in conds:
-            parts.append(f"| {c.label} | " + " | ".join(signed(table.loc[(c.index, o)]) for o in chunk) + " |")
-        parts.append("")
-    parts += ["**Reading.**", ""]
     for o in exp.table:
         higher, lower, unclear = [], [], []
         for c in conds:
-            row = table.loc[(c.index, o)]
-            if row["ci_low"] > 0:
-                higher.append(f"{c.label} ({signed(row)})")
-            elif row["ci_high"] < 0:
-                lower.append(f"{c.label} ({signed(row)})")
-            else:
-                unclear.append(c.label)
-        bits = []
-        if higher:
-            bits.append("clearly higher under " + _some(higher))
-        if lower:
-            bits.append("clearly lower under " + _some(lower))
+            row = _row(table, c.index, o, "condition_a")
+            text = f"{c.label} ({ci_text(row, fmts[o], signed=True)})"
+            (higher if row["ci_low"] > 0 else lower if row["ci_high"] < 0 else unclear).append(text)
+        bits = [f"clearly {w} under " + "; ".join(v[:8]) + (f"; and {len(v) - 8} more" if len(v) > 8 else "")
+                for w, v in (("higher", higher), ("lower", lower)) if v]  # fmt: skip
         if unclear and len(unclear) <= 3:
-            bits.append("not clearly different under " + "; ".join(unclear))
+            bits.append("not clearly different under " + "; ".join(u.split(" (")[0] for u in unclear))
         elif unclear:
-            which = "the other" if higher or lower else "all"
-            bits.append(f"not clearly different in {which} {len(unclear)} conditions")
+            bits.append(
+                f"not clearly different in {'the other' if higher or lower else 'all'} {len(unclear)} conditions"
+            )
         parts.append(f"- {_cap(label(o))}, compared with {base}: " + "; ".join(bits) + ".")
     return [*parts, ""]
 
@@ -388,27 +452,22 @@ def _population_line(plan: Plan) -> str:
 
 def _setup(plan: Plan) -> list[str]:
     exp = plan.experiment
-    cfg = plan.conditions[0].config
-    window = min(cfg.metrics.summary_days, cfg.days)
+    window = min(plan.conditions[0].config.metrics.summary_days, plan.conditions[0].config.days)
     sweep = "; ".join(f"`{k}` ∈ {{{', '.join(fmt_value(v) for v in vals)}}}" for k, vals in exp.sweep.items())
     if exp.design is not None:
         d = exp.design
-        conditions = [
-            f"- Design: {d.method} screening of {len(d.parameters)} parameters on regime `{d.regime}` "
-            f"(config group `policy`): {len(plan.conditions)} design points, ranges below.",
-        ]
+        conditions = [f"- Design: {d.method} screening of {len(d.parameters)} parameters on regime `{d.regime}` "
+                      f"(config group `policy`): {len(plan.conditions)} design points, ranges below."]  # fmt: skip
     elif exp.conditions:
-        described = []
-        for c in exp.conditions:
-            extra = "; " + ", ".join(f"`{o}`" for o in c.overrides) if c.overrides else ""
-            described.append(f"`{c.name}` (regime `{c.regime}`{extra})")
+        described = [f"`{c.name}` (regime `{c.regime}`{'; ' + ', '.join(f'`{o}`' for o in c.overrides) if c.overrides else ''})"
+                     for c in exp.conditions]  # fmt: skip
         conditions = [f"- Conditions: {', '.join(described)}."]
     else:
         conditions = [
             f"- Regimes (config group `policy`): {', '.join(f'`{r}`' for r in exp.regimes)}.",
             f"- Swept: {sweep}." if sweep else "- Swept: nothing besides the regimes.",
         ]
-    lines = [
+    return [
         *conditions,
         f"- Model overrides for every run: {', '.join(f'`{b}`' for b in exp.base)}." if exp.base else
         "- Model overrides for every run: none (the model's defaults).",
@@ -420,7 +479,6 @@ def _setup(plan: Plan) -> list[str]:
         "time series are 30-day rolling values per day.",
         f"- {CI_METHOD}",
     ]  # fmt: skip
-    return lines
 
 
 FILES = (
@@ -437,9 +495,13 @@ def report_md(
 ) -> str:
     exp = plan.experiment
     extras = extras or []
+    fmts = formats(tables["summary"])
     parts: list[str] = [f"# Experiment `{exp.name}`", ""]
     if exp.question:
         parts += [f"**Question.** {exp.question.strip()}", ""]
+    parts += [*answer(plan, tables, fmts, extras), ""]
+    shown = list(dict.fromkeys([*exp.outcomes, *(o for f in exp.figures for o in f.outcomes)]))
+    parts += glossary(plan, shown, fmts)
     parts += ["## Setup", "", *_setup(plan), ""]
     notes = warnings_for(plan)
     if notes:
@@ -461,25 +523,25 @@ def report_md(
             "Mean and 95 % confidence interval per condition (all outcomes and their standard deviations "
             "are in `summary.csv`).",
             "",
-            markdown_table(plan, tables["summary"], list(exp.outcomes)),
+            *results_tables(plan, tables["summary"], list(exp.outcomes), fmts, plan.conditions),
+            "**Reading.**",
+            "",
+            *(f"- {reading_across(plan, tables['summary'], o, fmts)}" for o in exp.table),
             "",
         ]
-        parts += ["**Reading.**", ""] + [f"- {reading_across(plan, tables['summary'], o)}" for o in exp.table]
-        parts += [""]
     if exp.baseline:
-        parts += baseline_section(plan, tables["contrasts"])
+        parts += baseline_section(plan, tables["contrasts"], fmts)
     if exp.figures:
         parts += ["## Figures", ""]
     for spec in exp.figures:
-        file = figure_files[spec.name]
         title = spec.title or spec.name.replace("_", " ")
-        parts += [f"### {title}", "", f"![{title}]({file})", ""]
+        parts += [f"### {title}", "", f"![{title}]({figure_files[spec.name]})", ""]
         if spec.caption:
             parts += [spec.caption.strip(), ""]
-        parts += ["**Reading.**", ""] + [f"- {r}" for r in figure_readings(plan, spec, tables)] + [""]
+        parts += ["**Reading.**", "", *(f"- {r}" for r in figure_readings(plan, spec, tables, fmts)), ""]
     present = [(f, d) for f, d in FILES if f != "contrasts.csv" or not tables["contrasts"].empty]
     present[-1:-1] = [note for extra in extras for note in extra.file_notes]
-    parts += ["## Files", ""] + [f"- `{f}`: {d}." for f, d in present] + [""]
+    parts += ["## Files", "", *(f"- `{f}`: {d}." for f, d in present), ""]
     parts += [
         "## Reproduce",
         "",

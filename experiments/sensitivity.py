@@ -29,21 +29,17 @@ Parameters below the floor are reported as indistinguishable from noise.
 
 from __future__ import annotations
 
-import io
 import math
 from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from experiments.aggregate import outcome_columns
 from experiments.designs import problem
-from experiments.labels import label
-from experiments.report import Extra, num
+from experiments.figures import plt, png
+from experiments.labels import LABELS, NumberFormat, label, number_format
+from experiments.report import Extra, md_table
 
 if TYPE_CHECKING:
     from experiments.plan import Plan
@@ -118,13 +114,6 @@ def ranking_table(plan: Plan, runs: pd.DataFrame) -> tuple[pd.DataFrame, list[st
     return pd.DataFrame(rows), notes
 
 
-def _png(fig: plt.Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None}, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
-
-
 def short_label(key: str) -> str:
     text = label(key)
     return text if text != key.replace("_", " ") else key.split(".", 1)[-1]
@@ -158,32 +147,33 @@ def chart(outcome: str, table: pd.DataFrame, title: str) -> bytes:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", frameon=False)
     fig.tight_layout()
-    return _png(fig)
+    return png(fig)
 
 
-def _reading(outcome: str, rows: pd.DataFrame) -> str:
+def _reading(outcome: str, rows: pd.DataFrame, fmt: NumberFormat) -> str:
     name = label(outcome)
-    if rows.empty:
-        return f"{name[:1].upper() + name[1:]}: not analysed."
+    name = name[:1].upper() + name[1:]
     top = rows.sort_values("rank")
-    above = top[top["above_noise"]]
-    lead = [f"{short_label(r['parameter'])} (μ* {num(r['mu_star'])})" for _, r in above.head(3).iterrows()]
-    floor = num(float(top["noise_floor"].iloc[0]))
-    if not lead:
-        return f"{name[:1].upper() + name[1:]}: no parameter stands out from replicate noise (μ* floor {floor})."
-    text = f"{name[:1].upper() + name[1:]} is driven most by " + ", then ".join(lead)
-    text += f"; {len(above)} of {len(top)} parameters exceed the noise floor (μ* {floor})"
-    nonlinear = [short_label(r["parameter"]) for _, r in above.head(3).iterrows() if r["sigma"] > r["mu_star"]]
+    above = top[top["above_noise"]].head(3)
+    floor = fmt(float(top["noise_floor"].iloc[0]))
+    if above.empty:
+        return f"{name}: no parameter stands out from replicate noise (μ* floor {floor})."
+    lead = [f"{short_label(r['parameter'])} (μ* {fmt(r['mu_star'])})" for _, r in above.iterrows()]
+    text = f"{name} is driven most by " + ", then ".join(lead)
+    text += f"; {int(top['above_noise'].sum())} of {len(top)} parameters exceed the noise floor (μ* {floor})"
+    nonlinear = [short_label(r["parameter"]) for _, r in above.iterrows() if r["sigma"] > r["mu_star"]]
     if nonlinear:
         text += f"; σ > μ* for {', '.join(nonlinear)} (non-linear or interacting)"
-    signs = [
-        f"{short_label(r['parameter'])} {'raises' if r['mu'] > 0 else 'lowers'} it"
-        for _, r in above.head(3).iterrows()
-        if abs(r["mu"]) >= 0.8 * r["mu_star"]
-    ]
-    if signs:
-        text += "; " + ", ".join(signs)
-    return text + "."
+    signs = [f"{short_label(r['parameter'])} {'raises' if r['mu'] > 0 else 'lowers'} it"
+             for _, r in above.iterrows() if abs(r["mu"]) >= 0.8 * r["mu_star"]]  # fmt: skip
+    return text + ("; " + ", ".join(signs) if signs else "") + "."
+
+
+def inert(table: pd.DataFrame) -> list[str]:
+    """The parameters whose μ* is below the noise floor on every analysed outcome (issue 9's inert list)."""
+    if table.empty:
+        return []
+    return [p for p, block in table.groupby("parameter", sort=False) if not block["above_noise"].any()]
 
 
 def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
@@ -192,12 +182,23 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
     assert design is not None
     table, notes = ranking_table(plan, runs)
     files: dict[str, bytes] = {RANKING: table.to_csv(index=False, lineterminator="\n").encode()}
-    figures = []
-    for outcome in dict.fromkeys(table["outcome"]) if not table.empty else []:
-        name = f"morris_{outcome}.png"
-        files[name] = chart(outcome, table, exp.name)
-        figures.append((outcome, name))
+    outcomes = list(dict.fromkeys(table["outcome"])) if not table.empty else []
+    fmts = {o: number_format(o, table.loc[table["outcome"] == o, "mu_star"]) for o in outcomes}
+    figures = [(o, f"morris_{o}.png") for o in outcomes]
+    files.update({f: chart(o, table, exp.name) for o, f in figures})
     k = len(design.parameters)
+    quiet = inert(table)
+    quiet_text = (
+        f"below the replicate-noise floor on every outcome ({len(quiet)} of {k}): "
+        + ", ".join(f"`{p}`" + (f" ({label(p)})" if p in LABELS else "") for p in quiet)
+        if quiet
+        else f"none of the {k} parameters is below the noise floor on every outcome"
+    )
+    flat = _outside(plan)
+    ranges = [
+        [f"`{p}` ({short_label(p)})", f"{lo} – {hi}", str(flat.get(p, "–"))]
+        for p, (lo, hi) in design.parameters.items()
+    ]
     md = [
         "## Morris screening",
         "",
@@ -210,45 +211,44 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
         f"({design.resamples} resamples). The noise floor is the μ* that a parameter with no effect stays below "
         "95 % of the time, given the replicate noise (module docstring of `experiments/sensitivity.py`).",
         "",
-        "| parameter | range | value in the regime |",
-        "|---|---|---|",
+        *md_table(["parameter", "range", "value in the regime"], ranges),
+        "",
+        f"**Inert parameters**: {quiet_text}.",
+        "",
     ]
-    flat = _outside(plan)
-    for key, (lo, hi) in design.parameters.items():
-        md.append(f"| `{key}` ({short_label(key)}) | {lo} – {hi} | {flat.get(key, 'n/a')} |")
-    md += ["", "### Ranking (μ* and its 95 % interval; * = above the noise floor)", ""]
-    outcomes = list(dict.fromkeys(table["outcome"])) if not table.empty else []
     if outcomes:
-        md.append("| rank | " + " | ".join(label(o) for o in outcomes) + " |")
-        md.append("|---:|" + "---|" * len(outcomes))
+        rows = []
         for rank in range(1, k + 1):
             cells = []
             for o in outcomes:
                 r = table[(table["outcome"] == o) & (table["rank"] == rank)].iloc[0]
                 star = "*" if r["above_noise"] else ""
-                cells.append(f"{short_label(r['parameter'])} {num(r['mu_star'])} ±{num(r['mu_star_conf'])}{star}")
-            md.append(f"| {rank} | " + " | ".join(cells) + " |")
-        floors = ", ".join(f"{label(o)} {num(float(table[table['outcome'] == o]['noise_floor'].iloc[0]))}"
+                cells.append(
+                    f"{short_label(r['parameter'])} {fmts[o](r['mu_star'])} ±{fmts[o](r['mu_star_conf'])}{star}"
+                )
+            rows.append([str(rank), *cells])
+        header = ["rank", *(label(o) + (f" ({fmts[o].unit})" if fmts[o].unit else "") for o in outcomes)]
+        floors = ", ".join(f"{label(o)} {fmts[o](float(table[table['outcome'] == o]['noise_floor'].iloc[0]))}"
                            for o in outcomes)  # fmt: skip
+        md += ["### Ranking (μ* and its 95 % interval; * = above the noise floor)", "", *md_table(header, rows, "rl")]
         md += ["", f"Noise floors of μ*: {floors}.", ""]
-    md += ["**Reading.**", ""]
-    md += [f"- {_reading(o, table[table['outcome'] == o])}" for o in outcomes]
-    md += [f"- {n}" for n in notes]
-    md.append("")
+    readings = [_reading(o, table[table["outcome"] == o], fmts[o]) for o in outcomes]
+    md += ["**Reading.**", "", *(f"- {r}" for r in readings), *(f"- {n}" for n in notes), ""]
     for outcome, file in figures:
         title = f"μ* and σ: {label(outcome)}"
         md += [f"### {title}", "", f"![{title}]({file})", ""]
     console = ["Morris ranking (top 3 by mu_star; * above the noise floor):"]
     for o in outcomes:
         top = table[table["outcome"] == o].sort_values("rank").head(3)
-        parts = [f"{short_label(r['parameter'])} {num(r['mu_star'])}{'*' if r['above_noise'] else ''}"
+        parts = [f"{short_label(r['parameter'])} {fmts[o](r['mu_star'])}{'*' if r['above_noise'] else ''}"
                  for _, r in top.iterrows()]  # fmt: skip
         console.append(f"  {label(o)}: " + "; ".join(parts))
-    console += [f"  {n}" for n in notes]
+    console += [*(f"  {n}" for n in notes), f"  inert: {', '.join(quiet) or 'none'}"]
     file_notes = [(RANKING, "per outcome and parameter: rank, range, μ*, its 95 % bootstrap half-width, μ, σ, "
                    "σ/μ*, the noise floor and whether μ* is above it")]  # fmt: skip
     file_notes += [(f, f"μ* against σ for {label(o)}") for o, f in figures]
-    return Extra(files=files, markdown=md, console="\n".join(console), file_notes=file_notes, replaces_results=True)
+    answer = [f"- Parameters {quiet_text}.", *(f"- {r}" for r in readings)]
+    return Extra(files, md, "\n".join(console), file_notes, replaces_results=True, answer=answer)
 
 
 def _outside(plan: Plan) -> dict[str, Any]:

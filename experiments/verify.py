@@ -27,12 +27,11 @@ in them is refused, never resolved.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
+import datetime as dt
 import gzip
 import hashlib
 import io
-import math
 import random
 import shutil
 import tempfile
@@ -41,11 +40,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from experiments import aggregate
 from experiments.cache import RunStore, code_fingerprint
+from experiments.fsio import write_atomic, write_json
 from experiments.plan import Plan, make_plan
-from experiments.publish import recover
-from experiments.runner import MANIFEST, Options, load_manifest, run_experiment, versions
+from experiments.publish import discard_staging, new_staging, recover, sha256_file, swap_in
+from experiments.runner import MANIFEST, Options, analyses, load_manifest, run_experiment, versions
 from experiments.spec import ExperimentError, experiment_from_dict
+from sim.provenance import provenance
 
 SHOW = 5  # differing cells shown per file
 KEY_COLUMNS = ("contrast", "condition", "regime", "seed", "day", "outcome")
@@ -56,43 +61,32 @@ def _read(path: Path) -> bytes:
     return gzip.decompress(data) if path.name.endswith(".gz") else data
 
 
-def _same_number(a: str, b: str) -> bool:
-    if a == b:
-        return True
+def _frame(data: bytes) -> pd.DataFrame | None:
     try:
-        x, y = float(a), float(b)
-    except ValueError:
-        return False
-    return x == y or (math.isnan(x) and math.isnan(y))
+        return aggregate.read_csv(io.BytesIO(data))
+    except pd.errors.EmptyDataError:
+        return None
 
 
 def compare_csv(name: str, stored: bytes, rerun: bytes, show: int = SHOW) -> list[str]:
-    a = list(csv.reader(io.StringIO(stored.decode())))
-    b = list(csv.reader(io.StringIO(rerun.decode())))
-    if not a or not b:
-        return [f"{name}: {'stored' if not a else 're-run'} file is empty"]
-    head_a, head_b = a[0], b[0]
+    """Cell by cell with pandas (numbers as numbers, NaN equal to NaN); one line per difference, at most `show`."""
+    a, b = _frame(stored), _frame(rerun)
+    if a is None or b is None:
+        return [f"{name}: {'stored' if a is None else 're-run'} file is empty"]
     out: list[str] = []
-    if head_a != head_b:
-        missing = [c for c in head_b if c not in head_a]
-        extra = [c for c in head_a if c not in head_b]
+    if list(a.columns) != list(b.columns):
+        missing, extra = [c for c in b if c not in a], [c for c in a if c not in b]
         out.append(f"{name}: columns differ (missing in stored: {missing or '-'}; not in re-run: {extra or '-'})")
-    common = [c for c in head_a if c in head_b]
-    ia, ib = {c: i for i, c in enumerate(head_a)}, {c: i for i, c in enumerate(head_b)}
     if len(a) != len(b):
-        out.append(f"{name}: {len(a) - 1} rows stored, {len(b) - 1} in the re-run")
-    diffs = 0
-    for r, (ra, rb) in enumerate(zip(a[1:], b[1:], strict=False), start=1):
-        for c in common:
-            va = ra[ia[c]] if ia[c] < len(ra) else ""
-            vb = rb[ib[c]] if ib[c] < len(rb) else ""
-            if not _same_number(va, vb):
-                diffs += 1
-                if diffs <= show:
-                    key = ", ".join(f"{k}={ra[ia[k]]}" for k in KEY_COLUMNS if k in ia and ia[k] < len(ra))
-                    out.append(f"{name} row {r} ({key}) column {c}: stored {va}, re-run {vb}")
-    if diffs > show:
-        out.append(f"{name}: ... {diffs - show} more differing values ({diffs} in all)")
+        out.append(f"{name}: {len(a)} rows stored, {len(b)} in the re-run")
+    common, n = [c for c in a if c in b], min(len(a), len(b))
+    x, y = a[common].iloc[:n], b[common].iloc[:n].set_axis(a.index[:n])
+    rows, cols = np.nonzero(((x != y) & ~(x.isna() & y.isna())).to_numpy())
+    for r, c in list(zip(rows, cols, strict=True))[:show]:
+        key = ", ".join(f"{k}={a.at[r, k]}" for k in KEY_COLUMNS if k in a)
+        out.append(f"{name} row {r + 1} ({key}) column {common[c]}: stored {x.iat[r, c]}, re-run {y.iat[r, c]}")
+    if len(rows) > show:
+        out.append(f"{name}: ... {len(rows) - show} more differing values ({len(rows)} in all)")
     return out
 
 
@@ -124,8 +118,6 @@ def compare_file(name: str, stored: Path, rerun: Path) -> list[str]:
 
 
 def _config_diffs(recorded: list[dict[str, Any]], plan: Any) -> list[str]:
-    import dataclasses
-
     out = []
     for rec, cond in zip(recorded, plan.conditions, strict=False):
         now = _flat(dataclasses.asdict(cond.config))
@@ -219,9 +211,9 @@ def verify(
         out(f"note: {note}")
 
     # 3. re-run from the manifest's resolved experiment
-    source = f"{folder / MANIFEST}"
-    exp = experiment_from_dict(in_recorded_order(record), source, default_name=record["name"])
-    plan = make_plan(exp, source)
+    plan = recorded_plan(folder, manifest)
+    exp = plan.experiment
+    source = plan.source
     problems += _config_diffs(manifest.get("conditions", []), plan)
     recorded_seeds = manifest.get("seeds", {}).get("values")
     if recorded_seeds is not None and recorded_seeds != plan.seeds:
@@ -278,21 +270,82 @@ def _different(
     return 1
 
 
+def recorded_plan(folder: Path, manifest: dict[str, Any]) -> Plan:
+    record = manifest["experiment"]
+    source = f"{folder / MANIFEST}"
+    return make_plan(experiment_from_dict(in_recorded_order(record), source, default_name=record["name"]), source)
+
+
 class TableStore:
-    """A run store read from a results folder's runs.csv: summaries only (no per-run time series)."""
-
-    def __init__(self, runs: Any) -> None:
-        self.rows = {row["run_id"]: row for row in runs.to_dict("records")}
-        self.outcomes: list[str] = []
-
-    def summary(self, rid: str) -> dict[str, float]:
-        return {k: self.rows[rid][k] for k in self.outcomes}
+    """A results folder as a run store: summaries are in runs.csv, per-run time series are not."""
 
     def timeseries(self, rid: str) -> Any:
         raise LookupError("per-run time series are not in a results folder")
 
-    def record(self, rid: str) -> dict[str, Any]:
-        return {}
+
+def from_tables(folder: Path, plan: Plan) -> tuple[dict[str, bytes], list[str]]:
+    """Every derived file recomputed from the folder's runs.csv and timeseries.csv.gz, and the analysis tables
+    that need every run's own time series and are therefore read back as stored (pattern measures on a day)."""
+    from experiments.figures import render_figure
+    from experiments.patterns import TABLE
+    from experiments.report import report_md
+
+    runs = aggregate.read_csv(folder / "runs.csv")
+    outcomes = aggregate.outcome_columns(runs, plan)
+    runs[outcomes] = runs[outcomes].astype(float)
+    summary, contrasts = aggregate.summary_table(plan, runs), aggregate.contrast_table(plan, runs)
+    series = aggregate.read_csv(folder / "timeseries.csv.gz")
+    tables = {"runs": runs, "summary": summary, "timeseries": series, "contrasts": contrasts}
+    derived = {"summary.csv": aggregate.csv_bytes(summary)}
+    if not contrasts.empty:
+        derived["contrasts.csv"] = aggregate.csv_bytes(contrasts)
+    figure_files = {spec.name: f"{spec.name}.png" for spec in plan.experiment.figures}
+    derived.update({figure_files[s.name]: render_figure(s, plan, tables) for s in plan.experiment.figures})
+    kept: list[str] = []
+    try:
+        extras = analyses(plan, TableStore(), tables)  # type: ignore[arg-type]
+    except LookupError:
+        tables["patterns"] = aggregate.read_csv(folder / TABLE)
+        extras, kept = analyses(plan, TableStore(), tables), [TABLE]  # type: ignore[arg-type]
+    for extra in extras:
+        derived.update({k: v for k, v in extra.files.items() if k not in kept})
+    derived["report.md"] = report_md(plan, tables, figure_files, extras).encode()
+    return derived, kept
+
+
+def republish(folder: Path, out: Callable[[str], None] = print) -> None:
+    """Rewrite a results folder's tables, figures and report from its own runs.csv (no run is repeated).
+
+    runs.csv and timeseries.csv.gz are kept byte for byte (refused if they differ from the manifest's
+    SHA-256); the manifest gets the new files' SHA-256 and a `republished` note; the folder is swapped in whole.
+    """
+    folder = Path(folder).absolute()
+    manifest = load_manifest(folder)
+    base = ["runs.csv", "timeseries.csv.gz"]
+    for name in base:
+        if sha256_file(folder / name) != manifest["files"].get(name):
+            raise ExperimentError(f"{folder / name}: differs from its SHA-256 in the manifest; not republished")
+    derived, kept = from_tables(folder, recorded_plan(folder, manifest))
+    staging = new_staging(folder.parent, folder.name)
+    try:
+        for name in [*base, *kept]:
+            shutil.copy2(folder / name, staging / name)
+        for name, content in derived.items():
+            write_atomic(staging / name, content)
+        dropped = sorted(set(manifest["files"]) - set(derived) - {*base, *kept})
+        manifest["files"] = {p.name: sha256_file(p) for p in sorted(staging.iterdir())}
+        manifest["republished"] = {"from": "runs.csv and timeseries.csv.gz of this folder",
+                                   "git_commit": provenance()["git_commit"],
+                                   "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}  # fmt: skip
+        write_json(staging / MANIFEST, manifest)
+        swap_in(staging, folder)
+    except BaseException:
+        discard_staging(staging)
+        raise
+    out(
+        f"republished {folder}: {', '.join(sorted(derived))} from runs.csv"
+        + (f"; dropped {dropped}" if dropped else "")
+    )
 
 
 def verify_sample(
@@ -309,21 +362,14 @@ def verify_sample(
     seed: int | None,
 ) -> int:
     """Re-run K random runs and compare their rows; recompute the derived files from the stored tables."""
-    import pandas as pd
-
-    from experiments import aggregate
-    from experiments.figures import render_figure
     from experiments.launch import Progress, launch, preflight, write_run_files
-    from experiments.report import report_md
-    from experiments.runner import analyses
 
     seed = int(time.time_ns() % 2**31) if seed is None else seed
     k = min(k, len(plan.runs))
     chosen = sorted(random.Random(seed).sample(range(len(plan.runs)), k))
     out(f"[verify] sample: {k} of {len(plan.runs)} runs, seed {seed} (repeat with --sample {k} --seed {seed}): "
         f"rows {', '.join(str(i + 1) for i in chosen)} of runs.csv")  # fmt: skip
-    runs_text = (folder / "runs.csv").read_text()
-    lines = runs_text.splitlines()
+    lines = (folder / "runs.csv").read_text().splitlines()
     stored_rows = "\n".join([lines[0], *(lines[i + 1] for i in chosen if i + 1 < len(lines))]) + "\n"
     work = Path(tempfile.mkdtemp(prefix=f"govsim-verify-{plan.experiment.name}-"))
     try:
@@ -344,34 +390,7 @@ def verify_sample(
         problems += [p.replace("runs.csv row", "runs.csv sampled row") for p in
                      compare_csv("runs.csv", stored_rows.encode(), rerun)]  # fmt: skip
 
-        # recompute the derived files from the stored runs.csv
-        table = pd.read_csv(io.StringIO(runs_text))
-        fixed = {"experiment", "condition", "name", "regime", "replicate", "seed", "run_id", *plan.swept}
-        outcomes = [c for c in table.columns if c not in fixed]
-        table[outcomes] = table[outcomes].astype(float)
-        summary = aggregate.summary_table(plan, table)
-        contrasts = aggregate.contrast_table(plan, table)
-        derived: dict[str, bytes] = {"summary.csv": aggregate.csv_bytes(summary)}
-        if not contrasts.empty:
-            derived["contrasts.csv"] = aggregate.csv_bytes(contrasts)
-        series = pd.read_csv(folder / "timeseries.csv.gz")
-        tables = {"runs": table, "summary": summary, "timeseries": series, "contrasts": contrasts}
-        figure_files = {}
-        for spec in plan.experiment.figures:
-            figure_files[spec.name] = f"{spec.name}.png"
-            derived[f"{spec.name}.png"] = render_figure(spec, plan, tables)
-        shim = TableStore(table)
-        shim.outcomes = outcomes
-        skipped: list[str] = []
-        try:
-            extras = analyses(plan, shim, tables)  # type: ignore[arg-type]
-        except LookupError:
-            extras = None
-            skipped = sorted(f for f in files if f not in derived and f not in ("runs.csv", "timeseries.csv.gz"))
-        if extras is not None:
-            for extra in extras:
-                derived.update(extra.files)
-            derived["report.md"] = report_md(plan, tables, figure_files, extras).encode()
+        derived, kept = from_tables(folder, plan)  # recompute the derived files from the stored tables
         tmp = work / "derived"
         tmp.mkdir()
         for name, content in derived.items():
@@ -380,9 +399,9 @@ def verify_sample(
                 problems.append(f"{name}: recomputed from runs.csv but not in the stored results")
                 continue
             problems += compare_file(name, folder / name, tmp / name)
-        if skipped:
+        if kept:
             out(f"[verify] not recomputed in a sample (they need every run's own time series; checked by SHA-256 "
-                f"only): {', '.join(skipped)}")  # fmt: skip
+                f"only, and read back for the report): {', '.join(kept)}")  # fmt: skip
     finally:
         if keep:
             out(f"[verify] re-run kept in {work}")

@@ -570,7 +570,7 @@ class TrainingConfig:
         "share of agencies trained per year",
         "lever (C8, C9)",
         unit="1/year",
-        label="share of agencies trained a year",
+        label="training: share of agencies a year",
         lever=(0.0, 1.0, 0.05),
     )
     skill_gain: float = param(0.3, "skill gained by a trained agency", "modelling choice", allowed=UNIT)
@@ -606,7 +606,7 @@ class InclusionConfig:
         "digital-literacy places per year per 10,000 citizens",
         "lever (C6)",
         unit="1/year",
-        label="inclusion places per 10,000 a year",
+        label="inclusion: literacy places per 10,000 a year",
         lever=(0.0, 2000.0, 50.0),
     )
     assisted_coverage: float = param(
@@ -614,7 +614,7 @@ class InclusionConfig:
         "share of excluded citizens with an assisted-digital helper",
         "lever (C6)",
         allowed=UNIT,
-        label="assisted-digital coverage",
+        label="inclusion: assisted-digital coverage",
         lever=True,
     )
     start_day: int = param(1, "first day of the inclusion programme", "lever", allowed=COUNT, unit="day")

@@ -56,10 +56,9 @@ class Citizens:
         self.needs_arisen = np.zeros(n, dtype=np.int32)
         self.needs_met = np.zeros(n, dtype=np.int32)
         self.last_served = np.full(n, NEVER, dtype=np.int32)  # day a need of theirs was last met
-        self.ties: Ties = district_ties(
+        self.ties = district_ties(
             rng, geo.district_start, geo.district_size, self.district, cfg.population.ties_per_citizen
         )
-        self.active_ties = ActiveNeighbours(self.ties)  # the social stimulus, updated from changes
         self.n_agencies = geo.n_agencies
         # (k, n): one contiguous row per follow slot, so gathers stream; the home
         # table is who they would follow, follows_agency who they follow now
@@ -92,6 +91,16 @@ class Citizens:
         sectors = rng.integers(0, geo.n_sectors, size=(k, n), dtype=np.int32)
         levels = np.array([CITY] + [DISTRICT] * (k - 1))[:, None]
         return geo.agency_index(levels, sectors, self.district[None, :]).astype(index_dtype(geo.n_agencies + 1))
+
+    @property
+    def ties(self) -> Ties:
+        return self._ties
+
+    @ties.setter
+    def ties(self, ties: Ties) -> None:
+        """New ties (tests dock the model on other networks): active-tie counts start over from them."""
+        self._ties = ties
+        self.active_ties = ActiveNeighbours(ties)
 
     # --- derived groups -------------------------------------------------
     @property

@@ -231,7 +231,11 @@ class GovSimModel(mesa.Model):
         both = gather_sum(posts, cit.follows_agency) + gather_sum(relayed, cit.follows_leader)
         heard, feed = both.real.copy(), both.imag
         attention = np.float32(cfg.citizen.attention_items)
-        heard *= np.minimum(np.float32(1.0), attention / np.maximum(feed, attention))
+        # the share of the feed read: min(1, attention / max(feed, attention)), in one buffer
+        read = np.maximum(feed, attention)
+        np.divide(attention, read, out=read)
+        np.minimum(np.float32(1.0), read, out=read)
+        heard *= read
         _saturate(heard)
         crit = np.append(self.leaders.criticisms, 0).astype(np.float32)
         if not crit.any():

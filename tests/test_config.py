@@ -98,3 +98,14 @@ def test_config_is_a_plain_dataclass_tree():
     cfg = load_config(["population=classroom"])
     assert dataclasses.is_dataclass(cfg.policy.audit)
     assert dataclasses.asdict(cfg)["population"]["n_citizens"] == 500
+
+
+def test_the_outcome_table_is_generated_where_the_odd_marks_it():
+    from sim.measures import OUTCOMES
+    from sim.parameters import BEGIN, END, OUTCOMES_BEGIN, OUTCOMES_END
+
+    text = f"a\n{BEGIN}\nSTALE\n{END}\nb\n{OUTCOMES_BEGIN}\nSTALE\n{OUTCOMES_END}\nc\n"
+    new = render(text)
+    assert "STALE" not in new and new.startswith("a\n") and new.endswith("\nc\n")
+    assert all(f"| `{o.key}` | {o.meaning}" in new for o in OUTCOMES)
+    assert render(new) == new

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import subprocess
 import sys
@@ -18,6 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lessons", action="append", default=[], metavar="DIR", help="extra lesson folder")
     parser.add_argument("--fetch-assets", action="store_true", help="only fetch the browser files (npm), then exit")
     args = parser.parse_args(argv)
+    if importlib.util.find_spec("solara") is None:
+        print(
+            'govsim dashboard: Solara is not installed; install the dashboard with: pip install -e ".[dashboard]"',
+            file=sys.stderr,
+        )
+        return 2
     ok = assets.ensure()
     if args.fetch_assets:
         return 0 if ok else 1

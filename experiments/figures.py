@@ -212,7 +212,7 @@ def heatmap_png(spec: FigureSpec, plan: Plan, summary: pd.DataFrame, contrasts: 
             ax.set_ylabel(label(spec.y), fontsize=9)
             head = label(outcome) + (f" ({fmt.unit})" if fmt.unit else "")
             if spec.contrast:
-                head = f"{head}: {spec.contrast[0]} − {spec.contrast[1]}"
+                head = f"{head}:\n{spec.contrast[0]} − {spec.contrast[1]}"
             where = ", ".join(f"{plan.names[k]}={fmt_value(v)}" for k, v in facet.items())
             ax.set_title(head + (f"\n{where}" if where else ""), fontsize=9)
             fig.colorbar(im, ax=ax, shrink=0.85)

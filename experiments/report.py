@@ -130,28 +130,15 @@ def _row(table: pd.DataFrame, condition: int, outcome: str, key: str = "conditio
 
 
 def console_table(plan: Plan, summary: pd.DataFrame, outcomes: list[str] | None = None) -> str:
-    """Conditions x outcomes, `mean ± half-width of the 95 % CI`, in blocks that fit 120 columns."""
-    outcomes = outcomes or plan.experiment.table
-    fmts = formats(summary)
-    first = max(len("condition"), *(len(c.label) for c in plan.conditions))
-    width = max(17, *(len(o) for o in outcomes))
-    per_block = max(1, (120 - first - 2) // (width + 1))
-    blocks = []
-    for start in range(0, len(outcomes), per_block):
-        chunk = outcomes[start : start + per_block]
-        head = f"{'condition':<{first}}  " + " ".join(f"{o:>{width}}" for o in chunk)
-        lines = [head, "-" * len(head)]
-        for cond in plan.conditions:
-            cells = []
-            for o in chunk:
-                row = _row(summary, cond.index, o)
-                cells.append(f"{fmts[o](row['mean']) + ' ± ' + fmts[o]((row['ci_high'] - row['ci_low']) / 2):>{width}}")
-            lines.append(f"{cond.label:<{first}}  " + " ".join(cells))
-        blocks.append("\n".join(lines))
+    """Conditions x outcomes, `mean ± half-width of the 95 % CI`, wrapped at 120 columns (pandas to_string)."""
+    outcomes, fmts = outcomes or plan.experiment.table, formats(summary)
+    rows = {c.label: {o: _row(summary, c.index, o) for o in outcomes} for c in plan.conditions}
+    cells = {k: {o: f"{fmts[o](r['mean'])} ± {fmts[o]((r['ci_high'] - r['ci_low']) / 2)}" for o, r in v.items()}
+             for k, v in rows.items()}  # fmt: skip
+    table = pd.DataFrame.from_dict(cells, orient="index").rename_axis("condition")
+    scaled = "".join(f"; {o} {fmts[o].unit}" for o in outcomes if fmts[o].unit)
     n = plan.experiment.replicates
-    scaled = [f"{o} {fmts[o].unit}" for o in outcomes if fmts[o].unit]
-    note = f"; {', '.join(scaled)}" if scaled else ""
-    return "\n\n".join(blocks) + f"\n(mean ± half-width of the 95 % CI over {n} replicates{note})"
+    return table.to_string(line_width=120) + f"\n(mean ± half-width of the 95 % CI over {n} replicates{scaled})"
 
 
 # --- the answer ----------------------------------------------------------------------------------
@@ -256,18 +243,21 @@ def glossary(plan: Plan, outcomes: list[str], fmts: dict[str, NumberFormat]) -> 
 
 def reading_across(plan: Plan, summary: pd.DataFrame, outcome: str, fmts: dict[str, NumberFormat]) -> str:
     rows = [(c, _row(summary, c.index, outcome)) for c in plan.conditions]
-    rows = [(c, r) for c, r in rows if not math.isnan(r["mean"])]
-    name, fmt = label(outcome), fmts[outcome]
+    return _highest_lowest(label(outcome), [(c, r) for c, r in rows if not math.isnan(r["mean"])], fmts[outcome])
+
+
+def _highest_lowest(name: str, rows: list[tuple[Any, pd.Series]], fmt: NumberFormat, when: str = "") -> str:
+    """Where the outcome is highest and lowest, and whether their 95 % intervals overlap."""
     if not rows:
         return f"{_cap(name)}: undefined in every condition."
     if len(rows) == 1:
-        return f"{_cap(name)}: {ci_text(rows[0][1], fmt)} under {rows[0][0].label}."
+        return f"{_cap(name)}{when}: {ci_text(rows[0][1], fmt)} under {rows[0][0].label}."
     hi_c, hi = max(rows, key=lambda cr: cr[1]["mean"])
     lo_c, lo = min(rows, key=lambda cr: cr[1]["mean"])
     if hi["mean"] == lo["mean"]:
-        return f"{_cap(name)}: {fmt(hi['mean'])} in every condition."
+        return f"{_cap(name)}{when}: {fmt(hi['mean'])} in every condition."
     text = (
-        f"{_cap(name)} is highest under {_tied(rows, hi_c, hi)} ({ci_text(hi, fmt)}) "
+        f"{_cap(name)}{when} is highest under {_tied(rows, hi_c, hi)} ({ci_text(hi, fmt)}) "
         f"and lowest under {_tied(rows, lo_c, lo)} ({ci_text(lo, fmt)})."
     )
     if hi["ci_low"] > lo["ci_high"]:
@@ -286,30 +276,17 @@ def _tied(rows: list[tuple[Any, pd.Series]], cond: Any, row: pd.Series) -> str:
 
 
 def reading_series(plan: Plan, ts: pd.DataFrame, outcome: str, fmts: dict[str, NumberFormat]) -> str:
-    block = ts[ts["outcome"] == outcome]
-    name = label(outcome)
+    block = ts[(ts["outcome"] == outcome) & ts["mean"].notna()]
     fmt = fmts.get(outcome) or number_format(outcome, block["mean"])
-    ends, rising, falling = [], 0, 0
-    for cond in plan.conditions:
-        rows = block[(block["condition"] == cond.index)].dropna(subset=["mean"])
-        if rows.empty:
-            continue
-        first, last = rows.iloc[0], rows.iloc[-1]
-        ends.append((cond, last))
-        rising += last["mean"] > first["mean"]
-        falling += last["mean"] < first["mean"]
-    if not ends:
-        return f"{_cap(name)}: undefined throughout."
-    day = int(max(r["day"] for _, r in ends))
-    hi_c, hi = max(ends, key=lambda cr: cr[1]["mean"])
-    lo_c, lo = min(ends, key=lambda cr: cr[1]["mean"])
-    trend = f"it rises over the run in {rising} of {len(ends)} conditions and falls in {falling}"
-    if len(ends) == 1:
-        return f"{_cap(name)} ends (day {day}) at {ci_text(hi, fmt)}; {trend}."
-    return (
-        f"{_cap(name)} ends (day {day}) highest under {_tied(ends, hi_c, hi)} ({ci_text(hi, fmt)}) "
-        f"and lowest under {_tied(ends, lo_c, lo)} ({ci_text(lo, fmt)}); {trend}."
-    )
+    runs = [(c, block[block["condition"] == c.index]) for c in plan.conditions]
+    runs = [(c, rows) for c, rows in runs if not rows.empty]
+    if not runs:
+        return f"{_cap(label(outcome))}: undefined throughout."
+    rising = sum(rows["mean"].iloc[-1] > rows["mean"].iloc[0] for _, rows in runs)
+    falling = sum(rows["mean"].iloc[-1] < rows["mean"].iloc[0] for _, rows in runs)
+    day = int(max(rows["day"].iloc[-1] for _, rows in runs))
+    text = _highest_lowest(label(outcome), [(c, rows.iloc[-1]) for c, rows in runs], fmt, f" at the end (day {day})")
+    return text + f" It rises over the run in {rising} of {len(runs)} conditions and falls in {falling}."
 
 
 def _axis_trend(values: np.ndarray, axis: int, key: str, other: str, levels: list[Any], fmt: NumberFormat) -> str:

@@ -41,23 +41,21 @@ from dashboard.lessons import DEFAULT_SPEED, MAX_SPEED, Lesson, load_lessons
 from dashboard.model import ClassroomModel
 from dashboard.player import FRAME_S, Pace, stop_day
 from dashboard.settings import LEVERS, Lever, Settings, regimes
+from sim import measures
 from sim.config import ConfigError
 
 TITLE = "govsim classroom"
 NONE = "(none)"
 WINDOW_NOTE_DAYS = 30
 
-# (label, how to read it off a run, format): the always-visible monitors
+# (label, how to read it off a run, format): the always-visible monitors, the accounts count and then
+# the outcomes declared with `monitor=True` in sim/measures.py (shares as percentages)
 MONITORS: tuple[tuple[str, str, str], ...] = (
     ("Accounts", "accounts", "count"),
-    ("Ghost share", "ghost_share", "pct"),
-    ("Filler share", "filler_share", "pct"),
-    ("Replies per post", "dialogue_ratio", "num"),
-    ("Answered within 3 days", "response_rate", "pct"),
-    ("Sent to the wrong agency", "misrouted_share", "pct"),
-    ("Needs met: connected", "needs_met_connected", "pct"),
-    ("Needs met: excluded", "needs_met_excluded", "pct"),
-    ("Audit pass rate", "audit_pass_rate", "pct"),
+    *(
+        (o.label[:1].upper() + o.label[1:], o.key, "pct" if o.unit is measures.SHARE else "num")
+        for o in measures.MONITORS
+    ),
 )
 
 CSS = """

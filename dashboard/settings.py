@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from sim.api import load_config, options
-from sim.config import AUDIT_METRICS, ConfigError, SimConfig, flatten
+from sim.config import ConfigError, SimConfig, declarations, flatten
 from sim.levers import MID_RUN_LEVERS
 
 POPULATION = "classroom"  # the dashboard's town: configs/population/classroom.yaml
@@ -42,35 +42,55 @@ class Lever:
         return self.key in MID_RUN_LEVERS
 
 
-LEVERS: tuple[Lever, ...] = (
-    Lever("policy.audit.metric", "What the audit counts", "select", "policy", choices=AUDIT_METRICS,
-          hint="posts: any post passes, filler too; resolutions: only solved requests count"),
-    Lever("policy.audit.quota", "Audit quota (per agency per period)", "int", "policy",
-          hint="how many the authority wants to see each audit period"),
-    Lever("policy.training.share_per_year", "Training: share of agencies trained a year", "float", "policy",
-          0.0, 1.0, 0.05),
-    Lever("policy.integration.enabled", "One-stop hub (integration)", "bool", "policy"),
-    Lever("policy.inclusion.places_per_10k", "Inclusion: literacy places per 10,000 a year", "float", "policy",
-          0.0, 2000.0, 50.0),
-    Lever("policy.inclusion.assisted_coverage", "Inclusion: assisted-digital coverage", "float", "policy",
-          0.0, 1.0, 0.05),
-    Lever("policy.offline_diversion", "Office staff moved to online work", "float", "policy", 0.0, 1.0, 0.05),
-    Lever("agency.staff_capacity", "Staff capacity (1 = normal)", "float", "town", 0.25, 3.0, 0.25),
-    Lever("population.internet_penetration", "Internet penetration", "float", "town", 0.0, 1.0, 0.01),
-    Lever("population.n_citizens", "Citizens", "int", "town",
-          hint=f"classroom scale is 500; at most {MAX_CITIZENS:,} here"),
-    Lever("seed", "Seed", "int", "town", hint="same seed, same town"),
-)  # fmt: skip
+# the dashboard's own help under a lever (label, kind, range and choices come from the declaration)
+HINTS = {
+    "policy.audit.metric": "posts: any post passes, filler too; resolutions: only solved requests count",
+    "policy.audit.quota": "how many the authority wants to see from each agency each audit period",
+    "agency.staff_capacity": "1 = staff sized to the baseline demand",
+    "population.n_citizens": f"classroom scale is 500; at most {MAX_CITIZENS:,} here",
+    "seed": "same seed, same town",
+}
+_KINDS: dict[type, Literal["select", "int", "float", "bool"]] = {
+    str: "select",
+    int: "int",
+    float: "float",
+    bool: "bool",
+}
+
+
+def _lever(key: str, default: Any) -> Lever:
+    """A lever from its declaration in sim/config.py (`param(label=..., lever=True | (lo, hi, step))`)."""
+    meta = declarations()[key].metadata
+    kind = _KINDS[type(default)]
+    label = meta["label"][:1].upper() + meta["label"][1:]
+    if kind == "select":
+        return Lever(key, label, kind, scope_of(key), choices=tuple(meta["allowed"]), hint=HINTS.get(key, ""))
+    if isinstance(meta["lever"], tuple):
+        lo, hi, step = meta["lever"]
+    elif kind == "bool":
+        lo, hi, step = 0.0, 1.0, 1.0
+    else:
+        lo, hi, step = float(meta["allowed"][0]), float(meta["allowed"][1]), 0.05 if kind == "float" else 1.0
+    return Lever(key, label, kind, scope_of(key), lo, hi, step, hint=HINTS.get(key, ""))
+
+
+def scope_of(key: str) -> Literal["policy", "town"]:
+    return "policy" if key.startswith("policy.") else "town"
+
+
+# every parameter declared with `lever=`: policy levers first, each group in declaration order
+LEVERS: tuple[Lever, ...] = tuple(
+    sorted(
+        (_lever(key, value) for key, value in flatten(SimConfig()).items() if declarations()[key].metadata["lever"]),
+        key=lambda lever: lever.scope != "policy",
+    )
+)
 LEVER_BY_KEY = {lever.key: lever for lever in LEVERS}
 
 
 def regimes() -> list[str]:
     """Regime presets: one YAML file each in configs/policy/."""
     return options("policy")
-
-
-def scope_of(key: str) -> str:
-    return "policy" if key.startswith("policy.") else "town"
 
 
 def format_value(value: Any) -> str:

@@ -28,16 +28,16 @@ import socket
 import traceback
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from experiments.fsio import write_atomic
-from sim.config import SimConfig
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.config import SimConfig
 
 SIM_DIR = Path(__file__).resolve().parent.parent / "sim"
-STORE_ENV = "GOVSIM_RUN_STORE"
 FINGERPRINT_PACKAGES = ("numpy", "mesa", "networkx")
 CHECKSUM = "checksum"  # key of the record's own SHA-256 (of its canonical JSON without this key)
 
@@ -148,15 +148,17 @@ class RunStore:
         return {p.name[: -len(".error.json")] for p in self.runs.glob("*.error.json")}
 
     def write(
-        self, rid: str, cfg: SimConfig, summary: dict[str, float], ts: pd.DataFrame, elapsed: float, code: str
+        self, rid: str, seed: int, summary: dict[str, float], ts: pd.DataFrame, elapsed: float, code: str
     ) -> None:
+        import numpy as np
+
         buf = io.BytesIO()
         np.savez_compressed(buf, **{f"c{i}": ts[c].to_numpy() for i, c in enumerate(ts.columns)})
         data = buf.getvalue()
         write_atomic(self._path(rid, ".npz"), data)
         record: dict[str, Any] = {
             "run_id": rid,
-            "seed": cfg.seed,
+            "seed": seed,
             "summary": {k: float(v) for k, v in summary.items()},
             "columns": list(ts.columns),
             "elapsed_seconds": elapsed,
@@ -168,10 +170,10 @@ class RunStore:
         write_atomic(self._path(rid, ".json"), json.dumps(record, indent=1) + "\n")
         self._path(rid, ".error.json").unlink(missing_ok=True)
 
-    def write_error(self, rid: str, cfg: SimConfig, err: BaseException) -> None:
+    def write_error(self, rid: str, seed: int | None, err: BaseException) -> None:
         record = {
             "run_id": rid,
-            "seed": cfg.seed,
+            "seed": seed,
             "error": f"{type(err).__name__}: {err}".splitlines()[0],
             "traceback": "".join(traceback.format_exception(err)),
             "host": socket.gethostname(),
@@ -197,6 +199,9 @@ class RunStore:
         return json.loads(self._path(rid, ".json").read_text())
 
     def timeseries(self, rid: str) -> pd.DataFrame:
+        import numpy as np
+        import pandas as pd
+
         columns = self.record(rid)["columns"]
         with np.load(self._path(rid, ".npz")) as data:
             return pd.DataFrame({c: data[f"c{i}"] for i, c in enumerate(columns)})

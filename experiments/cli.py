@@ -34,11 +34,17 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from experiments.fsio import ExperimentIOError, describe_os_error
-from experiments.plan import Plan
 from experiments.publish import Busy
 from experiments.spec import FIELDS, ExperimentError, experiment_names, find_experiment, load_experiment
+
+if TYPE_CHECKING:
+    from experiments.plan import Plan
+
+# Imports are lazy: `list`, `plan` and `--help` answer without loading pandas, matplotlib, scipy or the
+# runner; only `run`, `status`, `collect` and `verify` import what they use.
 
 
 def split_overrides(items: list[str]) -> tuple[list[str], list[str], list[str], str | None]:
@@ -65,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the named experiments and their questions")
     for name, text in (("run", "run an experiment (resumes from the run cache)"),
-                       ("plan", "show conditions, seeds and the Hydra command; run nothing"),
+                       ("plan", "show conditions, seeds and the command that runs them; run nothing"),
                        ("status", "show done, queued or running, failed and missing runs of an experiment"),
                        ("collect", "aggregate and publish an experiment whose runs are all done; launch nothing")):  # fmt: skip
         s = sub.add_parser(name, help=text)
@@ -76,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
         if name == "run":
             s.add_argument("--fresh", action="store_true", help="discard this experiment's cached runs first")
             s.add_argument("--detach", action="store_true", help="submit the missing runs and return at once")
+            s.add_argument("--chunk", type=int, default=0, metavar="N",
+                           help="runs per Hydra job (default: enough chunks to keep every worker busy, at most 8)")  # fmt: skip
     v = sub.add_parser("verify", help="re-run a results folder from its manifest and compare every number")
     v.add_argument("folder", type=Path)
     v.add_argument("overrides", nargs="*", help="hydra/launcher=<name> and hydra.* items for the re-run")
@@ -163,7 +171,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         )  # fmt: skip
 
     from experiments.plan import make_plan
-    from experiments.runner import Options, run_experiment, status_lines
 
     exp_items, model, hydra_items, launcher = split_overrides(args.overrides)
     path = find_experiment(args.experiment)
@@ -175,19 +182,24 @@ def _dispatch(args: argparse.Namespace) -> int:
     exp = load_experiment(path, exp_items)
     source = _rel(path)
     plan = make_plan(exp, source)
-    if args.command == "plan":
-        _print_plan(plan, hydra_items)
-        if look:
-            root = _rel(args.results) if args.results else "results"
-            print(f"a quick look ({' '.join(look)}): would publish to {root}/{quick_look_name(exp.name, look)}/, "
-                  f"not {root}/{exp.name}/")  # fmt: skip
-        return 0
     again = [str(Path(args.experiment).absolute()) if Path(args.experiment).exists() else args.experiment,
              *args.overrides]  # fmt: skip
     if args.results:
         again += ["--results", str(args.results)]
     if args.cache:
         again += ["--cache", str(args.cache)]
+    if args.command == "plan":
+        _print_plan(plan, again)
+        if look:
+            root = _rel(args.results) if args.results else "results"
+            print(f"a quick look ({' '.join(look)}): would publish to {root}/{quick_look_name(exp.name, look)}/, "
+                  f"not {root}/{exp.name}/")  # fmt: skip
+        return 0
+    from experiments.runner import Options, run_experiment, status_lines
+
+    if getattr(args, "chunk", 0) < 0:
+        raise ExperimentError(f"invalid option --chunk {args.chunk}; allowed: a whole number >= 1 (runs per job)")
+
     hint = " ".join(shlex.quote(a) for a in again)
     opts = Options(
         hydra_overrides=hydra_items,
@@ -197,6 +209,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         publish_name=quick_look_name(exp.name, look) if look else "",
         quick_look=" ".join(look),
         detach=getattr(args, "detach", False),
+        chunk=getattr(args, "chunk", 0),
         collect=args.command == "collect",
         hint=hint,
         again=again,
@@ -250,17 +263,13 @@ def _add_to_base(exp_items: list[str], path: Path, model: list[str]) -> list[str
     return [*rest, "base=" + json.dumps([*kept, *model])]
 
 
-def _print_plan(plan: Plan, hydra_items: list[str]) -> None:
+def _print_plan(plan: Plan, again: list[str]) -> None:
     exp = plan.experiment
     print(f"{exp.name}: {len(plan.conditions)} conditions x {exp.replicates} replicates = {len(plan.runs)} runs")
     print(f"seeds: {plan.seeds}")
     for cond in plan.conditions:
         print(f"  [{cond.index}] {cond.label}")
-    args = [*plan.hydra_sweep(plan.runs), f"hydra/launcher={exp.launcher}", *hydra_items]
-    print("hydra multirun: python -m experiments.task --multirun " + " ".join(args))
-    if plan.explicit:
-        print("(each +govsim_condition option is a file with that condition's resolved config, written into the "
-              "run cache, <cache>/<name>/<code>/conditions/, and added with hydra.searchpath when the runs start)")  # fmt: skip
+    print("run it: " + shlex.join(["python", "-m", "experiments", "run", *again]))
 
 
 if __name__ == "__main__":

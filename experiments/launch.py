@@ -1,12 +1,13 @@
-"""Run the pending jobs as one Hydra multirun (in a child process) and show progress.
+"""Run the pending runs as one Hydra multirun (in a child process), in chunks, and show progress.
 
-The child is `python -c "from experiments.task import main; main()" --multirun ...`
-with the experiment's sweep, the chosen `hydra/launcher`, the sweep folder in the
-run cache, and the cache location passed to every job through
-`hydra.job.env_set` (which works on every launcher, remote ones included).
-The parent polls the cache for finished and failed runs and prints
-`done/total, elapsed, ETA`; it never relies on Hydra callbacks, which do not
-run when a job fails.
+The pending runs are split into chunks (several runs per Hydra job, so a job's start-up and
+config composition are paid once per chunk, not once per run: `chunk_size`). Each chunk is a
+file `<sweep dir>/chunks/<k>.json` with its runs' ids and resolved configs, as the plan built
+them; the child is `python -c "from experiments.task import main; main()" --multirun chunk=0,...,n`
+with the chosen `hydra/launcher` and the sweep folder in the run cache. Each run still has its
+own result in the cache, so chunking changes no number and no file. The parent polls the cache
+for finished and failed runs and prints `done/total, elapsed, ETA`; it never relies on Hydra
+callbacks, which do not run when a job fails.
 
 Every launch leaves a submission record, `<cache>/<name>/<code>/submissions/<stamp>.json`
 (host, pid of the multirun, launcher, SLURM job name, run ids). While a submission
@@ -21,8 +22,10 @@ SSH session) sends the console output to a log file and the run carries on.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
+import math
 import os
 import shutil
 import signal
@@ -35,12 +38,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from experiments.cache import STORE_ENV, RunStore
-from experiments.fsio import pid_alive, write_atomic, write_json
-from experiments.plan import CONDITION_GROUP, Plan, Run, condition_file, condition_option, render
+from experiments.cache import RunStore
+from experiments.fsio import pid_alive, write_json
+from experiments.plan import Plan, Run
 
 LAUNCH_CODE = "from experiments.task import main; main()"
 REPO = Path(__file__).resolve().parent.parent
+CHUNK_CAP = 8  # runs per job at most: keeps the progress line moving and the last jobs short
 
 
 @dataclass
@@ -64,63 +68,56 @@ def job_name(plan: Plan, stamp: str) -> str:
     return f"govsim-{plan.experiment.name}-{stamp}"
 
 
-def hydra_args(
-    plan: Plan,
-    pending: list[Run],
-    store: RunStore,
-    launcher: str,
-    extra: list[str],
-    stamp: str,
-    target: str = "",
-    sweep: list[str] | None = None,
-) -> list[str]:
-    sweep_dir = store.hydra / stamp
-    searchpath = []
-    if sweep is not None:  # the caller wrote its own condition files (verify --sample: one per run)
-        searchpath = [f"hydra.searchpath=[{render('file://' + str(store.root / 'conditions'))}]"]
-    elif plan.explicit:
-        folder = write_condition_files(plan, pending, store.root / "conditions")
-        searchpath = [f"hydra.searchpath=[{render('file://' + str(folder))}]"]
-    named = [f"hydra.launcher.name={job_name(plan, stamp)}"] if "submitit" in target else []
+def workers(launcher_cfg: dict[str, Any]) -> int:
+    """How many jobs the launcher runs at once (joblib's n_jobs, SLURM's array_parallelism; basic: 1)."""
+    target = str(launcher_cfg.get("_target_", ""))
+    cores = os.cpu_count() or 1
+    if "BasicLauncher" in target:
+        return 1
+    n = launcher_cfg.get("n_jobs") if "Joblib" in target else launcher_cfg.get("array_parallelism")
+    if not isinstance(n, int) or n == 0:
+        return cores
+    return n if n > 0 else max(1, cores + 1 + n)  # joblib: -1 is every core, -2 all but one
+
+
+def chunk_size(pending: int, launcher_cfg: dict[str, Any], chunk: int = 0) -> int:
+    """Runs per job: `chunk` when given, else ceil(pending / (2 x workers)) capped at CHUNK_CAP, so that
+    every worker gets at least two jobs (the last ones overlap instead of leaving cores idle)."""
+    if chunk > 0:
+        return chunk
+    return max(1, min(CHUNK_CAP, math.ceil(pending / (2 * workers(launcher_cfg)))))
+
+
+def write_chunks(runs: list[Run], sweep_dir: Path, size: int) -> int:
+    """The chunk files of `runs` (their ids and resolved configs, seed included); returns how many."""
+    folder = sweep_dir / "chunks"
+    folder.mkdir(parents=True, exist_ok=True)
+    n = math.ceil(len(runs) / size)
+    for k in range(n):
+        part = runs[k * size : (k + 1) * size]
+        entries = [
+            {"run_id": r.run_id, "config": dataclasses.asdict(dataclasses.replace(r.condition.config, seed=r.seed))}
+            for r in part
+        ]
+        write_json(folder / f"{k}.json", {"runs": entries})
+    return n
+
+
+def quote(text: str | Path) -> str:
+    """A string in Hydra's override grammar (a path, a name)."""
+    return "'" + str(text).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def hydra_args(pending: list[Run], launcher: str, extra: list[str], sweep_dir: Path, size: int, name: str) -> list[str]:
+    chunks = write_chunks(pending, sweep_dir, size)
     return [
         "--multirun",
-        *(plan.hydra_sweep(pending) if sweep is None else sweep),
-        *searchpath,
+        "chunk=" + ",".join(str(k) for k in range(chunks)),
         f"hydra/launcher={launcher}",
-        f"hydra.sweep.dir={render(str(sweep_dir))}",
-        f"+hydra.job.env_set.{STORE_ENV}={render(str(store.root))}",
-        *named,
+        f"hydra.sweep.dir={quote(sweep_dir)}",
+        *([f"hydra.launcher.name={name}"] if name else []),
         *extra,
     ]
-
-
-def write_run_files(runs: list[Run], folder: Path) -> list[str]:
-    """One config-group option per run (its whole resolved config, seed included): a sweep of exactly `runs`."""
-    import dataclasses
-
-    import yaml
-
-    group = folder / CONDITION_GROUP
-    group.mkdir(parents=True, exist_ok=True)
-    options = []
-    for run in runs:
-        data = dataclasses.asdict(dataclasses.replace(run.condition.config, seed=run.seed))
-        head = f"# @package _global_\n# run {run.run_id} (condition {run.condition.index}, seed {run.seed})\n"
-        write_atomic(group / f"r{run.run_id}.yaml", head + yaml.safe_dump(data, sort_keys=False, width=10_000))
-        options.append(f"r{run.run_id}")
-    return [f"+{CONDITION_GROUP}=" + ",".join(options)]
-
-
-def write_condition_files(plan: Plan, pending: list[Run], folder: Path) -> Path:
-    """The config-group files of an explicit experiment's pending conditions; returns the search-path folder."""
-    group = folder / CONDITION_GROUP
-    group.mkdir(parents=True, exist_ok=True)
-    for cond in {r.condition.index: r.condition for r in pending}.values():
-        path = group / f"{condition_option(cond)}.yaml"
-        text = condition_file(cond)
-        if not path.is_file() or path.read_text() != text:
-            write_atomic(path, text)
-    return folder
 
 
 RAY_PLUGIN = "hydra_plugins.hydra_ray_launcher"
@@ -146,10 +143,9 @@ def preflight(launcher: str, extra: list[str]) -> dict[str, Any]:
     from omegaconf import OmegaConf
 
     from experiments.spec import ExperimentError
+    from experiments.task import CONFIG_NAME
     from sim.api import CONFIG_DIR
-    from sim.config import register_configs
 
-    register_configs()
     items = [f"hydra/launcher={launcher}", *extra]
     ray = launcher == "ray_cluster" or launcher.startswith("ray")
     if ray and not _plugin_installed(RAY_PLUGIN):
@@ -159,7 +155,7 @@ def preflight(launcher: str, extra: list[str]) -> dict[str, Any]:
         )
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-            cfg = compose("config", overrides=items, return_hydra_config=True)
+            cfg = compose(CONFIG_NAME, overrides=items, return_hydra_config=True)
             container = OmegaConf.to_container(cfg.hydra.launcher, resolve=False)
     except Exception as err:  # Hydra raises several unrelated types here
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
@@ -385,18 +381,18 @@ def launch(
     ask: Ask = ask_stdin,
     out: Callable[[str], None] = print,
     waiting: set[str] | None = None,
-    sweep: list[str] | None = None,
+    chunk: int = 1,
 ) -> LaunchResult:
-    """Launch `pending` as one multirun; attached, wait for it (and for the `waiting` runs in flight elsewhere)."""
+    """Launch `pending` as one multirun of `chunk` runs per job; attached, wait for it (and for the
+    `waiting` runs in flight elsewhere)."""
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
-    args = hydra_args(plan, pending, store, launcher, extra, stamp, target, sweep)
+    name = job_name(plan, stamp)
+    args = hydra_args(pending, launcher, extra, store.hydra / stamp, chunk, name if "submitit" in target else "")
     command = [sys.executable, "-c", LAUNCH_CODE, *args]
-    store.hydra.mkdir(parents=True, exist_ok=True)
     log = store.hydra / f"{stamp}.log"
-    wanted = {r.run_id for r in plan.runs} if sweep is None else {r.run_id for r in pending}
+    wanted = {r.run_id for r in plan.runs}
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
-    name = job_name(plan, stamp)
     slurm = is_slurm(target)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     interrupted = cancelled = False

@@ -8,31 +8,28 @@ replicate seeds (common random numbers):
 child. A run is identified by the SHA-256 of its resolved model config, so
 the same run is recognised whatever launcher, machine or order produced it.
 
-Hydra sweeps are cartesian products, so an explicit experiment reaches Hydra
-as one config-group option per condition: `+govsim_condition=<option>`, a
-file holding the condition's whole resolved config (seed aside) at the
-global package, in a folder added to `hydra.searchpath`. The job composes it
-like any other config, so it sees exactly the condition's config.
+The plan is the one place a run's config is built: Hydra composes each choice
+of config groups (base, regime, population) once, the condition's values are
+set on it with Hydra's own override semantics, and the result is validated.
+Jobs receive exactly these configs (`experiments.launch` writes them into the
+chunk files the Hydra jobs read); nothing is rendered back into override strings.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import itertools
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import yaml
 
 from experiments.cache import run_id
 from experiments.spec import ExperimentConfig, ExperimentError, sim_error
-from sim.api import load_config
 from sim.config import ConfigError, SimConfig, flatten, validate
-
-CONDITION_GROUP = "govsim_condition"  # the Hydra config group of an explicit experiment's conditions
 
 
 @dataclass(frozen=True)
@@ -41,7 +38,7 @@ class Condition:
     regime: str
     values: dict[str, Any]  # swept key -> resolved value (as the model sees it)
     given: dict[str, Any]  # swept key -> value as written in the experiment file
-    overrides: tuple[str, ...]  # model overrides that compose this condition (without the seed)
+    overrides: tuple[str, ...]  # the base and regime overrides (and a named condition's own), as written
     config: SimConfig  # resolved config (seed still the default)
     label: str  # e.g. "integration, staff_capacity=0.5" (the regime only when there are several)
     name: str = ""  # explicit experiments: the condition's name (design points: p000, p001, ...)
@@ -80,71 +77,9 @@ class Plan:
         """Short display names of the swept keys (and of `regime`)."""
         return {"regime": "regime", **short_names(self.swept, shown_regimes(self.experiment))}
 
-    def hydra_sweep(self, runs: list[Run]) -> list[str]:
-        """Hydra multirun overrides whose cartesian product covers `runs`.
-
-        Each dimension (regime, each swept key, seed) keeps only the values some
-        of `runs` need, so a resumed experiment launches little more than what is
-        missing; jobs whose result is already cached return at once.
-        """
-        exp = self.experiment
-        seeds = _keep(self.seeds, {r.seed for r in runs})
-        if self.explicit:
-            options = dict.fromkeys(condition_option(r.condition) for r in runs)
-            return [f"+{CONDITION_GROUP}=" + ",".join(options), "seed=" + ",".join(str(s) for s in seeds)]
-        out = list(exp.base)
-        regimes = _keep(exp.regimes, {r.condition.regime for r in runs})
-        out.append("policy=" + ",".join(regimes))
-        for key, values in exp.sweep.items():
-            wanted = {render(r.condition.given[key]) for r in runs}
-            kept = [render(v) for v in values if render(v) in wanted]
-            out.append(f"{key}=" + ",".join(kept))
-        out.append("seed=" + ",".join(str(s) for s in seeds))
-        return out
-
-
-def condition_option(cond: Condition) -> str:
-    """The config-group option of an explicit condition: named by the hash of its config."""
-    return "c" + run_id(cond.config)
-
-
-def condition_file(cond: Condition) -> str:
-    """The condition's resolved config (seed aside) as a Hydra config merged at the global package."""
-    data = dataclasses.asdict(cond.config)
-    data.pop("seed")
-    head = f"# @package _global_\n# condition {cond.index} ({cond.label}), written by `python -m experiments`\n"
-    return head + yaml.safe_dump(data, sort_keys=False, width=10_000)
-
-
-def _keep(ordered: list[Any], wanted: set[Any]) -> list[Any]:
-    return [v for v in ordered if v in wanted]
-
 
 def replicate_seeds(seed: int, n: int) -> list[int]:
     return [int(child.generate_state(1)[0]) for child in np.random.SeedSequence(seed).spawn(n)]
-
-
-_BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_\-./]*")
-
-
-def render(value: Any) -> str:
-    """A value in Hydra's override grammar."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(render(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{k}:{render(v)}" for k, v in value.items()) + "}"
-    text = str(value)
-    if _BARE.fullmatch(text) and text.lower() not in ("null", "true", "false", "nan", "inf"):
-        return text
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def short(key: str) -> str:
@@ -180,12 +115,13 @@ def fmt_value(value: Any) -> str:
 
 def make_plan(exp: ExperimentConfig, source: str) -> Plan:
     """Compose and validate every condition; raise ExperimentError on the first bad one."""
+    composer = Composer()
     if exp.design is not None:
-        conditions = _design_conditions(exp, source)
+        conditions = _design_conditions(exp, source, composer)
     elif exp.conditions:
-        conditions = _named_conditions(exp, source)
+        conditions = _named_conditions(exp, source, composer)
     else:
-        conditions = _cartesian_conditions(exp, source)
+        conditions = _cartesian_conditions(exp, source, composer)
     if exp.design is None:
         _check_distinct(conditions, source)
     seeds = replicate_seeds(exp.seed, exp.replicates)
@@ -197,13 +133,114 @@ def make_plan(exp: ExperimentConfig, source: str) -> Plan:
     return Plan(exp, source, conditions, seeds, runs)
 
 
-def _named_conditions(exp: ExperimentConfig, source: str) -> list[Condition]:
+class Composer:
+    """Resolved configs: Hydra composes each choice of config groups once; values are then set on a copy.
+
+    `config(fixed, values)` equals `sim.api.load_config([*fixed, *(f"{k}={v}" ...)])`: Hydra, too,
+    composes the defaults list first and then applies each `key=value` with `OmegaConf.update(...,
+    merge=True)` on the typed config, so a value is converted and checked by the schema in the same way.
+    """
+
+    def __init__(self) -> None:
+        self.composed: dict[tuple[str, ...], SimConfig] = {}
+
+    def config(self, fixed: Sequence[str], values: dict[str, Any]) -> SimConfig:
+        from omegaconf import OmegaConf
+        from omegaconf.errors import OmegaConfBaseException
+
+        from sim.api import load_config, to_sim_config
+
+        key = tuple(fixed)
+        if key not in self.composed:
+            self.composed[key] = self._other_regime(key) or load_config(list(fixed))
+        if not values:
+            return self.composed[key]
+        simple = _simple(values)
+        if simple is not None:  # scalars of the field's type: set them directly (as OmegaConf would)
+            out = copy.deepcopy(self.composed[key])
+            for name, value in simple.items():
+                *path, leaf = name.split(".")
+                setattr(functools.reduce(getattr, path, out), leaf, value)
+            return validate(out)
+        node = OmegaConf.structured(self.composed[key])
+        for name, value in values.items():
+            try:
+                OmegaConf.update(node, name, value, merge=True)
+            except OmegaConfBaseException as err:
+                head = str(err).strip().splitlines()[0]
+                raise ConfigError(f"invalid config: {name}={value!r}; allowed: a value of its type ({head})") from None
+        return validate(to_sim_config(node))
+
+    def _other_regime(self, key: tuple[str, ...]) -> SimConfig | None:
+        """A composition that differs from one already made only in `policy=<regime>`: the regime's file
+        merged over the schema's policy defaults, as Hydra merges a group option (policy files have no
+        defaults list of their own). None when there is no such composition or the shortcut fails."""
+        from omegaconf import OmegaConf
+
+        from sim.api import CONFIG_DIR
+        from sim.config import PolicyConfig
+
+        def rest(k: tuple[str, ...]) -> list[str]:
+            return [i for i in k if not i.startswith("policy=")]
+
+        choice = [i.partition("=")[2] for i in key if i.startswith("policy=")]
+        sibling = next((k for k in self.composed if rest(k) == rest(key)), None)
+        if sibling is None or len(choice) != 1 or any(i.lstrip("+~").startswith("policy") for i in rest(key)):
+            return None
+        try:
+            text = OmegaConf.load(CONFIG_DIR / "policy" / f"{choice[0]}.yaml")
+            policy = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(PolicyConfig), text))
+            return validate(dataclasses.replace(self.composed[sibling], policy=policy))
+        except Exception:  # Hydra composes it (and names what is wrong)
+            return None
+
+    def split(self, items: Sequence[str]) -> tuple[list[str], dict[str, Any]]:
+        """Override items -> (those Hydra must compose: groups, additions, deletions; plain `key=value` values)."""
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+        from hydra.core.override_parser.types import OverrideType, ValueType
+
+        from sim.api import GROUPS
+
+        try:
+            parsed = OverridesParser.create().parse_overrides(list(items))
+        except Exception:  # Hydra's own message comes from load_config, which parses them again
+            return list(items), {}
+        fixed, values = [], {}
+        for item, o in zip(items, parsed, strict=True):
+            plain = o.type == OverrideType.CHANGE and o.value_type == ValueType.ELEMENT and not o.package
+            if plain and o.key_or_group not in GROUPS and o.key_or_group not in values:
+                values[o.key_or_group] = o.value()
+            else:
+                fixed.append(item)
+        return fixed, values
+
+
+@functools.cache
+def _field_types() -> dict[str, type]:
+    return {k: type(v) for k, v in flatten(SimConfig()).items()}
+
+
+def _simple(values: dict[str, Any]) -> dict[str, Any] | None:
+    """The values as their fields' types when each is a bool, int, float or str of that type (ints as floats
+    where the field is a float, as OmegaConf converts them); None when any needs OmegaConf's conversion."""
+    types, out = _field_types(), {}
+    for name, value in values.items():
+        kind = types.get(name)
+        if kind is float and type(value) is int:
+            value = float(value)
+        if kind not in (bool, int, float, str) or type(value) is not kind:
+            return None
+        out[name] = value
+    return out
+
+
+def _named_conditions(exp: ExperimentConfig, source: str, composer: Composer) -> list[Condition]:
     keys = list(dict.fromkeys(o.partition("=")[0].strip().lstrip("+~") for c in exp.conditions for o in c.overrides))
     conditions: list[Condition] = []
     for spec in exp.conditions:
         overrides = [*exp.base, f"policy={spec.regime}", *spec.overrides]
         try:
-            cfg = load_config(overrides)
+            cfg = composer.config(*composer.split(overrides))
         except ConfigError as err:
             raise sim_error(source, err, f"condition {spec.name}") from None
         flat = flatten(cfg)
@@ -214,67 +251,51 @@ def _named_conditions(exp: ExperimentConfig, source: str) -> list[Condition]:
     return conditions
 
 
-def _design_conditions(exp: ExperimentConfig, source: str) -> list[Condition]:
-    """One condition per point of the sampled design; the regime is composed once, the points set directly."""
+def _design_conditions(exp: ExperimentConfig, source: str, composer: Composer) -> list[Condition]:
+    """One condition per point of the sampled design; the regime is composed once, the points set on it."""
     from experiments.designs import design_matrix
 
     design = exp.design
     assert design is not None
     keys = list(design.parameters)
-    base = [*exp.base, f"policy={design.regime}"]
+    base = (*exp.base, f"policy={design.regime}")
     try:
-        start = load_config(base)
+        composer.config(base, {})
     except ConfigError as err:
         raise sim_error(source, err, f"regime {design.regime}") from None
     defaults = flatten(SimConfig())
     conditions: list[Condition] = []
     for i, row in enumerate(design_matrix(design)):
         given = {k: float(v) for k, v in zip(keys, row, strict=True)}
-        values = {k: _typed(defaults[k], v) for k, v in given.items()}
+        # a sampled value in the type of the config field (whole numbers are rounded)
+        values = {k: int(round(v)) if isinstance(defaults[k], int) else v for k, v in given.items()}
         try:
-            cfg = _set_values(start, values)
+            cfg = composer.config(base, values)
         except ConfigError as err:
             raise sim_error(source, err, f"design point {i}") from None
-        overrides = (*base, *(f"{k}={render(v)}" for k, v in values.items()))
         name = f"p{i:03d}"
-        conditions.append(Condition(i, design.regime, values, given, overrides, cfg, name, name))
+        conditions.append(Condition(i, design.regime, values, given, base, cfg, name, name))
     return conditions
 
 
-def _typed(default: Any, value: float) -> Any:
-    """A sampled value in the type of the config field (whole numbers are rounded)."""
-    return int(round(value)) if isinstance(default, int) else float(value)
-
-
-def _set_values(cfg: SimConfig, values: dict[str, Any]) -> SimConfig:
-    out = copy.deepcopy(cfg)
-    for key, value in values.items():
-        *path, leaf = key.split(".")
-        node: Any = out
-        for part in path:
-            node = getattr(node, part)
-        setattr(node, leaf, value)
-    return validate(out)
-
-
-def _cartesian_conditions(exp: ExperimentConfig, source: str) -> list[Condition]:
+def _cartesian_conditions(exp: ExperimentConfig, source: str, composer: Composer) -> list[Condition]:
     keys = list(exp.sweep)
     conditions: list[Condition] = []
     combos = list(itertools.product(*(exp.sweep[k] for k in keys)))
     for regime in exp.regimes:
         for combo in combos:
-            overrides = [*exp.base, f"policy={regime}"] + [f"{k}={render(v)}" for k, v in zip(keys, combo, strict=True)]
-            where = ", ".join([f"regime {regime}"] + [f"{k}={render(v)}" for k, v in zip(keys, combo, strict=True)])
-            try:
-                cfg = load_config(overrides)
-            except ConfigError as err:
-                raise sim_error(source, err, where) from None
-            flat = flatten(cfg)
-            values = {k: flat.get(k, v) for k, v in zip(keys, combo, strict=True)}
             given = dict(zip(keys, combo, strict=True))
+            fixed = [*exp.base, f"policy={regime}", *(f"{k}={v}" for k, v in given.items() if k == "population")]
+            try:
+                cfg = composer.config(fixed, {k: v for k, v in given.items() if k != "population"})
+            except ConfigError as err:
+                raise sim_error(
+                    source, err, ", ".join([f"regime {regime}", *(f"{k}={v}" for k, v in given.items())])
+                ) from None
+            flat = flatten(cfg)
+            values = {k: flat.get(k, v) for k, v in given.items()}
             label = condition_label(regime, values, exp)
-            cond = Condition(len(conditions), regime, values, given, tuple(overrides), cfg, label)
-            conditions.append(cond)
+            conditions.append(Condition(len(conditions), regime, values, given, tuple(fixed), cfg, label))
     return conditions
 
 

@@ -32,6 +32,7 @@ from experiments.launch import (
     Progress,
     Submission,
     ask_stdin,
+    chunk_size,
     duration,
     in_flight,
     launch,
@@ -82,6 +83,7 @@ class Options:
     detach: bool = False  # submit the missing runs and return (status / collect later)
     collect: bool = False  # publish from the cache only; launch nothing
     ask: Ask = ask_stdin  # Ctrl-C on an attached SLURM run: cancel the jobs?
+    chunk: int = 0  # runs per Hydra job; 0: launch.chunk_size chooses
     hint: str = ""  # the experiment and its options as typed (for the status / collect hints)
     again: list[str] = field(default_factory=list)  # the same as arguments (for the dependent collect job)
 
@@ -152,6 +154,7 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
             opts.out(
                 f"[{name}] quick look ({opts.quick_look}): results go to {shown}, not {_rel(opts.results_root / name)}/"
             )
+        chunk = chunk_size(len(pending), launcher_cfg, opts.chunk)
         started = time.monotonic()
         log = sweep_dir = None
         launched = None
@@ -164,7 +167,7 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
                 store.clear_error(r.run_id)
             progress = Progress(name, len(plan.runs), cached, opts.out)
             launched = launch(plan, pending, store, launcher, opts.hydra_overrides, progress, target=target_cls,
-                              detach=True, out=opts.out)  # fmt: skip
+                              detach=True, out=opts.out, chunk=chunk)  # fmt: skip
             jobs = f" (SLURM job {','.join(launched.jobs)})" if launched.jobs else ""
             if launched.jobs and opts.again:
                 opts.out(f"[{name}] {collect_job(launched.jobs, launcher_cfg, store, name, opts.again)}")
@@ -180,7 +183,7 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
             progress = Progress(name, len(plan.runs), cached, opts.out)
             if pending:
                 launched = launch(plan, pending, store, launcher, opts.hydra_overrides, progress, target=target_cls,
-                                  ask=opts.ask, out=opts.out, waiting=set(flying))  # fmt: skip
+                                  ask=opts.ask, out=opts.out, waiting=set(flying), chunk=chunk)  # fmt: skip
                 log, sweep_dir, command = launched.log, launched.sweep_dir, launched.command
                 interrupted = launched.interrupted
             else:

@@ -362,7 +362,7 @@ def verify_sample(
     seed: int | None,
 ) -> int:
     """Re-run K random runs and compare their rows; recompute the derived files from the stored tables."""
-    from experiments.launch import Progress, launch, preflight, write_run_files
+    from experiments.launch import Progress, launch, preflight
 
     seed = int(time.time_ns() % 2**31) if seed is None else seed
     k = min(k, len(plan.runs))
@@ -379,9 +379,8 @@ def verify_sample(
         store = RunStore(work / "cache" / plan.experiment.name / code_fingerprint())
         progress = Progress(plan.experiment.name, k, 0, out)
         out(f"[verify] re-running {k} runs in {work}")
-        sweep = write_run_files(runs, store.root / "conditions")  # exactly these runs, not a cartesian product
         result = launch(plan, runs, store, lname, list(hydra_overrides or []), progress,
-                        target=str(cfg.get("_target_", "")), sweep=sweep)  # fmt: skip
+                        target=str(cfg.get("_target_", "")))  # fmt: skip
         missing = [r for r in runs if not store.done(r.run_id)]
         if result.interrupted or missing:
             out(f"[verify] the re-run did not finish ({len(missing)} of {k} runs missing); nothing to compare")

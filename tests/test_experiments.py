@@ -317,7 +317,7 @@ def test_shipped_experiments_are_valid():
 # --- plan and statistics -------------------------------------------------------------------------
 
 
-def test_plan_uses_common_seeds_and_resumes_only_what_is_missing():
+def test_plan_uses_common_seeds_and_resumes_only_what_is_missing(tmp_path):
     plan = make_plan(load_experiment(SMALL), str(SMALL))
     seeds = [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(7).spawn(2)]
     assert plan.seeds == seeds
@@ -329,10 +329,17 @@ def test_plan_uses_common_seeds_and_resumes_only_what_is_missing():
     assert [r.run_id for r in again.runs] == [r.run_id for r in plan.runs]
     assert plan.runs[0].run_id == aggregate_run_id(plan.runs[0])
 
+    # only the pending runs are launched, in chunks that carry each run's resolved config and id
+    from experiments.launch import chunk_size, write_chunks
+    from experiments.task import chunk_file
+
     pending = [r for r in plan.runs if r.condition.regime == "integration" and r.seed == seeds[1]]
-    sweep = plan.hydra_sweep(pending)
-    assert "policy=integration" in sweep and f"seed={seeds[1]}" in sweep
-    assert "agency.staff_capacity=0.5,2.0" in sweep
+    size = chunk_size(len(pending), {"_target_": "hydra_plugins.hydra_joblib_launcher.JoblibLauncher", "n_jobs": 2})
+    assert size == 1 and chunk_size(40, {"_target_": "x.BasicLauncher"}) == 8 and chunk_size(40, {}, chunk=3) == 3
+    assert write_chunks(pending, tmp_path, 3) == 2
+    entries = [e for k in range(2) for e in json.loads(chunk_file(tmp_path, k).read_text())["runs"]]
+    assert [e["run_id"] for e in entries] == [r.run_id for r in pending]
+    assert entries[0]["config"] == dataclasses.asdict(dataclasses.replace(pending[0].condition.config, seed=seeds[1]))
 
 
 def aggregate_run_id(run) -> str:

@@ -7,12 +7,14 @@ citizens), and the seeds are not the ones the calibration used.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sim import run_simulation
 
+REPO = Path(__file__).resolve().parent.parent  # the checkout: configs/, docs/, results/
 SIZES = (2_000, 5_000)  # every lever and claim test holds at both
 SEEDS = (7, 8, 9)
 

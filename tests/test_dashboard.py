@@ -91,6 +91,20 @@ def test_every_lever_is_a_config_key_and_only_structural_ones_rebuild():
     }
 
 
+def test_levers_come_from_the_declarations_with_a_label_and_a_range_holding_the_classroom_value():
+    from sim.config import declarations
+
+    declared = {key for key, decl in declarations().items() if decl.metadata["lever"]}
+    assert {lever.key for lever in LEVERS} == declared
+    cfg = flatten(load_config(["population=classroom"]))
+    for lever in LEVERS:
+        assert lever.label and lever.label[0].isupper(), lever.key
+        if lever.kind == "float":
+            assert lever.lo <= cfg[lever.key] <= lever.hi and 0 < lever.step <= lever.hi - lever.lo, lever.key
+        if lever.kind == "select":
+            assert cfg[lever.key] in lever.choices
+
+
 def test_settings_refuse_what_the_model_refuses_with_its_one_line_message():
     s = Settings()
     with pytest.raises(ConfigError, match=r"population\.n_citizens=-5; allowed: a whole number >= 1"):

@@ -45,7 +45,9 @@ def _first_sentence(path: Path) -> str:
 
 def options_help(group: str) -> str:
     """One line per option of a config group: its name (the default marked) and its description."""
-    defaults = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "config.yaml").defaults)
+    import yaml
+
+    defaults = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text()).get("defaults", [])
     default = next((d[group] for d in defaults if isinstance(d, dict) and group in d), None)
     names = {p.stem: p for p in sorted((CONFIG_DIR / group).glob("*.yaml"))}
     shown = {name: f"{name} (default)" if name == default else name for name in names}
@@ -71,7 +73,7 @@ def preflight(argv: list[str]) -> None:
         parsed = parser.parse_overrides(items)
     except Exception as err:  # hydra's parser raises its own error types
         raise ConfigError(f"invalid override: {str(err).splitlines()[0]}") from None
-    base = [o.input_line for o in parsed if not o.is_sweep_override()]
+    base = [str(o.input_line) for o in parsed if not o.is_sweep_override()]
     check_memory(load_config(base))  # before Hydra makes a folder: a city that cannot fit is refused
     for o in parsed:
         if o.is_sweep_override():

@@ -20,7 +20,7 @@ import pandas as pd
 
 from experiments.aggregate import CI_METHOD
 from experiments.figures import facets, heatmap_cells
-from experiments.labels import BETTER, BOUNDED, NumberFormat, label, meaning, number_format, regime_meaning, with_unit
+from experiments.labels import BETTER, SHARES, NumberFormat, label, meaning, number_format, regime_meaning, with_unit
 from experiments.plan import Plan, fmt_value
 from experiments.spec import FigureSpec
 
@@ -68,7 +68,7 @@ def ci_text(row: pd.Series, fmt: NumberFormat | None = None, signed: bool = Fals
     """`mean [low, high]`; shares' intervals clipped to [0, 1] in display (not for differences)."""
     fmt = fmt or number_format(str(row.get("outcome", "")), [row["mean"]])
     low, high = row["ci_low"], row["ci_high"]
-    if row.get("outcome") in BOUNDED and "contrast" not in row and not signed:
+    if row.get("outcome") in SHARES and "contrast" not in row and not signed:
         low, high = (v if math.isnan(v) else min(1.0, max(0.0, float(v))) for v in (low, high))
     if math.isnan(row["mean"]):
         return BLANK

@@ -23,18 +23,17 @@ PUBLISHED = sorted(p for p in (REPO / "results").glob("*/report.md") if p.parent
 
 
 def test_number_formats_are_fixed_per_outcome_and_never_exponential():
-    assert number_format("answer_rate", [0.5])(8.55e-05) == "0.000"  # a share: three decimals
+    assert number_format("answer_rate", [0.5])(8.55e-05) == "0.000"  # a share: its unit's three decimals
     assert number_format("posts_filler", [1234.5])(1234.5) == "1,234"  # a count: an integer
     small = number_format("leader_reach", [8.55e-05, 2e-4])
     assert small.unit == "per 10,000" and small(2e-4) == "2.00"  # a small rate: scaled, with its unit
-    assert number_format("dialogue_ratio", [2.46])(-0.0001, signed=True) == "0.00"  # no "-0.00"
+    assert number_format("dialogue_ratio", [2.46])(-0.0001, signed=True) == "0.000"  # no "-0.000"
     row = pd.Series({"outcome": "audit_pass_rate", "mean": float("nan"), "ci_low": float("nan"), "ci_high": 0.0})
     assert ci_text(row) == "–"
 
 
 def test_glossary_sources_and_the_markdown_builder():
-    assert "answered at all" in meaning("answer_rate") and meaning("equity_ratio") == "excluded / connected"
-    assert "by cohort" in meaning("equity_gap_origin")
+    assert "answered at all" in meaning("answer_rate") and meaning("no_such_outcome") == ""
     assert regime_meaning("quota").startswith("Status quo") and regime_meaning("no_such_regime") == ""
     assert md_table(["a", "b"], [["x", "1"]], "lr") == ["| a | b |", "| --- | ---: |", "| x | 1 |"]
 

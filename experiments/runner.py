@@ -471,12 +471,6 @@ def manifest(plan: Plan, store: RunStore, folder: Path, meta: dict[str, Any]) ->
             "file_text": meta["source_text"],
             "cli_overrides": meta["cli_overrides"],
             "resolved": as_dict(exp),
-            # JSON is written with sorted keys; the order of the sweep and of the design's parameters
-            # matters (conditions, the Morris sample), so it is recorded for verify
-            "key_order": {
-                "sweep": list(exp.sweep),
-                "design_parameters": list(exp.design.parameters) if exp.design is not None else [],
-            },
         },
         "conditions": [
             {

@@ -146,8 +146,8 @@ def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def in_recorded_order(record: dict[str, Any]) -> dict[str, Any]:
     """The resolved experiment with its sweep and design parameters in the order they were run.
 
-    The manifest's JSON has sorted keys, but that order decides the conditions' order and the
-    Morris sample; `key_order` records it (manifests without it keep the sorted order).
+    Manifests are written in insertion order, the order that decides the conditions and the Morris
+    sample. Older ones were written with sorted keys and carry that order in `key_order`, used here.
     """
     resolved = dict(record["resolved"])
     order = record.get("key_order", {})

@@ -76,7 +76,8 @@ def write_atomic(path: Path, data: bytes | str) -> None:
 
 
 def write_json(path: Path, obj: Any) -> None:
-    write_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n")
+    """Indented JSON in the order the keys were inserted (a sweep's keys, a design's parameters: their order matters)."""
+    write_atomic(path, json.dumps(obj, indent=2, default=_jsonable) + "\n")
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""The scale benchmark command, at a tiny size, so that it cannot rot (issue 5).
+"""The scale benchmark command, at a tiny size, so that it cannot rot.
 
 No timed assertions: only that it runs, measures and writes what it promises.
 """
@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from experiments.benchmark import COLUMNS, population_overrides
+from benchmarks.scale import COLUMNS, population_overrides
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -17,19 +17,29 @@ interaction) and a bootstrap 95 % interval of mu_star. Effects are in the
 outcome's units per step of the normalised [0, 1] range, so parameters with
 different units compare directly.
 
-Replicate noise sets a floor under mu_star: with n replicates per point and a
-pooled replicate standard deviation s, an elementary effect of a parameter
-that does nothing is noise with standard deviation e = sqrt(2/n) s / delta
-(delta = levels / (2 (levels - 1))), so its mu_star, the mean of r absolute
-values, has mean sqrt(2/pi) e and standard deviation sqrt(1 - 2/pi) e / sqrt(r).
-The noise floor is that mean plus 1.645 standard deviations (normal
-approximation): a parameter with no effect stays below it 95 % of the time.
-Parameters below the floor are reported as indistinguishable from noise.
+Replicate noise sets a floor under mu_star. Every design point runs the same
+replicate seeds (common random numbers), so an elementary effect is a paired
+difference, and its noise is the spread of that difference between the
+replicates, not that of two independent runs: for parameter p and outcome y,
+the variance of the replicate-mean effect, var(EE_rep) / n, is pooled over
+p's r steps (s_p^2). Its mu_star, the mean of r absolute values of pure noise,
+has mean sqrt(2/pi) s_p and standard deviation sqrt(1 - 2/pi) s_p / sqrt(r);
+the noise floor is that mean plus 1.645 standard deviations (normal
+approximation): a parameter with no systematic effect stays below it 95 % of
+the time. A parameter that changes nothing leaves every paired effect at
+exactly 0, so its floor and mu_star are both 0 and it is below the floor.
+Where fewer than two replicates have a defined effect at every step of a
+parameter (no paired effect to measure), the independent floor stands in.
+`independent_floor` is the same level for independent runs (e = sqrt(2/n) s /
+delta, s the pooled replicate standard deviation at a point), the floor a
+screen without common random numbers would need; it is reported for
+comparison. Parameters below the floor on every outcome are listed as inert.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -53,9 +63,44 @@ def delta(levels: int) -> float:
 
 
 def noise_floor(sd: float, replicates: int, step: float, trajectories: int) -> float:
-    """The mu_star a parameter without effect stays below 95 % of the time, given replicate noise `sd`."""
-    e = math.sqrt(2 / replicates) * sd / step
-    return e * (math.sqrt(2 / math.pi) + 1.645 * math.sqrt(1 - 2 / math.pi) / math.sqrt(trajectories))
+    """The independent-runs floor: the mu_star of a parameter without effect, replicate noise `sd` at each point."""
+    return float(mu_star_floor(math.sqrt(2 / replicates) * sd / step, trajectories))
+
+
+def paired_noise(
+    plan: Plan, runs: pd.DataFrame, outcomes: list[str], x: np.ndarray, bounds: list[list[float]]
+) -> np.ndarray:
+    """Per parameter and outcome: s_p, the standard deviation of a replicate-mean elementary effect.
+
+    From the replicates' paired effects at each of the parameter's r steps (same seeds at
+    both points), their variance over n, averaged over the steps (module docstring).
+    """
+    design = plan.experiment.design
+    assert design is not None
+    n = plan.experiment.replicates
+    k = x.shape[1]
+    row = {c.index: i for i, c in enumerate(plan.conditions)}
+    y = np.full((len(plan.conditions), n, len(outcomes)), np.nan)
+    for rep, block in runs.groupby("replicate"):
+        y[block["condition"].map(row).to_numpy(), int(rep)] = block[outcomes].to_numpy(dtype=float)
+    span = np.array([hi - lo for lo, hi in bounds])
+    var = np.full((design.trajectories, k, len(outcomes)), np.nan)
+    for t, start in enumerate(range(0, len(x), k + 1)):  # a trajectory: k + 1 points, one parameter per step
+        for j in range(start, start + k):
+            step = (x[j + 1] - x[j]) / span
+            p = int(np.flatnonzero(step)[0])
+            effect = (y[j + 1] - y[j]) / step[p]  # (replicates, outcomes); NaN where a replicate is undefined
+            valid = np.isfinite(effect).sum(axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                var[t, p] = np.where(valid >= 2, np.nanvar(effect, axis=0, ddof=1) / valid, np.nan)
+    with warnings.catch_warnings():  # a parameter whose every step is undefined: NaN, left to the caller
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.sqrt(np.nanmean(var, axis=0))
+
+
+def mu_star_floor(sd: np.ndarray | float, trajectories: int) -> np.ndarray | float:
+    """The mu_star that r absolute effects of pure noise with standard deviation `sd` stay below 95 % of the time."""
+    return sd * (math.sqrt(2 / math.pi) + 1.645 * math.sqrt(1 - 2 / math.pi) / math.sqrt(trajectories))
 
 
 def point_means(plan: Plan, runs: pd.DataFrame, outcomes: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -80,6 +125,7 @@ def ranking_table(plan: Plan, runs: pd.DataFrame) -> tuple[pd.DataFrame, list[st
     means, var = point_means(plan, runs, outcomes)
     n = plan.experiment.replicates
     step = delta(design.levels)
+    paired = mu_star_floor(paired_noise(plan, runs, outcomes, x, prob["bounds"]), design.trajectories)
     rows, notes = [], []
     for j, outcome in enumerate(outcomes):
         y = means[:, j]
@@ -90,10 +136,12 @@ def ranking_table(plan: Plan, runs: pd.DataFrame) -> tuple[pd.DataFrame, list[st
         si = morris_analyze.analyze(prob, x, y, num_resamples=design.resamples, conf_level=CONF_LEVEL,
                                     num_levels=design.levels, seed=design.seed)  # fmt: skip
         pooled = float(np.sqrt(np.nanmean(var[:, j]))) if n >= 2 else float("nan")
-        floor = noise_floor(pooled, n, step, design.trajectories)
+        independent = noise_floor(pooled, n, step, design.trajectories)
         order = np.argsort(-np.asarray(si["mu_star"], dtype=float), kind="stable")
         for rank, i in enumerate(order, start=1):
             mu_star = float(si["mu_star"][i])
+            # where replicates are undefined (no paired effect to measure), the independent floor stands in
+            floor = float(paired[i, j]) if np.isfinite(paired[i, j]) else independent
             sigma = float(si["sigma"][i])
             rows.append(
                 {
@@ -109,6 +157,7 @@ def ranking_table(plan: Plan, runs: pd.DataFrame) -> tuple[pd.DataFrame, list[st
                     "sigma_over_mu_star": sigma / mu_star if mu_star > 0 else float("nan"),
                     "noise_floor": floor,
                     "above_noise": bool(mu_star > floor),
+                    "independent_floor": independent,
                 }
             )
     return pd.DataFrame(rows), notes
@@ -125,16 +174,16 @@ def chart(outcome: str, table: pd.DataFrame, title: str) -> bytes:
     fig, ax = plt.subplots(figsize=(7.2, 5.4))
     x = rows["mu_star"].to_numpy(dtype=float)
     y = rows["sigma"].to_numpy(dtype=float)
-    ax.errorbar(x, y, xerr=rows["mu_star_conf"].to_numpy(dtype=float), fmt="o", ms=5, color="tab:blue",
-                ecolor="tab:blue", elinewidth=0.8, capsize=2, alpha=0.85)  # fmt: skip
+    above = rows["above_noise"].to_numpy(dtype=bool)
+    xerr = rows["mu_star_conf"].to_numpy(dtype=float)
+    for keep, face, name in ((above, "tab:blue", "above its noise floor"), (~above, "none", "within noise")):
+        ax.errorbar(x[keep], y[keep], xerr=xerr[keep], fmt="o", ms=5, mfc=face, color="tab:blue",
+                    ecolor="tab:blue", elinewidth=0.8, capsize=2, alpha=0.85, label=name)  # fmt: skip
     conf = rows["mu_star_conf"].to_numpy(dtype=float)
     right = max(float(np.nanmax(x + conf)) if len(x) else 1.0, 1e-12) * 1.3
     top = max(float(np.nanmax(y)) if len(y) else 1.0, 1e-12) * 1.15
     line = min(right, top)
     ax.plot([0, line], [0, line], color="grey", lw=0.8, ls="--", label="σ = μ*")
-    floor = float(rows["noise_floor"].iloc[0]) if len(rows) else float("nan")
-    if np.isfinite(floor):
-        ax.axvspan(0, floor, color="grey", alpha=0.12, lw=0, label="μ* within replicate noise")
     for _, r in rows.iterrows():
         if r["rank"] <= 6 or r["mu_star"] >= 0.25 * float(np.nanmax(x)):
             ax.annotate(short_label(r["parameter"]), (r["mu_star"], r["sigma"]), fontsize=7.5,
@@ -155,12 +204,11 @@ def _reading(outcome: str, rows: pd.DataFrame, fmt: NumberFormat) -> str:
     name = name[:1].upper() + name[1:]
     top = rows.sort_values("rank")
     above = top[top["above_noise"]].head(3)
-    floor = fmt(float(top["noise_floor"].iloc[0]))
     if above.empty:
-        return f"{name}: no parameter stands out from replicate noise (μ* floor {floor})."
+        return f"{name}: no parameter stands out from replicate noise."
     lead = [f"{short_label(r['parameter'])} (μ* {fmt(r['mu_star'])})" for _, r in above.iterrows()]
     text = f"{name} is driven most by " + ", then ".join(lead)
-    text += f"; {int(top['above_noise'].sum())} of {len(top)} parameters exceed the noise floor (μ* {floor})"
+    text += f"; {int(top['above_noise'].sum())} of {len(top)} parameters exceed their noise floor"
     nonlinear = [short_label(r["parameter"]) for _, r in above.iterrows() if r["sigma"] > r["mu_star"]]
     if nonlinear:
         text += f"; σ > μ* for {', '.join(nonlinear)} (non-linear or interacting)"
@@ -208,8 +256,11 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
         "seeds and averaged over them before the analysis. μ* ranks the parameters (mean absolute effect, in the "
         "outcome's units per step of the normalised range), μ is its signed mean, σ the spread of the effects "
         f"(σ > μ* suggests non-linearity or interactions); [±] is a bootstrap {CONF_LEVEL:.0%} interval of μ* "
-        f"({design.resamples} resamples). The noise floor is the μ* that a parameter with no effect stays below "
-        "95 % of the time, given the replicate noise (module docstring of `experiments/sensitivity.py`).",
+        f"({design.resamples} resamples). Every point runs the same replicate seeds, so each elementary effect is "
+        "a paired difference; a parameter's noise floor is the μ* that effects of pure noise with the spread of "
+        "its paired replicate effects stay below 95 % of the time (a parameter that changes nothing has floor and "
+        "μ* 0). The floor a screen of independent runs would need is given for comparison (module docstring of "
+        "`experiments/sensitivity.py`).",
         "",
         *md_table(["parameter", "range", "value in the regime"], ranges),
         "",
@@ -228,10 +279,11 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
                 )
             rows.append([str(rank), *cells])
         header = ["rank", *(label(o) + (f" ({fmts[o].unit})" if fmts[o].unit else "") for o in outcomes)]
-        floors = ", ".join(f"{label(o)} {fmts[o](float(table[table['outcome'] == o]['noise_floor'].iloc[0]))}"
+        floors = ", ".join(f"{label(o)} {fmts[o](float(table[table['outcome'] == o]['independent_floor'].iloc[0]))}"
                            for o in outcomes)  # fmt: skip
-        md += ["### Ranking (μ* and its 95 % interval; * = above the noise floor)", "", *md_table(header, rows, "rl")]
-        md += ["", f"Noise floors of μ*: {floors}.", ""]
+        md += ["### Ranking (μ* and its 95 % interval; * = above its noise floor)", "", *md_table(header, rows, "rl")]
+        md += ["", "Each parameter's own noise floor is in `morris.csv` (`noise_floor`). For comparison, the floor "
+               f"of μ* for independent runs: {floors}.", ""]  # fmt: skip
     readings = [_reading(o, table[table["outcome"] == o], fmts[o]) for o in outcomes]
     md += ["**Reading.**", "", *(f"- {r}" for r in readings), *(f"- {n}" for n in notes), ""]
     for outcome, file in figures:
@@ -245,7 +297,7 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
         console.append(f"  {label(o)}: " + "; ".join(parts))
     console += [*(f"  {n}" for n in notes), f"  inert: {', '.join(quiet) or 'none'}"]
     file_notes = [(RANKING, "per outcome and parameter: rank, range, μ*, its 95 % bootstrap half-width, μ, σ, "
-                   "σ/μ*, the noise floor and whether μ* is above it")]  # fmt: skip
+                   "σ/μ*, the paired noise floor, whether μ* is above it, and the independent-runs floor")]  # fmt: skip
     file_notes += [(f, f"μ* against σ for {label(o)}") for o, f in figures]
     answer = [f"- Parameters {quiet_text}.", *(f"- {r}" for r in readings)]
     return Extra(files, md, "\n".join(console), file_notes, replaces_results=True, answer=answer)

@@ -20,7 +20,7 @@ import pytest
 
 from experiments.designs import design_matrix
 from experiments.plan import make_plan
-from experiments.sensitivity import ranking_table
+from experiments.sensitivity import inert, ranking_table
 from experiments.spec import ExperimentError, experiment_from_dict, load_experiment
 
 REPO = Path(__file__).resolve().parent.parent
@@ -80,7 +80,8 @@ def test_screening_writes_ranking_charts_and_report(tiny):
         assert sorted(block["parameter"]) == sorted(KEYS), outcome
         assert block["rank"].tolist() == [1, 2, 3]
         assert (block["mu_star"] >= 0).all() and block["mu_star"].is_monotonic_decreasing
-        assert (block["sigma"] >= 0).all() and (block["noise_floor"] > 0).all()
+        assert (block["sigma"] >= 0).all() and (block["noise_floor"] >= 0).all()
+        assert (block["independent_floor"] > 0).all()
     report = (out / "report.md").read_text()
     assert "## Morris screening" in report and "](morris_active_share.png)" in report
     assert "| rank |" in report and "## Results per condition" in report
@@ -155,7 +156,9 @@ def test_shipped_sensitivity_experiment_screens_every_behavioural_parameter():
         if k not in structure and not decls[k].metadata["reporting"] and isinstance(v, int | float)
         and not isinstance(v, bool)
     }  # fmt: skip
-    assert behavioural <= set(exp.design.parameters)
+    # the parameters that act only under a count of replies are screened under that regime
+    replies = load_experiment("sensitivity_quality")
+    assert behavioural <= set(exp.design.parameters) | set(replies.design.parameters)
     plan = make_plan(exp, "sensitivity")
     assert len(plan.conditions) == (len(exp.design.parameters) + 1) * exp.design.trajectories
 
@@ -171,3 +174,26 @@ def test_noise_floor_is_the_95_percent_level_of_a_null_parameter():
     mu_star = np.abs((means[..., 1] - means[..., 0]) / delta(levels)).mean(axis=1)
     below = (mu_star < noise_floor(sd, n, delta(levels), r)).mean()
     assert 0.93 < below < 0.97
+
+
+def test_the_noise_floor_is_paired_under_common_random_numbers():
+    """Seed noise shared by every design point cancels in the paired effects: a small real effect is found,
+    a parameter that changes nothing has floor and mu_star 0; independent runs would hide the effect."""
+    exp = load_experiment(TINY)
+    plan = make_plan(exp, str(TINY))
+    rng = np.random.default_rng(3)
+    shared = {seed: rng.normal(0, 0.05) for seed in {run.seed for run in plan.runs}}
+    rows = []
+    for run in plan.runs:
+        x = (run.condition.given["agency.staff_capacity"] - 0.5) / 1.5
+        rows.append({"condition": run.condition.index, "replicate": run.replicate, "seed": run.seed,
+                     "active_share": shared[run.seed] + 0.01 * x, "response_rate": 0.5})  # fmt: skip
+    table, _ = ranking_table(plan, pd.DataFrame(rows))
+    top = table[table["outcome"] == "active_share"].set_index("parameter")
+    staff = top.loc["agency.staff_capacity"]
+    assert staff["above_noise"] and staff["mu_star"] == pytest.approx(0.01, rel=1e-6)
+    assert staff["mu_star"] < staff["independent_floor"]  # what a screen of independent runs would miss
+    for null in ("citizen.threshold_alpha", "policy.audit.quota"):
+        assert top.loc[null, "mu_star"] == 0 and top.loc[null, "noise_floor"] == 0
+        assert not top.loc[null, "above_noise"]
+    assert set(inert(table)) == {"citizen.threshold_alpha", "policy.audit.quota"}

@@ -85,21 +85,21 @@ _KIND = {int: "a whole number", float: "a number", bool: "true or false"}
 
 def to_sim_config(cfg: DictConfig) -> SimConfig:
     """Typed, range-checked SimConfig from a composed Hydra config."""
-    plain = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
+    plain = OmegaConf.masked_copy(cfg, [str(k) for k in cfg if k != "hydra"])
     try:
         obj = OmegaConf.to_object(plain)
     except OmegaConfBaseException as err:
         raise ConfigError(_one_line(err)) from None
-    if not isinstance(obj, SimConfig):
-        obj = SimConfig(**obj)  # pragma: no cover - defensive: schema missing from defaults
+    if not isinstance(obj, SimConfig):  # a config composed without the schema (e.g. a bare YAML file)
+        obj = SimConfig(**typing.cast(dict[str, Any], obj))
     return validate(obj)
 
 
 def _one_line(err: Exception) -> str:
     """Hydra/OmegaConf errors, folded to one line that names the key and what is allowed."""
     chain: list[BaseException] = [err]
-    while (chain[-1].__cause__ or chain[-1].__context__) is not None:
-        chain.append(chain[-1].__cause__ or chain[-1].__context__)
+    while (cause := chain[-1].__cause__ or chain[-1].__context__) is not None:
+        chain.append(cause)
     # the deepest error that knows its config key, else the deepest of all
     root = next((e for e in reversed(chain) if getattr(e, "full_key", None)), chain[-1])
     where = str(err).strip().splitlines()[0].split(":")[0] if str(err).strip() else ""

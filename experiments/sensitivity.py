@@ -49,7 +49,7 @@ from experiments.aggregate import outcome_columns
 from experiments.designs import problem
 from experiments.figures import plt, png
 from experiments.labels import LABELS, NumberFormat, label, number_format
-from experiments.report import Extra, md_table
+from experiments.report import Extra, md_table, num
 
 if TYPE_CHECKING:
     from experiments.plan import Plan
@@ -243,10 +243,14 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
         else f"none of the {k} parameters is below the noise floor on every outcome"
     )
     flat = _outside(plan)
-    ranges = [
-        [f"`{p}` ({short_label(p)})", f"{lo} – {hi}", str(flat.get(p, "–"))]
-        for p, (lo, hi) in design.parameters.items()
-    ]
+
+    def value(v: Any) -> str:  # a parameter value as written, small ones without exponent notation
+        return (
+            num(v) if isinstance(v, float) and 0 < abs(v) < 0.01 else f"{v:g}" if isinstance(v, float | int) else str(v)
+        )
+
+    ranges = [[f"`{p}` ({short_label(p)})", f"{value(lo)} – {value(hi)}", value(flat.get(p, "–"))]
+              for p, (lo, hi) in design.parameters.items()]  # fmt: skip
     md = [
         "## Morris screening",
         "",

@@ -712,7 +712,7 @@ def declarations(cls: type = SimConfig, prefix: str = "") -> dict[str, dataclass
         if f.metadata:
             out[key] = f
         else:
-            out.update(declarations(f.default_factory().__class__, key + "."))  # type: ignore[misc,operator]
+            out.update(declarations(f.default_factory().__class__, key + "."))  # type: ignore[operator]
     return out
 
 

@@ -91,7 +91,7 @@ def ties_from_edges(n: int, u: np.ndarray, v: np.ndarray) -> Ties:
     # one-byte counts overflow past 127 active neighbours: widen only when needed
     wide = len(indices) and int(np.diff(indptr).max()) > np.iinfo(np.int8).max
     data = np.ones(len(indices), dtype=np.int32 if wide else np.int8)
-    return Ties(sp.csr_matrix((data, indices, indptr), shape=(n, n)))  # type: ignore[arg-type]  # scipy-stubs reject int32 indptr
+    return Ties(sp.csr_matrix((data, indices, indptr), shape=(n, n)))
 
 
 def district_ties(

@@ -17,17 +17,13 @@ import mesa
 import numpy as np
 
 from sim.config import SimConfig
+from sim.rounding import stochastic_round
 
 if TYPE_CHECKING:
     from sim.model import GovSimModel
 
 NEVER = -(10**6)  # "last day" of something that never happened
 METRIC_COLUMN = {"posts": 0, "replies": 1, "resolutions": 2}
-
-
-def stochastic_round(x: np.ndarray | float, u: np.ndarray | float) -> np.ndarray:
-    """floor(x + u) for x > 0, else 0: unbiased integer work units (u uniform in [0, 1))."""
-    return np.where(np.asarray(x) > 0, np.floor(np.asarray(x) + u), 0).astype(np.int64)
 
 
 class Agencies:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.agency import Agencies, Agency, stochastic_round
+from sim.agency import Agencies, Agency
 from sim.authority import Authority
 from sim.citizens import Citizens, gather_sum
 from sim.config import SECTORS, SimConfig, n_districts, n_leaders, validate
@@ -22,6 +22,7 @@ from sim.levers import set_lever
 from sim.needs import NeedLedger, Queues
 from sim.outcomes import Recorder
 from sim.policies import Programmes
+from sim.rounding import stochastic_round
 from sim.service import AgencyDay, DayFlows, route, serve
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agency import stochastic_round
+from sim.rounding import stochastic_round
 
 if TYPE_CHECKING:
     from sim.model import GovSimModel

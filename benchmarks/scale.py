@@ -1,26 +1,36 @@
-"""Scale benchmark: the full model against two reference floors, at growing N.
+"""Speed benchmark: the workloads users run, each against floors measured in the same run.
 
-    python -m benchmarks                          # 10k, 100k, 1M citizens, 365 days
-    python -m benchmarks --sizes 2000,4000 --days 20 --out /tmp/bench
-    python -m benchmarks --sizes 1000000 --days 30 --profile
+    python -m benchmarks                          # 10k x 1,095 days, 100k x 365, 1M x 365, commands
+    python -m benchmarks --sizes 2000:40,4000:40 --no-commands --out /tmp/bench
+    python -m benchmarks --sizes 1000000:30 --profile
 
-For every N it runs, each in a fresh child process so that memory peaks do not mix:
+For every N (`N:DAYS`, DAYS defaulting to --days) it runs, each in a fresh child process so
+that memory peaks do not mix:
 
 - the model: status-quo regime (`policy=quota`), `--days` days, agencies and leaders
   scaled with N (see `population_overrides`); set-up time (building GovSimModel),
   run time (wall and CPU), citizen-days per second, peak RSS above the
   interpreter's baseline per citizen, and a digest of the daily outcomes (equal
-  digests = bitwise identical results, the check that an optimisation changed nothing);
+  digests = bitwise identical results, the check that an optimisation changed nothing), and
+  the cost of each day (the flatness ratio: mean of the last 100 days over days 2-101);
 - the hardware floor, in the same child after the run: one memory pass per day
   over all citizen state (`np.copyto` of every ndarray of `Citizens` and its
   `Ties` into preallocated buffers), timed over `--copy-days` days;
 - Mesa's floor, in a child of its own: N plain `mesa.Agent`s whose step does
-  nothing, advanced by `agents.shuffle_do("step")` once per day, timed over
-  `--mesa-days` days (a few are enough: every day costs the same).
+  nothing, advanced by `agents.shuffle_do("step")` once per day, timed over the
+  model's own days up to 10,000 citizens (the issue's floor: the same horizon), over
+  `--mesa-days` days above (every day costs the same; a year of a million no-op
+  agents would take minutes).
 
-Results go to `--out` (default results/benchmark/): benchmark.csv, benchmark.png
-(log-log time per day against N) and README.md (the machine, the table, the
-targets). Children run single-threaded (OMP/OpenBLAS/MKL threads = 1).
+Then the commands users wait for (unless --no-commands), each in a fresh process:
+start-up of `python -m sim --help`, `python -m experiments list` and `plan` (best of
+three), and the main job, `python -m experiments run policy_comparison` with an empty
+cache into a temporary folder, start-up, runs, aggregation, figures and publishing
+included (wall time and the load average next to it).
+
+Results go to `--out` (default results/benchmark/): benchmark.csv, commands.csv,
+benchmark.png (log-log time per day against N) and README.md (the machine, the
+tables, the targets). Children run single-threaded (OMP/OpenBLAS/MKL threads = 1).
 Timings are wall-clock on a shared machine: read the CPU column and the load
 average next to them.
 """
@@ -44,7 +54,11 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "results" / "benchmark"
-DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
+DEFAULT_SIZES = "10000:1095,100000:365,1000000:365"  # the default city's full horizon, and a year at scale
+MESA_SAME_DAYS_UP_TO = 10_000  # the Mesa floor runs the model's own horizon up to this size
+FLAT_WINDOW = 100  # days compared at the start (2-101) and the end of a run
+MAIN_JOB = ["-m", "experiments", "run", "policy_comparison"]
+STARTUP = (["-m", "sim", "--help"], ["-m", "experiments", "list"], ["-m", "experiments", "plan", "policy_comparison"])
 POLICY = "quota"  # the status quo of the article
 
 CHILD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1"}
@@ -55,11 +69,9 @@ COLUMNS = (
     "baseline_mb", "peak_mb", "bytes_per_citizen",
     "copy_mb", "copy_days", "copy_ms_per_day", "x_memory_floor",
     "mesa_setup_s", "mesa_days", "mesa_ms_per_day", "mesa_bytes_per_agent", "x_faster_than_mesa",
-    "scaling_vs_previous", "result_digest",
+    "flat_ratio", "first_days_ms", "last_days_ms", "scaling_vs_previous", "result_digest",
     "load_before", "load_after", "machine", "cpu", "python", "numpy", "mesa", "commit",
 )  # fmt: skip
-
-TARGETS_AT = 1_000_000
 
 
 # --- the population rule -----------------------------------------------------
@@ -133,7 +145,7 @@ def outcome_digest(model: Any) -> str:
 
 def _child_model(n: int, days: int, seed: int, copy_days: int, profile: str | None) -> dict[str, Any]:
     import mesa  # noqa: F401  (part of the baseline)
-    import numpy as np  # noqa: F401
+    import numpy as np
 
     from sim.api import load_config
     from sim.model import GovSimModel
@@ -155,9 +167,21 @@ def _child_model(n: int, days: int, seed: int, copy_days: int, profile: str | No
 
         profiler = cProfile.Profile()
         profiler.enable()
+    # the end of every day: the recorder's call closes the step (audit events included)
+    stamps: list[float] = []
+    record = model.recorder.record
+
+    def timed_record(day: int) -> None:
+        record(day)
+        stamps.append(time.perf_counter())
+
+    model.recorder.record = timed_record  # type: ignore[method-assign]
     t0, c0 = time.perf_counter(), time.process_time()
     model.run()
     run_s, run_cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    day_s = np.diff([t0, *stamps])
+    first, last = day_s[1 : 1 + FLAT_WINDOW], day_s[-FLAT_WINDOW:]
+    flat = len(day_s) >= 2 * FLAT_WINDOW + 1
     if profiler is not None:
         profiler.disable()
         _write_profile(profiler, Path(profile), n, days, run_s)
@@ -184,6 +208,9 @@ def _child_model(n: int, days: int, seed: int, copy_days: int, profile: str | No
         "copy_days": copy_days,
         "copy_ms_per_day": copy_s * 1e3,
         "result_digest": outcome_digest(model),
+        "first_days_ms": float(first.mean()) * 1e3 if flat else float("nan"),
+        "last_days_ms": float(last.mean()) * 1e3 if flat else float("nan"),
+        "flat_ratio": float(last.mean() / first.mean()) if flat else float("nan"),
     }
 
 
@@ -293,8 +320,9 @@ def _run_child(args: list[str]) -> dict[str, Any]:
 
 def measure(n: int, days: int, seed: int, mesa_days: int, copy_days: int, info: dict[str, str]) -> dict[str, Any]:
     load_before = _load()
-    row = _run_child(["model", str(n), str(days), str(seed), str(copy_days)])
-    row.update(_run_child(["mesa", str(n), str(mesa_days), str(seed)]))
+    row = _run_child(["model", str(n), str(days), str(seed), str(copy_days or days)])
+    floor_days = days if n <= MESA_SAME_DAYS_UP_TO else mesa_days
+    row.update(_run_child(["mesa", str(n), str(floor_days), str(seed)]))
     row["load_before"], row["load_after"] = load_before, _load()
     ms_per_day = row["run_s"] / days * 1e3
     row["ms_per_day"] = ms_per_day
@@ -307,6 +335,33 @@ def measure(n: int, days: int, seed: int, mesa_days: int, copy_days: int, info: 
     return row
 
 
+def time_command(args: list[str], repeat: int, cwd: Path) -> dict[str, Any]:
+    """Best wall time of `python <args>` over `repeat` fresh processes, with the load before."""
+    load = _load()
+    best = math.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True)
+        best = min(best, time.perf_counter() - t0)
+        if proc.returncode != 0:
+            raise SystemExit(f"benchmark: `python {' '.join(args)}` failed: {proc.stderr.strip().splitlines()[-1:]}")
+    return {"command": "python " + " ".join(args), "wall_s": best, "runs": repeat, "load_before": load}
+
+
+def measure_commands() -> list[dict[str, Any]]:
+    """Start-up of the CLIs (best of 3), then the main job with an empty cache into a scratch folder."""
+    import tempfile
+
+    rows = [time_command(args, 3, REPO) for args in STARTUP]
+    with tempfile.TemporaryDirectory(prefix="govsim-bench-") as tmp:
+        job = [*MAIN_JOB, "--cache", f"{tmp}/cache", "--results", f"{tmp}/results"]
+        row = time_command(job, 1, REPO)
+        row["command"] = "python " + " ".join(MAIN_JOB) + " (empty cache)"
+        row["load_after"] = _load()
+        rows.append(row)
+    return rows
+
+
 def add_scaling(rows: list[dict[str, Any]]) -> None:
     """Time per citizen-day relative to the next smaller size (1.0 = perfectly linear)."""
     prev = None
@@ -315,36 +370,33 @@ def add_scaling(rows: list[dict[str, Any]]) -> None:
         prev = row
 
 
-def targets(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    """(target, measured, verdict) for the issue's targets, read at 1,000,000 citizens."""
+def targets(rows: list[dict[str, Any]], commands: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(target, measured, verdict) for each target of the speed issue that this run measured."""
     by_n = {r["n_citizens"]: r for r in rows}
-    big = by_n.get(TARGETS_AT)
-    if big is None:
-        return [("targets are read at 1,000,000 citizens", "size not run", "n/a")]
-
-    def verdict(ok: bool) -> str:
-        return "pass" if ok else "FAIL"
-
-    year_s = big["run_s"] * 365 / big["days"]
-    year_cpu_s = big["run_cpu_s"] * 365 / big["days"]
-    speed, vs_mesa = big["citizen_days_per_s"], big["x_faster_than_mesa"]
-    cpu_speed = big["citizen_days_per_cpu_s"]
-    out = [
-        (
-            ">= 10 million citizen-days/s",
-            f"{speed / 1e6:.1f} million (per CPU second: {cpu_speed / 1e6:.1f} million)",
-            speed >= 1e7,
-        ),
-        ("a year of 1M citizens < 40 s", f"{year_s:.1f} s (CPU: {year_cpu_s:.1f} s)", year_s < 40),
-        (">= 10x faster than the Mesa no-op loop", f"{vs_mesa:.1f}x", vs_mesa >= 10),
-        ("set-up with ties < 10 s", f"{big['setup_s']:.1f} s", big["setup_s"] < 10),
-        ("<= 300 bytes per citizen", f"{big['bytes_per_citizen']:.0f} B", big["bytes_per_citizen"] <= 300),
-    ]
-    mid = by_n.get(100_000)
-    if mid is not None:
-        ratio = big["ns_per_citizen_day"] / mid["ns_per_citizen_day"]
-        out.append(("time per citizen-day 1M / 100k <= 1.5", f"{ratio:.2f}", ratio <= 1.5))
-    return [(t, m, verdict(ok)) for t, m, ok in out]
+    out: list[tuple[str, str, bool]] = []
+    city = by_n.get(10_000)
+    if city is not None:
+        out.append((f">= 10x faster than the Mesa no-op loop, 10,000 citizens x {city['days']:,} days",
+                    f"{city['x_faster_than_mesa']:.1f}x ({city['ms_per_day']:.2f} against {city['mesa_ms_per_day']:.2f} "
+                    "ms/day)", city["x_faster_than_mesa"] >= 10))  # fmt: skip
+    for n in (10_000, 1_000_000):
+        r = by_n.get(n)
+        if r is not None and math.isfinite(r["flat_ratio"]):
+            out.append((f"flat cost per day at {n:,} citizens: last 100 days <= 1.2 x days 2-101",
+                        f"{r['flat_ratio']:.2f} ({r['last_days_ms']:.2f} / {r['first_days_ms']:.2f} ms)",
+                        r["flat_ratio"] <= 1.2))  # fmt: skip
+    big = by_n.get(1_000_000)
+    if big is not None:
+        out.append((f">= 40 M citizen-days/s, 1,000,000 citizens x {big['days']} days, one core",
+                    f"{big['citizen_days_per_s'] / 1e6:.1f} M (per CPU second {big['citizen_days_per_cpu_s'] / 1e6:.1f} M)",
+                    big["citizen_days_per_s"] >= 40e6))  # fmt: skip
+        out.append(("<= 200 bytes per citizen at 1,000,000", f"{big['bytes_per_citizen']:.0f} B",
+                    big["bytes_per_citizen"] <= 200))  # fmt: skip
+    for c in commands:
+        limit = 60.0 if "policy_comparison" in c["command"] and "run" in c["command"] else 1.0
+        out.append((f"`{c['command']}` <= {limit:g} s", f"{c['wall_s']:.2f} s (load {c['load_before']})",
+                    c["wall_s"] <= limit))  # fmt: skip
+    return [(t, m, "pass" if ok else "FAIL") for t, m, ok in out]
 
 
 def _fmt(x: Any, digits: int = 2) -> str:
@@ -357,6 +409,7 @@ def _fmt(x: Any, digits: int = 2) -> str:
 
 TABLE = (
     ("citizens", "n_citizens", 0),
+    ("days", "days", 0),
     ("agencies", "n_agencies", 0),
     ("set-up s", "setup_s", 2),
     ("run s", "run_s", 2),
@@ -369,6 +422,7 @@ TABLE = (
     ("x copy floor", "x_memory_floor", 1),
     ("Mesa ms/day", "mesa_ms_per_day", 1),
     ("x faster than Mesa", "x_faster_than_mesa", 1),
+    ("flat ratio", "flat_ratio", 2),
     ("scaling vs prev", "scaling_vs_previous", 2),
 )
 
@@ -387,9 +441,9 @@ def markdown_table(header: list[str], body: list[list[str]], align: str = "---:"
     return "\n".join(lines)
 
 
-def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
+def write_csv(rows: list[dict[str, Any]], path: Path, columns: tuple[str, ...] = COLUMNS) -> None:
     with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
+        w = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
         w.writeheader()
         for r in rows:
             w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
@@ -418,57 +472,71 @@ def write_plot(rows: list[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
-def write_readme(rows: list[dict[str, Any]], info: dict[str, str], args: argparse.Namespace, path: Path) -> None:
-    sizes = ",".join(str(r["n_citizens"]) for r in rows)
+def write_readme(
+    rows: list[dict[str, Any]], commands: list[dict[str, Any]], info: dict[str, str], argv: list[str], path: Path
+) -> None:
     header = [h for h, _, _ in TABLE]
     first, last = rows[0], rows[-1]
     rule = "; ".join(
         f"{r['n_citizens']:,}: {r['n_districts']} districts, {r['n_agencies']} agencies, {r['n_leaders']} leaders"
         for r in rows
     )
-    text = f"""# Scale benchmark
+    command_rows = [[f"`{c['command']}`", f"{c['wall_s']:.2f}", str(c["runs"]), c["load_before"]] for c in commands]
+    command_text = (
+        markdown_table(["command", "wall s", "best of", "load average before (1, 5, 15 min)"], command_rows, "---")
+        if commands
+        else "(not measured: --no-commands)"
+    )
+    text = f"""# Speed benchmark
 
-Generated by `python -m benchmarks --sizes {sizes} --days {args.days} --mesa-days {args.mesa_days}`
-on {dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}. Regime `policy={POLICY}` (status quo), seed {args.seed}.
+Generated by `{" ".join(["python -m benchmarks", *argv])}` on {dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}.
+Regime `policy={POLICY}` (status quo), seed {rows[0].get("seed", 0) if rows else 0}.
 
 ## Machine
 - {info["machine"]}
-- CPU: {info["cpu"]}; every measurement on one core (single-threaded numpy, OMP/BLAS threads = 1)
+- CPU: {info["cpu"]}; every model measurement on one core (single-threaded numpy, OMP/BLAS threads = 1)
 - Python {info["python"]}, numpy {info["numpy"]}, Mesa {info["mesa"]}, govsim commit {info["commit"]}
 - load average (1, 5, 15 min) before the first size: {first["load_before"]}; after the last: {last["load_after"]}.
-  The machine is shared: where CPU s is well below run s, other processes took the core.
+  Where CPU s is well below run s, other processes took the core.
 
-## Results
+## Model runs
 {markdown_table(header, table_rows(rows))}
 
 - set-up: building `GovSimModel` (citizens, ties, follows, agencies, leaders); config composition excluded.
-- run: `model.run()` for {args.days} days, everything included (agencies, leaders, citizens, service, outcome recording);
-  run s is wall time, CPU s the process's CPU time (equal on an idle machine); "per CPU s" = citizen-days per CPU second.
-  Targets are read on wall time.
+- run: `model.run()` for the row's days, everything included (agencies, leaders, citizens, service, audits,
+  outcome recording); run s is wall time, CPU s the process's CPU time; "per CPU s" = citizen-days per CPU second.
+- flat ratio: mean cost of the last {FLAT_WINDOW} days over the mean of days 2-{FLAT_WINDOW + 1} (1.00 = flat).
 - B/citizen: peak RSS of a fresh process minus its RSS after imports and config, divided by N.
 - copy floor: one `np.copyto` pass per day over every ndarray of `Citizens` and `Ties`
-  (preallocated buffers), mean over {args.copy_days if args.copy_days else args.days} days; "x copy floor" = model day / copy.
-- Mesa floor: N `mesa.Agent`s with `def step(self): pass`, `agents.shuffle_do("step")` once per day,
-  mean over {args.mesa_days} days (every day costs the same); "x faster than Mesa" = Mesa day / model day.
+  (preallocated buffers); "x copy floor" = model day / copy.
+- Mesa floor: N `mesa.Agent`s with `def step(self): pass`, `agents.shuffle_do("step")` once per day, over the
+  model's own days up to {MESA_SAME_DAYS_UP_TO:,} citizens, over {last["mesa_days"]} days above (every day costs the
+  same); "x faster than Mesa" = Mesa day / model day.
 - scaling vs prev: time per citizen-day relative to the next smaller N (1.00 = linear).
 - Population rule (the model's, ODD section 2): districts = round(N / 770), leaders = round(N / 333),
   agencies = 8 x (districts + 2). Here: {rule}.
-- `result_digest` in the CSV is a hash of the daily outcome table: an optimisation that keeps
+- `result_digest` in benchmark.csv is a hash of the daily outcome table: an optimisation that keeps
   results bitwise identical keeps the digest.
 
-## Targets (read at 1,000,000 citizens)
-{markdown_table(["target", "measured", "verdict"], [list(t) for t in targets(rows)], "---")}
+## Commands users wait for
+{command_text}
+
+The main job runs on both cores (the default local launcher), from an empty run cache into a scratch
+results folder: start-up, every run, aggregation, figures and publishing included.
+
+## Targets
+{markdown_table(["target", "measured", "verdict"], [list(t) for t in targets(rows, commands)], "---")}
 
 ![time per day against N](benchmark.png)
 
 ## Reproduce
-    python -m benchmarks                      # writes results/benchmark/
-    python -m benchmarks --sizes 1000000 --days 30 --profile   # cProfile at 1M
+    python -m benchmarks                                   # writes results/benchmark/
+    python -m benchmarks --sizes 1000000:30 --profile      # cProfile at 1M into results/benchmark/
 """
     path.write_text(text)
 
 
-def print_report(rows: list[dict[str, Any]], info: dict[str, str]) -> None:
+def print_report(rows: list[dict[str, Any]], commands: list[dict[str, Any]], info: dict[str, str]) -> None:
     header = [h for h, _, _ in TABLE]
     body = table_rows(rows)
     widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(header)]
@@ -477,18 +545,27 @@ def print_report(rows: list[dict[str, Any]], info: dict[str, str]) -> None:
     print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
     for b in body:
         print("  ".join(c.rjust(w) for c, w in zip(b, widths, strict=True)))
-    for t, m, v in targets(rows):
+    for c in commands:
+        print(f"  {c['command']}: {c['wall_s']:.2f} s")
+    for t, m, v in targets(rows, commands):
         print(f"  [{v}] {t}: {m}")
 
 
-def parse_sizes(text: str) -> list[int]:
-    try:
-        sizes = sorted({int(float(s)) for s in text.split(",") if s.strip()})
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"sizes must be whole numbers separated by commas, got {text!r}") from None
-    if not sizes or sizes[0] < 100:
-        raise argparse.ArgumentTypeError("sizes must be at least 100 citizens")
-    return sizes
+def parse_sizes(text: str, days: int) -> list[tuple[int, int]]:
+    """`N` or `N:DAYS` items, comma-separated (DAYS defaults to --days), sorted by N."""
+    out = {}
+    for item in (s.strip() for s in text.split(",") if s.strip()):
+        n_text, _, days_text = item.partition(":")
+        try:
+            n, d = int(float(n_text)), int(days_text) if days_text else days
+        except ValueError:
+            raise SystemExit(f"benchmark: invalid --sizes item {item!r}; allowed: N or N:DAYS, whole numbers") from None
+        if n < 100 or d < 1:
+            raise SystemExit(f"benchmark: invalid --sizes item {item!r}; allowed: N >= 100 citizens, DAYS >= 1")
+        out[n] = d
+    if not out:
+        raise SystemExit(f"benchmark: invalid --sizes {text!r}; allowed: N or N:DAYS items, comma-separated")
+    return sorted(out.items())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -496,31 +573,36 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--child"]:
         return _child(argv[1:])
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
-    p.add_argument("--sizes", type=parse_sizes, default=list(DEFAULT_SIZES), help="citizens, comma-separated")
-    p.add_argument("--days", type=int, default=365, help="simulated days per model run (default 365)")
-    p.add_argument("--mesa-days", type=int, default=5, help="days timed for the Mesa no-op floor (default 5)")
-    p.add_argument("--copy-days", type=int, default=0, help="days timed for the memory pass (default: --days)")
+    p.add_argument("--sizes", default=DEFAULT_SIZES, help=f"N or N:DAYS, comma-separated (default {DEFAULT_SIZES})")
+    p.add_argument("--days", type=int, default=365, help="days of a size given without :DAYS (default 365)")
+    p.add_argument("--mesa-days", type=int, default=5, help="days of the Mesa floor above 10,000 agents (default 5)")
+    p.add_argument("--copy-days", type=int, default=0, help="days timed for the memory pass (default: the run's)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-commands", action="store_true", help="skip the start-up and main-job timings")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default results/benchmark)")
     p.add_argument("--profile", action="store_true", help="cProfile the model runs into OUT/profile_N.txt only")
     args = p.parse_args(argv)
     if args.days < 1 or args.mesa_days < 1 or args.copy_days < 0:
         p.error("--days and --mesa-days must be >= 1, --copy-days >= 0")
-    copy_days = args.copy_days or args.days
+    sizes = parse_sizes(args.sizes, args.days)
     args.out.mkdir(parents=True, exist_ok=True)
 
     if args.profile:
-        for n in args.sizes:
+        for n, days in sizes:
             target = args.out / f"profile_{n}.txt"
-            row = _run_child(["model", str(n), str(args.days), str(args.seed), "1", str(target)])
-            print(f"{n:,} citizens: {row['run_s'] / args.days * 1e3:.1f} ms/day under cProfile -> {target}")
+            row = _run_child(["model", str(n), str(days), str(args.seed), "1", str(target)])
+            print(f"{n:,} citizens: {row['run_s'] / days * 1e3:.1f} ms/day under cProfile -> {target}")
         return 0
 
     info = machine_info()
     rows = []
-    for n in args.sizes:
-        print(f"measuring {n:,} citizens x {args.days} days ...", flush=True)
-        rows.append(measure(n, args.days, args.seed, args.mesa_days, copy_days, info))
+    for n, days in sizes:
+        print(f"measuring {n:,} citizens x {days} days ...", flush=True)
+        rows.append({**measure(n, days, args.seed, args.mesa_days, args.copy_days, info), "seed": args.seed})
+    commands = []
+    if not args.no_commands:
+        print("timing the start-up of the CLIs and the main job (empty cache) ...", flush=True)
+        commands = measure_commands()
     end = _commit()
     if end != info["commit"]:  # the code changed under the benchmark: say so
         info["commit"] = f"{info['commit']} -> {end}"
@@ -528,10 +610,12 @@ def main(argv: list[str] | None = None) -> int:
             row["commit"] = info["commit"]
     add_scaling(rows)
     write_csv(rows, args.out / "benchmark.csv")
+    if commands:
+        write_csv(commands, args.out / "commands.csv", ("command", "wall_s", "runs", "load_before", "load_after"))
     write_plot(rows, args.out / "benchmark.png")
-    write_readme(rows, info, args, args.out / "README.md")
-    print_report(rows, info)
-    print(f"wrote {args.out / 'benchmark.csv'}, benchmark.png, README.md")
+    write_readme(rows, commands, info, argv, args.out / "README.md")
+    print_report(rows, commands, info)
+    print(f"wrote {args.out}/: benchmark.csv, commands.csv, benchmark.png, README.md")
     return 0
 
 

@@ -48,6 +48,11 @@ def _grid(n: int, ncols: int = 3) -> tuple[int, int]:
     return math.ceil(n / ncols), ncols
 
 
+def _below_title(fig: plt.Figure, lines: int = 1) -> tuple[float, float, float, float]:
+    """The area tight_layout may fill: all but the suptitle's lines (0.3 inch each) at the top."""
+    return (0, 0, 1, 1 - 0.3 * lines / fig.get_figheight())
+
+
 def _title(spec: FigureSpec, plan: Plan, default: str) -> str:
     return spec.title or f"{plan.experiment.name}: {default}"
 
@@ -96,7 +101,7 @@ def timeseries_png(spec: FigureSpec, plan: Plan, ts: pd.DataFrame) -> bytes:
         fig.suptitle(
             _title(spec, plan, what) + "\n(one column per condition; the other conditions in grey)", fontsize=11
         )
-        fig.tight_layout()
+        fig.tight_layout(rect=_below_title(fig, 2))
         return png(fig)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
@@ -132,7 +137,7 @@ def bars_png(spec: FigureSpec, plan: Plan, summary: pd.DataFrame) -> bytes:
         ax.set_visible(False)
     note = " (shares on one scale)" if len(shares["outcome"].unique()) > 1 else ""
     fig.suptitle(_title(spec, plan, "mean and 95 % CI per condition") + note, fontsize=12)
-    fig.tight_layout()
+    fig.tight_layout(rect=_below_title(fig))
     return png(fig)
 
 
@@ -218,7 +223,7 @@ def heatmap_png(spec: FigureSpec, plan: Plan, summary: pd.DataFrame, contrasts: 
             fig.colorbar(im, ax=ax, shrink=0.85)
     what = "paired difference (* : 95 % CI excludes 0)" if spec.contrast else "mean over replicates"
     fig.suptitle(_title(spec, plan, what), fontsize=12)
-    fig.tight_layout()
+    fig.tight_layout(rect=_below_title(fig))
     return png(fig)
 
 

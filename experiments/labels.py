@@ -29,7 +29,8 @@ BETTER = {o.key: o.better for o in OUTCOMES if o.better}  # +1 more is better, -
 
 
 def label(key: str) -> str:
-    return LABELS.get(key, key.replace("_", " "))
+    """The declared label; else the key without its top group ("policy.audit.period_days": "audit: period days")."""
+    return LABELS.get(key) or key.split(".", 1)[-1].replace(".", ": ").replace("_", " ")
 
 
 def meaning(outcome: str) -> str:

@@ -218,7 +218,7 @@ def _reading(outcome: str, rows: pd.DataFrame, fmt: NumberFormat) -> str:
 
 
 def inert(table: pd.DataFrame) -> list[str]:
-    """The parameters whose μ* is below the noise floor on every analysed outcome (issue 9's inert list)."""
+    """The parameters whose μ* is below the noise floor on every analysed outcome: the inert ones."""
     if table.empty:
         return []
     return [p for p, block in table.groupby("parameter", sort=False) if not block["above_noise"].any()]

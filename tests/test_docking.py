@@ -1,4 +1,4 @@
-"""Docking (issue 6): with the social parts switched off, the model matches known mathematics.
+"""Docking: with the social parts switched off, the model matches known mathematics.
 
 1. Agency adoption without a mandate follows the discrete Bass recursion
    N(t+1) = N(t) + (p + q N(t)/M)(M - N(t)).

@@ -1,4 +1,4 @@
-"""Fault injection and foreign inputs on the experiments layer (issue 11).
+"""Fault injection and foreign inputs on the experiments layer.
 
 A hostile or unlucky user: an edited or truncated run cache, a population too big for
 memory, a foreign manifest with OmegaConf interpolations, folders that are not ours next

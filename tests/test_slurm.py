@@ -1,4 +1,4 @@
-"""A real single-node SLURM (Debian slurm-wlm + munge) driving `launcher=slurm` (issue 11, defect 10).
+"""A real single-node SLURM (Debian slurm-wlm + munge) driving `launcher=slurm`.
 
 The fixture starts SLURM on this machine with tests/slurm_cluster.py (or uses one that is
 already up) and the tests skip, with the reason, when it cannot be started (not installed,

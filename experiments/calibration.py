@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from experiments.aggregate import csv_bytes
+from experiments.aggregate import csv_bytes, describe
 from experiments.labels import label
 from experiments.report import Extra, md_table, num
 
@@ -78,10 +78,12 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
         *md_table(["rank", *(f"`{k}`" for k in keys), *(t.outcome for t in targets), "distance"], closest, "r"),
         "",
     ]
+    cell = runs[runs["condition"] == best["condition"]]
+    cis = {t.outcome: describe(cell[[t.outcome]].to_numpy(dtype=float)) for t in targets}
+    fit = "; ".join(f"{label(t.outcome)} {num(best[t.outcome])} [{num(cis[t.outcome]['ci_low'][0])}, "
+                    f"{num(cis[t.outcome]['ci_high'][0])}] against {t.figure:g} ± {t.width:g}" for t in targets)  # fmt: skip
     answer = [f"**Calibrated values:** {values}, the closest of {len(table)} grid cells to the targets (distance "
-              f"{best['distance']:.2f}, in units of each target's half-width: "
-              + "; ".join(f"{label(t.outcome)} {num(best[t.outcome])} against {t.figure:g} ± {t.width:g}"
-                          for t in targets) + ")."]  # fmt: skip
+              f"{best['distance']:.2f} in units of each target's half-width): {fit}."]  # fmt: skip
     console = f"Calibration: rank 1 of {len(table)} cells, distance {best['distance']:.2f}: " + ", ".join(
         f"{k}={chosen[k]:g}" for k in keys
     )

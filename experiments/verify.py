@@ -103,18 +103,18 @@ def compare_text(name: str, stored: bytes, rerun: bytes, show: int = SHOW) -> li
     return out
 
 
-def compare_file(name: str, stored: Path, rerun: Path) -> list[str]:
-    if not rerun.exists():
+def compare_file(name: str, stored: Path, rerun: Path | bytes) -> list[str]:
+    """The stored file against the re-run's (a file, or the bytes recomputed in memory)."""
+    if isinstance(rerun, Path) and not rerun.exists():
         return [f"{name}: not produced by the re-run"]
     if not stored.exists():
         return [f"{name}: missing from the results folder"]
+    a, b = _read(stored), _read(rerun) if isinstance(rerun, Path) else rerun
     if name.endswith((".csv", ".csv.gz")):
-        return compare_csv(name, _read(stored), _read(rerun))
+        return compare_csv(name, a, b)
     if name.endswith(".md"):
-        return compare_text(name, _read(stored), _read(rerun))
-    if hashlib.sha256(stored.read_bytes()).digest() != hashlib.sha256(rerun.read_bytes()).digest():
-        return [f"{name}: bytes differ (SHA-256) from the re-run"]
-    return []
+        return compare_text(name, a, b)
+    return [f"{name}: bytes differ (SHA-256) from the re-run"] if a != b else []
 
 
 def _config_diffs(recorded: list[dict[str, Any]], plan: Any) -> list[str]:
@@ -390,14 +390,10 @@ def verify_sample(
                      compare_csv("runs.csv", stored_rows.encode(), rerun)]  # fmt: skip
 
         derived, kept = from_tables(folder, plan)  # recompute the derived files from the stored tables
-        tmp = work / "derived"
-        tmp.mkdir()
         for name, content in derived.items():
-            (tmp / name).write_bytes(content)
-            if name not in files:
-                problems.append(f"{name}: recomputed from runs.csv but not in the stored results")
-                continue
-            problems += compare_file(name, folder / name, tmp / name)
+            known = name in files
+            problems += compare_file(name, folder / name, content) if known else [
+                f"{name}: recomputed from runs.csv but not in the stored results"]  # fmt: skip
         if kept:
             out(f"[verify] not recomputed in a sample (they need every run's own time series; checked by SHA-256 "
                 f"only, and read back for the report): {', '.join(kept)}")  # fmt: skip

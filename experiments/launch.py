@@ -180,39 +180,33 @@ def duration(seconds: float) -> str:
 
 
 class Progress:
-    """Prints `runs done/total` with elapsed time and an ETA from the pace of this session."""
+    """`[name] done/total runs done, elapsed, ETA` at the pace of this session (cached runs do not count):
+    tqdm redraws it in place on a terminal; otherwise a plain line at most every `every` seconds and at the end."""
+
+    FORMAT = "{desc}{n_fmt}/{total_fmt} runs done{postfix}, elapsed {elapsed}, ETA {remaining}"
 
     def __init__(self, name: str, total: int, cached: int, out: Callable[[str], None], every: float = 10.0) -> None:
+        from tqdm import tqdm
+
         self.name, self.total, self.cached, self.out, self.every = name, total, cached, out, every
-        self.start = time.monotonic()
-        self.last_n = -1
-        self.last_t = 0.0
         self.tty = bool(getattr(sys.stdout, "isatty", lambda: False)())
+        self.bar = tqdm(total=total, initial=cached, desc=f"[{name}] ", bar_format=self.FORMAT, disable=not self.tty,
+                        file=sys.stdout, ncols=120, nrows=100, postfix=f"{cached} from cache" if cached else None)  # fmt: skip
+        # (fixed ncols/nrows: a pty that reports no size, as `script` or some CI runners give, still shows the line)
+        self.start, self.last_n, self.last_t = time.monotonic(), -1, 0.0
 
     def update(self, finished: int, failed: int, final: bool = False) -> None:
-        now = time.monotonic()
-        n = finished + failed
-        if n == self.last_n and (not final or not self.tty):
-            return
-        if not (final or self.tty or n == self.total or now - self.last_t >= self.every or self.last_n < 0):
-            return
-        elapsed = now - self.start
-        new = n - self.cached
-        left = self.total - n
-        eta = duration(elapsed / new * left) if new > 0 and left > 0 else ("0s" if left == 0 else "--")
-        line = (
-            f"[{self.name}] {n}/{self.total} runs done"
-            + (f" ({self.cached} from cache)" if self.cached else "")
-            + (f", {failed} failed" if failed else "")
-            + f", elapsed {duration(elapsed)}, ETA {eta}"
-        )
-        if self.tty and not final:
-            print("\r" + line.ljust(100), end="", flush=True)
-        else:
-            if self.tty:
-                print("\r", end="")
-            self.out(line)
-        self.last_n, self.last_t = n, now
+        n, now = finished + failed, time.monotonic()
+        notes = ", ".join([f"{self.cached} from cache"] * bool(self.cached) + [f"{failed} failed"] * bool(failed))
+        if self.tty:
+            self.bar.set_postfix_str(notes, refresh=False)
+            self.bar.update(n - self.bar.n)
+            if final:
+                self.bar.close()
+        elif n != self.last_n and (final or n == self.total or now - self.last_t >= self.every or self.last_n < 0):
+            self.out(self.bar.format_meter(n, self.total, now - self.start, prefix=f"[{self.name}] ",
+                                           initial=self.cached, bar_format=self.FORMAT, postfix=notes))  # fmt: skip
+            self.last_n, self.last_t = n, now
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:

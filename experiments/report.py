@@ -155,6 +155,7 @@ def answer_regimes(plan: Plan, tables: dict[str, pd.DataFrame], fmts: dict[str, 
     exp, summary, contrasts = plan.experiment, tables["summary"], tables["contrasts"]
     base = next((c for c in plan.conditions if c.regime == exp.baseline), None)
     wins: dict[str, list[str]] = {}
+    clear_wins: dict[str, int] = {}
     lines = []
     for o in exp.table:
         sign = BETTER.get(o, 1)
@@ -175,12 +176,14 @@ def answer_regimes(plan: Plan, tables: dict[str, pd.DataFrame], fmts: dict[str, 
         )
         if o in BETTER:
             wins.setdefault(best.label, []).append(label(o))
+            clear_wins[best.label] = clear_wins.get(best.label, 0) + bool(clear)
     scored = [o for o in exp.table if o in BETTER]
     if not wins:
         return [f"- {t}" for t in lines]
     leader, won = max(wins.items(), key=lambda kv: len(kv[1]))
     lead = (
-        f"`{leader}` does best on {len(won)} of the {len(scored)} headline outcomes with a direction ({', '.join(won)})"
+        f"`{leader}` does best on {len(won)} of the {len(scored)} headline outcomes with a direction ({', '.join(won)}),"
+        f" clearly ahead of the next regime (95 % CIs apart) on {clear_wins[leader]} of them"
     )
     others = [f"`{c}` on {', '.join(v)}" for c, v in wins.items() if c != leader]
     lead += f"; {'; '.join(others)}." if others else "."

@@ -7,10 +7,10 @@
 An experiment is a YAML file in configs/experiment/ (schema: `experiments.spec.ExperimentConfig`).
 Modules, one job each:
     spec       the experiment schema, loading and validation (one-line errors)
-    plan       conditions x replicate seeds -> runs, each with its resolved config and run id
+    plan       conditions x replicate seeds -> runs, each with its resolved config and run id (built once)
     cache      the run cache keyed by config hash (what makes resume work)
-    task       the Hydra task: one job = one simulation, result into the cache
-    launch     the Hydra multirun in a child process, with progress
+    task       the Hydra task: one job = one chunk of runs (the plan's configs), each result into the cache
+    launch     chunk files and the Hydra multirun in a child process, with progress; submissions
     aggregate  tidy tables and 95 % confidence intervals
     figures    time series, bars and heat maps
     report     report.md and the console table, with plain-language readings

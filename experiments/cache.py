@@ -79,18 +79,15 @@ class RunStore:
         self.runs = self.root / "runs"
         self.hydra = self.root / "hydra"
 
-    def _path(self, rid: str, suffix: str) -> Path:
-        return self.runs / f"{rid}{suffix}"
-
     def path(self, rid: str, suffix: str = ".json") -> Path:
-        return self._path(rid, suffix)
+        return self.runs / f"{rid}{suffix}"
 
     def check(self, rid: str) -> str | None:
         """Why the cached entry of `rid` cannot be trusted, or None when it is intact (or absent).
 
         Intact: the record parses, its own checksum matches, and the .npz has the SHA-256 it records.
         """
-        path = self._path(rid, ".json")
+        path = self.path(rid, ".json")
         if not path.is_file():
             return None
         try:
@@ -103,7 +100,7 @@ class RunStore:
             return "no checksum (written by an older version of govsim)"
         if record.get(CHECKSUM) != record_checksum(record):
             return "the record does not match its checksum (edited or damaged)"
-        npz = self._path(rid, ".npz")
+        npz = self.path(rid, ".npz")
         try:
             digest = hashlib.sha256(npz.read_bytes()).hexdigest()
         except OSError as err:
@@ -114,7 +111,7 @@ class RunStore:
 
     def done(self, rid: str) -> bool:
         """Finished and intact, by the model code this store is for (a job that imported other code does not count)."""
-        path = self._path(rid, ".json")
+        path = self.path(rid, ".json")
         if not path.is_file() or self.check(rid) is not None:
             return False
         try:
@@ -124,7 +121,7 @@ class RunStore:
 
     def stale(self, rid: str) -> str | None:
         """The code fingerprint of a finished run written by other code than this store's, else None."""
-        path = self._path(rid, ".json")
+        path = self.path(rid, ".json")
         if not path.is_file():
             return None
         try:
@@ -135,7 +132,7 @@ class RunStore:
 
     def discard(self, rid: str) -> None:
         for suffix in (".json", ".npz"):
-            self._path(rid, suffix).unlink(missing_ok=True)
+            self.path(rid, suffix).unlink(missing_ok=True)
 
     def finished_ids(self) -> set[str]:
         if not self.runs.is_dir():
@@ -155,7 +152,7 @@ class RunStore:
         buf = io.BytesIO()
         np.savez_compressed(buf, **{f"c{i}": ts[c].to_numpy() for i, c in enumerate(ts.columns)})
         data = buf.getvalue()
-        write_atomic(self._path(rid, ".npz"), data)
+        write_atomic(self.path(rid, ".npz"), data)
         record: dict[str, Any] = {
             "run_id": rid,
             "seed": seed,
@@ -167,8 +164,8 @@ class RunStore:
             "npz_sha256": hashlib.sha256(data).hexdigest(),
         }
         record[CHECKSUM] = record_checksum(record)
-        write_atomic(self._path(rid, ".json"), json.dumps(record, indent=1) + "\n")
-        self._path(rid, ".error.json").unlink(missing_ok=True)
+        write_atomic(self.path(rid, ".json"), json.dumps(record, indent=1) + "\n")
+        self.path(rid, ".error.json").unlink(missing_ok=True)
 
     def write_error(self, rid: str, seed: int | None, err: BaseException) -> None:
         record = {
@@ -178,10 +175,10 @@ class RunStore:
             "traceback": "".join(traceback.format_exception(err)),
             "host": socket.gethostname(),
         }
-        write_atomic(self._path(rid, ".error.json"), json.dumps(record, indent=1) + "\n")
+        write_atomic(self.path(rid, ".error.json"), json.dumps(record, indent=1) + "\n")
 
     def error(self, rid: str) -> dict[str, Any] | None:
-        path = self._path(rid, ".error.json")
+        path = self.path(rid, ".error.json")
         if not path.is_file():
             return None
         try:
@@ -190,18 +187,18 @@ class RunStore:
             return {"error": "unreadable error record", "run_id": rid}
 
     def clear_error(self, rid: str) -> None:
-        self._path(rid, ".error.json").unlink(missing_ok=True)
+        self.path(rid, ".error.json").unlink(missing_ok=True)
 
     def summary(self, rid: str) -> dict[str, float]:
-        return json.loads(self._path(rid, ".json").read_text())["summary"]
+        return json.loads(self.path(rid, ".json").read_text())["summary"]
 
     def record(self, rid: str) -> dict[str, Any]:
-        return json.loads(self._path(rid, ".json").read_text())
+        return json.loads(self.path(rid, ".json").read_text())
 
     def timeseries(self, rid: str) -> pd.DataFrame:
         import numpy as np
         import pandas as pd
 
         columns = self.record(rid)["columns"]
-        with np.load(self._path(rid, ".npz")) as data:
+        with np.load(self.path(rid, ".npz")) as data:
             return pd.DataFrame({c: data[f"c{i}"] for i, c in enumerate(columns)})

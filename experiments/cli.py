@@ -36,7 +36,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from experiments.fsio import ExperimentIOError, describe_os_error
+from experiments.fsio import ExperimentIOError, describe_os_error, rel
 from experiments.publish import Busy
 from experiments.spec import FIELDS, ExperimentError, experiment_names, find_experiment, load_experiment
 
@@ -180,7 +180,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if launcher:
         exp_items.append(f"launcher={launcher}")
     exp = load_experiment(path, exp_items)
-    source = _rel(path)
+    source = rel(path)
     plan = make_plan(exp, source)
     again = [str(Path(args.experiment).absolute()) if Path(args.experiment).exists() else args.experiment,
              *args.overrides]  # fmt: skip
@@ -191,7 +191,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "plan":
         _print_plan(plan, again)
         if look:
-            root = _rel(args.results) if args.results else "results"
+            root = rel(args.results) if args.results else "results"
             print(f"a quick look ({' '.join(look)}): would publish to {root}/{quick_look_name(exp.name, look)}/, "
                   f"not {root}/{exp.name}/")  # fmt: skip
         return 0
@@ -226,13 +226,6 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(line)
         return 0
     return run_experiment(exp, source, opts).status
-
-
-def _rel(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _add_to_base(exp_items: list[str], path: Path, model: list[str]) -> list[str]:

@@ -16,7 +16,17 @@ from pathlib import Path
 
 from sim.provenance import write_atomic, write_json
 
-__all__ = ["ExperimentIOError", "check_writable", "describe_os_error", "pid_alive", "write_atomic", "write_json"]
+__all__ = [
+    "ExperimentIOError", "check_writable", "describe_os_error", "pid_alive", "rel", "write_atomic", "write_json"
+]  # fmt: skip
+
+
+def rel(path: Path) -> str:
+    """`path` relative to the working directory when it lies inside it (what the user typed), else absolute."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def pid_alive(pid: int) -> bool:

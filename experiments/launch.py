@@ -186,26 +186,27 @@ class Progress:
     FORMAT = "{desc}{n_fmt}/{total_fmt} runs done{postfix}, elapsed {elapsed}, ETA {remaining}"
 
     def __init__(self, name: str, total: int, cached: int, out: Callable[[str], None], every: float = 10.0) -> None:
-        from tqdm import tqdm
-
         self.name, self.total, self.cached, self.out, self.every = name, total, cached, out, every
         self.tty = bool(getattr(sys.stdout, "isatty", lambda: False)())
-        self.bar = tqdm(total=total, initial=cached, desc=f"[{name}] ", bar_format=self.FORMAT, disable=not self.tty,
-                        file=sys.stdout, ncols=120, nrows=100, postfix=f"{cached} from cache" if cached else None)  # fmt: skip
-        # (fixed ncols/nrows: a pty that reports no size, as `script` or some CI runners give, still shows the line)
+        self.bar: Any = None  # the terminal's tqdm bar, from the first update on
         self.start, self.last_n, self.last_t = time.monotonic(), -1, 0.0
 
     def update(self, finished: int, failed: int, final: bool = False) -> None:
+        from tqdm import tqdm
+
         n, now = finished + failed, time.monotonic()
         notes = ", ".join([f"{self.cached} from cache"] * bool(self.cached) + [f"{failed} failed"] * bool(failed))
         if self.tty:
+            # fixed ncols/nrows: a pty that reports no size (`script`, some CI runners) still shows the line
+            self.bar = self.bar or tqdm(total=self.total, initial=self.cached, desc=f"[{self.name}] ", ncols=120,
+                                        nrows=100, bar_format=self.FORMAT, file=sys.stdout, postfix=notes or None)  # fmt: skip
             self.bar.set_postfix_str(notes, refresh=False)
             self.bar.update(n - self.bar.n)
             if final:
                 self.bar.close()
         elif n != self.last_n and (final or n == self.total or now - self.last_t >= self.every or self.last_n < 0):
-            self.out(self.bar.format_meter(n, self.total, now - self.start, prefix=f"[{self.name}] ",
-                                           initial=self.cached, bar_format=self.FORMAT, postfix=notes))  # fmt: skip
+            self.out(tqdm.format_meter(n, self.total, now - self.start, prefix=f"[{self.name}] ", initial=self.cached,
+                                       bar_format=self.FORMAT, postfix=notes))  # fmt: skip
             self.last_n, self.last_t = n, now
 
 

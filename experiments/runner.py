@@ -25,7 +25,7 @@ from typing import Any
 from experiments import aggregate
 from experiments.cache import RunStore, code_fingerprint
 from experiments.figures import render_figure
-from experiments.fsio import ExperimentIOError, check_writable, describe_os_error, write_atomic, write_json
+from experiments.fsio import ExperimentIOError, check_writable, describe_os_error, rel, write_atomic, write_json
 from experiments.launch import (
     Ask,
     Hangup,
@@ -43,7 +43,7 @@ from experiments.launch import (
 from experiments.plan import Plan, make_plan
 from experiments.publish import discard_staging, exclusive, new_staging, recover, sha256_file, swap_in
 from experiments.report import Extra, console_table, failure_lines, report_md, warnings_for
-from experiments.spec import ExperimentConfig, ExperimentError, as_dict
+from experiments.spec import ExperimentConfig, ExperimentError
 from sim.config import ConfigError
 from sim.memory import check_memory, estimate_bytes
 from sim.provenance import package_versions, provenance
@@ -84,7 +84,7 @@ class Options:
     collect: bool = False  # publish from the cache only; launch nothing
     ask: Ask = ask_stdin  # Ctrl-C on an attached SLURM run: cancel the jobs?
     chunk: int = 0  # runs per Hydra job; 0: launch.chunk_size chooses
-    hint: str = ""  # the experiment and its options as typed (for the status / collect hints)
+    hint: str = "<experiment>"  # the experiment and its options as typed (for the status / collect hints)
     again: list[str] = field(default_factory=list)  # the same as arguments (for the dependent collect job)
 
 
@@ -108,7 +108,7 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
     store = RunStore(opts.cache_root / exp.name / code_fingerprint())
     folder = opts.publish_name or name
     target = opts.results_root / folder
-    shown = _rel(target) + "/"
+    shown = rel(target) + "/"
     if not opts.collect:
         check_writable(opts.cache_root, cache_bytes(plan), "run cache")
     check_writable(opts.results_root, results_bytes(plan), "results root")
@@ -152,20 +152,20 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
         )
         if opts.quick_look:
             opts.out(
-                f"[{name}] quick look ({opts.quick_look}): results go to {shown}, not {_rel(opts.results_root / name)}/"
+                f"[{name}] quick look ({opts.quick_look}): results go to {shown}, not {rel(opts.results_root / name)}/"
             )
         chunk = chunk_size(len(pending), launcher_cfg, opts.chunk)
         started = time.monotonic()
         log = sweep_dir = None
         launched = None
         command: list[str] = []
-        if opts.detach and (pending or flying):
-            if not pending:
-                opts.out(f"[{name}] nothing to submit: every missing run is already in flight")
-                return Outcome(0, plan)
-            for r in pending:
-                store.clear_error(r.run_id)
-            progress = Progress(name, len(plan.runs), cached, opts.out)
+        if opts.detach and flying and not pending:
+            opts.out(f"[{name}] nothing to submit: every missing run is already in flight")
+            return Outcome(0, plan)
+        for r in pending:
+            store.clear_error(r.run_id)
+        progress = Progress(name, len(plan.runs), cached, opts.out)
+        if opts.detach and pending:
             launched = launch(plan, pending, store, launcher, opts.hydra_overrides, progress, target=target_cls,
                               detach=True, out=opts.out, chunk=chunk)  # fmt: skip
             jobs = f" (SLURM job {','.join(launched.jobs)})" if launched.jobs else ""
@@ -173,14 +173,11 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
                 opts.out(f"[{name}] {collect_job(launched.jobs, launcher_cfg, store, name, opts.again)}")
             opts.out(
                 f"[{name}] submitted {len(pending)} runs{jobs} and detached; console log {launched.log}. "
-                f"`python -m experiments status {_args(opts)}` shows progress, "
-                f"`python -m experiments collect {_args(opts)}` publishes {shown} when all are done"
+                f"`python -m experiments status {opts.hint}` shows progress, "
+                f"`python -m experiments collect {opts.hint}` publishes {shown} when all are done"
             )
             return Outcome(0, plan)
         if pending or flying:
-            for r in pending:
-                store.clear_error(r.run_id)
-            progress = Progress(name, len(plan.runs), cached, opts.out)
             if pending:
                 launched = launch(plan, pending, store, launcher, opts.hydra_overrides, progress, target=target_cls,
                                   ask=opts.ask, out=opts.out, waiting=set(flying), chunk=chunk)  # fmt: skip
@@ -191,7 +188,7 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
             if interrupted:
                 done = sum(store.done(r.run_id) for r in plan.runs)
                 left = "" if launched is None or launched.cancelled or not launched.jobs else (
-                    f" The SLURM jobs keep running: `python -m experiments collect {_args(opts)}` publishes when "
+                    f" The SLURM jobs keep running: `python -m experiments collect {opts.hint}` publishes when "
                     "they are done."
                 )  # fmt: skip
                 opts.err(
@@ -256,7 +253,7 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
                 opts.out("")
                 opts.out(extra.console)
     look = (
-        f" (a quick look: {opts.quick_look}; {_rel(opts.results_root / name)}/ is untouched)" if opts.quick_look else ""
+        f" (a quick look: {opts.quick_look}; {rel(opts.results_root / name)}/ is untouched)" if opts.quick_look else ""
     )
     opts.out(f"\n[{name}] wrote {shown} (report.md, manifest.json) in {duration(time.monotonic() - started)}{look}")
     return Outcome(0, plan, results=target)
@@ -288,11 +285,6 @@ def collect_job(jobs: list[str], launcher_cfg: dict[str, Any], store: RunStore, 
         return f"no collect job submitted ({why}); run `collect` yourself when the runs are done"
     jid = proc.stdout.strip().split(";")[0]
     return f"SLURM job {jid} collects and publishes when the runs have ended (log {store.root / f'collect-{jid}.log'})"
-
-
-def _args(opts: Options) -> str:
-    """How to name this experiment again on the command line (for status / collect hints)."""
-    return opts.hint or "<experiment>"
 
 
 def _last_command(store: RunStore) -> list[str]:
@@ -379,13 +371,6 @@ def memory_check(plan: Plan, launcher_cfg: dict[str, Any]) -> None:
         raise ExperimentError(f"invalid experiment {plan.source}: {msg} (in {biggest.label})") from None
 
 
-def _rel(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def _failures(plan: Plan, store: RunStore) -> list[tuple[Any, str]]:
     failed = []
     for run in plan.runs:
@@ -470,7 +455,7 @@ def manifest(plan: Plan, store: RunStore, folder: Path, meta: dict[str, Any]) ->
             "source": meta["source"],
             "file_text": meta["source_text"],
             "cli_overrides": meta["cli_overrides"],
-            "resolved": as_dict(exp),
+            "resolved": dataclasses.asdict(exp),
         },
         "conditions": [
             {

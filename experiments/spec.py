@@ -634,8 +634,6 @@ def _validate_figure(
     summary_names: tuple[str, ...],
     series_names: tuple[str, ...],
 ) -> None:
-    import re
-
     label = f"figures[{i}]"
     if fig.kind not in FIGURE_KINDS:
         raise check.fail(f"{label}.kind", fig.kind, " | ".join(FIGURE_KINDS))
@@ -668,15 +666,6 @@ def _validate_figure(
         for r in fig.contrast:
             if r not in exp.regimes:
                 raise check.fail(f"{label}.contrast", r, f"one of the experiment's regimes ({' | '.join(exp.regimes)})")
-
-
-def as_dict(exp: ExperimentConfig) -> dict[str, Any]:
-    return dataclasses.asdict(exp)
-
-
-def from_dict(data: dict[str, Any], source: str) -> ExperimentConfig:
-    """Rebuild (and re-validate) an experiment from its manifest record."""
-    return experiment_from_dict(data, source, default_name=str(data.get("name", "experiment")))
 
 
 def sim_error(source: str, err: ConfigError, where: str) -> ExperimentError:

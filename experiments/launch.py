@@ -147,8 +147,7 @@ def preflight(launcher: str, extra: list[str]) -> dict[str, Any]:
     from sim.api import CONFIG_DIR
 
     items = [f"hydra/launcher={launcher}", *extra]
-    ray = launcher == "ray_cluster" or launcher.startswith("ray")
-    if ray and not _plugin_installed(RAY_PLUGIN):
+    if launcher.startswith("ray") and not _plugin_installed(RAY_PLUGIN):
         raise ExperimentError(
             f"invalid launcher {launcher}: the hydra-ray-launcher plugin is not installed; "
             "allowed: `pip install hydra-ray-launcher` first, or another launcher"
@@ -376,13 +375,14 @@ def launch(
     ask: Ask = ask_stdin,
     out: Callable[[str], None] = print,
     waiting: set[str] | None = None,
-    chunk: int = 1,
+    chunk: int = 0,
 ) -> LaunchResult:
-    """Launch `pending` as one multirun of `chunk` runs per job; attached, wait for it (and for the
-    `waiting` runs in flight elsewhere)."""
+    """Launch `pending` as one multirun of `chunk` runs per job (0: `chunk_size` from the launcher's class);
+    attached, wait for it (and for the `waiting` runs in flight elsewhere)."""
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
     name = job_name(plan, stamp)
-    args = hydra_args(pending, launcher, extra, store.hydra / stamp, chunk, name if "submitit" in target else "")
+    size = chunk or chunk_size(len(pending), {"_target_": target})
+    args = hydra_args(pending, launcher, extra, store.hydra / stamp, size, name if "submitit" in target else "")
     command = [sys.executable, "-c", LAUNCH_CODE, *args]
     log = store.hydra / f"{stamp}.log"
     wanted = {r.run_id for r in plan.runs}

@@ -169,7 +169,7 @@ def find_experiment(name_or_path: str) -> Path:
 
 def outcome_names() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(summary outcomes, time-series columns) of the model."""
-    from sim.outcomes import DAILY_OUTCOMES, SUMMARY_OUTCOMES
+    from sim.measures import DAILY_OUTCOMES, SUMMARY_OUTCOMES
 
     return SUMMARY_OUTCOMES, DAILY_OUTCOMES
 

@@ -15,13 +15,15 @@ import dataclasses
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import ConfigError, SimConfig, register_configs, validate
+
+if TYPE_CHECKING:  # pandas costs a quarter of a second to import: only the annotation needs it here
+    import pandas as pd
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 GROUPS = ("policy", "population")

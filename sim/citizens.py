@@ -8,6 +8,8 @@ touches only the few citizens who had an event today.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sim.config import SimConfig
@@ -23,12 +25,28 @@ def index_dtype(size: int) -> type:
 
 
 def gather_sum(table: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Sum over follow slots of table[follow]: one buffer, no temporaries per slot."""
-    out = np.take(table, rows[0])
+    """Sum over follow slots of table[follow] (whole rows of a 2-d table), slot by slot, in one buffer.
+
+    A table of several float32 columns is gathered row-wise in one take per slot
+    (cheaper than one take per column), and each column adds up in slot order.
+    """
+    out = np.take(table, rows[0], axis=0)
     buf = np.empty_like(out)
     for row in rows[1:]:
-        out += np.take(table, row, out=buf)
+        # follow slots always index the table; mode="clip" lets take write into `out` unbuffered
+        out += np.take(table, row, axis=0, out=buf, mode="clip")
     return out
+
+
+@dataclass(frozen=True)
+class Feed:
+    """What each citizen's followed accounts and leaders delivered today (`GovSimModel._exposure`)."""
+
+    heard: np.ndarray  # valuable content read, saturating in [0, 1)
+    criticised: np.ndarray | None  # criticism read, saturating; None on a day without criticism
+    credibility: np.ndarray  # per agency account, NaN without one, plus a NaN pad for unfollowed slots
+    credibility_sum: np.ndarray  # over each citizen's followed accounts (float32)
+    accounts_followed: np.ndarray  # number of followed slots whose agency has an account (float32)
 
 
 class Citizens:
@@ -144,29 +162,19 @@ class Citizens:
         self.posts[ids] += 1 + rng.poisson(self.voice[ids]).astype(np.int32)
         return ids
 
-    def hear(self, cfg: SimConfig, heard: np.ndarray, criticised: np.ndarray | None, credibility: np.ndarray) -> None:
+    def hear(self, cfg: SimConfig, feed: Feed) -> None:
         """Trust of the connected: relayed content builds it, criticism erodes it, and it
         drifts toward the credibility of the accounts they follow (C3, C5).
-
-        `heard` and `criticised` saturate in [0, 1) (`criticised` is None on a day
-        without criticism); `credibility` is per agency, padded with a trailing
-        NaN for unfollowed slots and agencies without an account.
         """
         c = cfg.citizen
-        change = np.float32(c.trust_relay_gain) * heard * (1.0 - self.trust)
-        if criticised is not None:
-            change -= np.float32(c.trust_criticism_loss) * criticised * self.trust
+        change = np.float32(c.trust_relay_gain) * feed.heard * (1.0 - self.trust)
+        if feed.criticised is not None:
+            change -= np.float32(c.trust_criticism_loss) * feed.criticised * self.trust
         if c.credibility_learning > 0:
-            # mean credibility of the followed accounts: one slot-by-slot gather of a complex table,
-            # credibility (0 where there is no account) as the real part and 1 per account as the
-            # imaginary part, so the sum and the count come out of the same float32 additions
-            valid = ~np.isnan(credibility)
-            table = np.where(valid, credibility, np.float32(0.0)) + np.complex64(1j) * valid.astype(np.float32)
-            both = gather_sum(table, self.follows_agency)
-            total, count = both.real, both.imag
-            # pull = rate x (mean - trust) in float64, in one buffer (a million citizens: 8 MB each)
+            # pull = rate x (mean credibility followed - trust) in float64, in one buffer
+            count = feed.accounts_followed
             pull = np.maximum(count, 1).astype(np.float64)
-            np.divide(total, pull, out=pull)
+            np.divide(feed.credibility_sum, pull, out=pull)
             pull -= self.trust
             pull *= np.float32(c.credibility_learning)
             pull[count == 0] = 0.0  # no followed account: no pull

@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.agency import Agencies, Agency
 from sim.authority import Authority
-from sim.citizens import Citizens, gather_sum
+from sim.citizens import Citizens, Feed, gather_sum
 from sim.config import SECTORS, SimConfig, n_districts, n_leaders, validate
 from sim.geography import Geography
 from sim.leader import Leaders, OpinionLeader
@@ -188,12 +188,11 @@ class GovSimModel(mesa.Model):
         ag.plan(cfg, day, inbox, self.hub_share if self.hub_open else 0.0, rng)
         self.today = self._agency_day()
         self.leaders.act(cfg, ag, rng)
-        heard, criticised = self._exposure()
+        feed = self._exposure()
         cit = self.citizens
-        credibility = self.credibility_table()
-        cit.participate(cfg, day, heard, rng)
-        cit.hear(cfg, heard, criticised, credibility)
-        cit.churn(cfg, credibility, rng)
+        cit.participate(cfg, day, feed.heard, rng)
+        cit.hear(cfg, feed)
+        cit.churn(cfg, feed.credibility, rng)
         flows = self.flows = DayFlows(ag.n)
         flows.arisen = self._needs_arise(day)
         route(cfg, self.ledger, cit, self.today, self.programmes.assisted_coverage(day), day, rng, flows)
@@ -210,8 +209,9 @@ class GovSimModel(mesa.Model):
         self.recorder.record(day)
         self.running = day < self.cfg.days
 
-    def _exposure(self) -> tuple[np.ndarray, np.ndarray | None]:
-        """Valuable content heard directly and via leaders, within finite attention; criticism heard.
+    def _exposure(self) -> Feed:
+        """Valuable content heard directly and via leaders, within finite attention; criticism heard;
+        and the credibility of the accounts each citizen follows.
 
         Each citizen's feed holds the posts of the accounts they follow and the
         leaders' relays; they read `attention_items` of them a day, so filler
@@ -221,27 +221,34 @@ class GovSimModel(mesa.Model):
         cit = self.citizens
         t = self.today
         filler_value = cfg.agency.filler_value
-        value = np.append((t.substantive + filler_value * t.filler) * t.clarity, 0.0).astype(np.float32)
-        items = np.append(t.substantive + t.filler, 0).astype(np.float32)
-        weight = cfg.leader.relay_weight
+        credibility = self.credibility_table()
+        has_account = ~np.isnan(credibility)
+        # one row per account (and the unfollowed pad), one gather per follow slot for all four columns
+        accounts = np.stack(
+            [
+                np.append((t.substantive + filler_value * t.filler) * t.clarity, 0.0),  # value of its posts
+                np.append(t.substantive + t.filler, 0),  # items in the feed
+                np.where(has_account, credibility, np.float32(0.0)),
+                has_account,
+            ],
+            axis=1,
+        ).astype(np.float32)
         relays = np.append(self.leaders.relays, 0).astype(np.float32)
-        # value (real part) and item count (imaginary part) gathered together: complex64 adds
-        # its parts as two float32 sums, so one gather per slot serves both
-        posts = value + np.complex64(1j) * items
-        relayed = relays * np.float32(weight) + np.complex64(1j) * relays
-        both = gather_sum(posts, cit.follows_agency) + gather_sum(relayed, cit.follows_leader)
-        heard, feed = both.real.copy(), both.imag
+        crit = np.append(self.leaders.criticisms, 0).astype(np.float32)
+        leaders = np.stack([relays * np.float32(cfg.leader.relay_weight), relays, crit], axis=1)
+        followed = gather_sum(accounts, cit.follows_agency)
+        relayed = gather_sum(leaders, cit.follows_leader)
+        heard = followed[:, 0] + relayed[:, 0]
+        feed = followed[:, 1] + relayed[:, 1]
         attention = np.float32(cfg.citizen.attention_items)
         # the share of the feed read: min(1, attention / max(feed, attention)), in one buffer
-        read = np.maximum(feed, attention)
-        np.divide(attention, read, out=read)
-        np.minimum(np.float32(1.0), read, out=read)
-        heard *= read
+        np.maximum(feed, attention, out=feed)
+        np.divide(attention, feed, out=feed)
+        np.minimum(np.float32(1.0), feed, out=feed)
+        heard *= feed
         _saturate(heard)
-        crit = np.append(self.leaders.criticisms, 0).astype(np.float32)
-        if not crit.any():
-            return heard, None
-        return heard, _saturate(gather_sum(crit, cit.follows_leader))
+        criticised = _saturate(np.ascontiguousarray(relayed[:, 2])) if crit.any() else None
+        return Feed(heard, criticised, credibility, followed[:, 2], followed[:, 3])
 
     def _needs_arise(self, day: int) -> int:
         """Needs arrive by thinning: O(needs), not O(citizens) (C6, C10)."""

@@ -88,9 +88,9 @@ def test_filler_dilutes_what_citizens_hear_only_when_attention_is_finite():
         today = model.today
         today.substantive[today.has_account] = 1
         today.filler[:] = 0
-        clean, _ = model._exposure()
+        clean = model._exposure().heard
         today.filler[today.has_account] = 5
-        diluted, _ = model._exposure()
+        diluted = model._exposure().heard
         heard = model.citizens.connected & (clean > 0)
         assert heard.any()
         if attention == 1.0:

@@ -83,6 +83,8 @@ class Citizens:
         # (value n_agencies = an unfollowed slot, which indexes a zero pad)
         self.home_agency = self._follow_agencies(cfg, geo, rng)
         self.follows_agency = self.home_agency.copy()
+        # unfollowed slots by home agency (only the connected unfollow), kept current by `churn`
+        self.unfollowed = np.zeros(geo.n_agencies, dtype=np.int64)
         self.follows_leader = self._follow_leaders(cfg, leader_popularity, rng)
 
     def _follow_leaders(self, cfg: SimConfig, popularity: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -199,7 +201,15 @@ class Citizens:
         cred = credibility[agency]
         open_ = ~np.isnan(cred) & self.connected[who]
         keep = rng.random(len(slots)) < np.where(open_, cred, 1.0)
+        # the unfollowed-slot counts move by the slots whose state changed (each slot once)
+        unique = np.unique(slots)
+        u_slot, u_who = np.divmod(unique, n)
+        before = self.follows_agency[u_slot, u_who] == self.n_agencies
         self.follows_agency[slot, who] = np.where(keep | ~open_, agency, self.n_agencies)
+        change = (self.follows_agency[u_slot, u_who] == self.n_agencies).astype(np.int64) - before
+        self.unfollowed += np.bincount(self.home_agency[u_slot, u_who], weights=change, minlength=self.n_agencies)[
+            : self.n_agencies
+        ].astype(np.int64)
 
     def learn_from_attempts(self, cfg: SimConfig, citizen: np.ndarray, success: np.ndarray) -> None:
         """Online attempts that end teach efficacy: resolved -> up, otherwise down."""

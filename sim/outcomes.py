@@ -102,8 +102,8 @@ class Recorder:
         self.delays = np.zeros((days + 1, DELAY_CAP + 1), dtype=np.int64)
         self.rows: list[dict[str, float]] = []
         self.top_share = TopShare()
-        self._open_key: tuple[bytes, int] | None = None
-        self._open_cache: tuple[np.ndarray, int] = (np.empty(0, dtype=bool), 0)
+        self._holders_key = -1
+        self._holders = np.zeros(0, dtype=np.int64)
 
     def push(self, day: int, f: DayFlows, today: AgencyDay) -> None:
         """Store today's flows (before `record` reads them)."""
@@ -128,18 +128,15 @@ class Recorder:
         self.flows["hub_days"][day] = today.hub_active
         self.delays[day] = f.delays
 
-    def _open_slots(self, has_account: np.ndarray, connected: np.ndarray, n_connected: int) -> tuple[np.ndarray, int]:
-        """Follow slots of connected citizens whose home agency has an account, and their number.
-
-        Recomputed only when the account set or the connected count changes (citizens
-        are only ever connected, never disconnected, so the count identifies the set).
-        """
-        key = (has_account.tobytes(), n_connected)
-        if self._open_key != key:
-            slots = has_account[self.model.citizens.home_agency] & connected[None, :]
-            self._open_cache = (slots, int(slots.sum()))
-            self._open_key = key
-        return self._open_cache
+    def _slot_holders(self, connected: np.ndarray, n_connected: int) -> np.ndarray:
+        """Follow slots of connected citizens by home agency; recounted only when citizens come online
+        (they are never disconnected, so the connected count identifies the set)."""
+        if self._holders_key != n_connected:
+            home = self.model.citizens.home_agency
+            n_agencies = self.model.agencies.n
+            self._holders = np.bincount(home[:, connected].ravel(), minlength=n_agencies)[:n_agencies]
+            self._holders_key = n_connected
+        return self._holders
 
     def _window(self, day: int, window: int) -> tuple[dict[str, float], np.ndarray]:
         """Each flow summed over the window ending on `day`, and the reply-delay histogram."""
@@ -163,7 +160,9 @@ class Recorder:
         posts = w["posts_substantive"] + w["posts_filler"]
         met_rate = {g: _ratio(w[f"met_{g}"], w[f"met_{g}"] + w[f"dropped_{g}"]) for g in GROUPS}
         origin = {g: _ratio(w[f"met_origin_{g}"], w[f"met_origin_{g}"] + w[f"dropped_origin_{g}"]) for g in GROUPS}
-        open_slots, n_open = self._open_slots(acc, conn, n_conn)
+        # follow slots open to an account (connected holder, home agency with an account), and those unfollowed
+        n_open = int(self._slot_holders(conn, n_conn)[acc].sum())
+        n_unfollowed = int(cit.unfollowed[acc].sum())
         credibility = ag.credibility(m.cfg)
         recent = ag.last_resolution_day > day - m.cfg.metrics.ghost_days
         out: dict[str, float] = {
@@ -199,9 +198,7 @@ class Recorder:
             "backlog_per_1k": len(ledger) * per_1k,
             "demand_per_1k": w["needs_arisen"] / days * per_1k,
             "mean_credibility": float(credibility[acc].mean()) if n_acc else float("nan"),
-            "followed_share": _ratio(
-                int(np.count_nonzero(open_slots & (cit.follows_agency == cit.home_agency))), n_open
-            ),
+            "followed_share": _ratio(n_open - n_unfollowed, n_open),
             "hub_capacity_per_1k": w["hub_capacity"] / days * per_1k,
             "hub_clarity": _ratio(w["hub_clarity"], w["hub_days"]),
             "account_clarity": float(ag.clarity(m.cfg)[acc].mean()) if n_acc else float("nan"),

@@ -48,3 +48,20 @@ def test_top_share_equals_a_full_sort_as_posts_grow_and_the_crowd_comes_online()
         if day in (50, 120):  # inclusion: more citizens online, so the top group grows
             connected |= rng.random(n) < 0.2
         assert share(posts, int(connected.sum())) == _direct_top_share(posts[connected])
+
+
+def test_unfollowed_slot_counts_equal_a_recount_every_day() -> None:
+    from sim.api import load_config
+    from sim.model import GovSimModel
+
+    # heavy churn and inclusion, so that slots are unfollowed, refollowed and new citizens come online
+    model = GovSimModel(
+        load_config(["population=classroom", "policy=comprehensive", "seed=4", "citizen.follow_churn=0.05"])
+    )
+    cit = model.citizens
+    pad = cit.n_agencies
+    for _ in range(150):
+        model.step()
+        recount = np.bincount(cit.home_agency[cit.follows_agency == pad], minlength=pad)
+        assert np.array_equal(cit.unfollowed, recount)
+    assert cit.unfollowed.sum() > 0

@@ -208,11 +208,13 @@ def analyse(plan: Plan, store: RunStore, tables: dict[str, pd.DataFrame]) -> Ext
                 "check and pattern result, and why the band"),
         (CHART, "each check's model mean and 95 % CI against its accepted band"),
     ]  # fmt: skip
-    failed = table[(table["check"] == "fail") & (table["kind"] != "input")]
+    evidence = table[table["kind"] != "input"]
     answer = [f"**{passed} of {len(results)} patterns pass**: a check passes when the model's mean lies in its accepted "
-              "band (two-sided) or its whole 95 % CI lies beyond the bound (one-sided); inputs are not evidence."]  # fmt: skip
-    answer += [f"- Fails: {r['pattern']} ({r['claim']}), `{r['measure']}` = {_value(r)}, accepted band {r['band']}."
-               for _, r in failed.iterrows()]  # fmt: skip
-    if failed.empty:
-        answer.append(f"- Every one of the {len(table[table['kind'] != 'input'])} checks that are evidence passes.")
+              "band (two-sided) or its whole 95 % CI lies beyond the bound (one-sided); inputs are not evidence. "
+              f"{int((evidence['check'] == 'pass').sum())} of {len(evidence)} checks pass; per pattern, its first "
+              "failing check, else its first check:"]  # fmt: skip
+    for _, block in evidence.groupby("pattern", sort=False):
+        r = block[block["check"] == "fail"].iloc[0] if (block["check"] == "fail").any() else block.iloc[0]
+        answer.append(f"- {r['pattern']} ({r['claim']}): {r['pattern_result']}; `{r['measure']}` = {_value(r)}, "
+                      f"accepted band {r['band']}.")  # fmt: skip
     return Extra(files=files, markdown=md, console="\n".join(lines), file_notes=notes, answer=answer)

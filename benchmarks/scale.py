@@ -64,14 +64,45 @@ POLICY = "quota"  # the status quo of the article
 CHILD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1"}
 
 COLUMNS = (
-    "n_citizens", "n_districts", "n_agencies", "n_leaders", "days",
-    "config_s", "setup_s", "run_s", "run_cpu_s", "ms_per_day", "citizen_days_per_s", "citizen_days_per_cpu_s", "ns_per_citizen_day",
-    "baseline_mb", "peak_mb", "bytes_per_citizen",
-    "copy_mb", "copy_days", "copy_ms_per_day", "x_memory_floor",
-    "mesa_setup_s", "mesa_days", "mesa_ms_per_day", "mesa_bytes_per_agent", "x_faster_than_mesa",
-    "flat_ratio", "first_days_ms", "last_days_ms", "scaling_vs_previous", "result_digest",
-    "load_before", "load_after", "machine", "cpu", "python", "numpy", "mesa", "commit",
-)  # fmt: skip
+    "n_citizens",
+    "n_districts",
+    "n_agencies",
+    "n_leaders",
+    "days",
+    "config_s",
+    "setup_s",
+    "run_s",
+    "run_cpu_s",
+    "ms_per_day",
+    "citizen_days_per_s",
+    "citizen_days_per_cpu_s",
+    "ns_per_citizen_day",
+    "baseline_mb",
+    "peak_mb",
+    "bytes_per_citizen",
+    "copy_mb",
+    "copy_days",
+    "copy_ms_per_day",
+    "x_memory_floor",
+    "mesa_setup_s",
+    "mesa_days",
+    "mesa_ms_per_day",
+    "mesa_bytes_per_agent",
+    "x_faster_than_mesa",
+    "flat_ratio",
+    "first_days_ms",
+    "last_days_ms",
+    "scaling_vs_previous",
+    "result_digest",
+    "load_before",
+    "load_after",
+    "machine",
+    "cpu",
+    "python",
+    "numpy",
+    "mesa",
+    "commit",
+)
 
 
 # --- the population rule -----------------------------------------------------
@@ -376,26 +407,45 @@ def targets(rows: list[dict[str, Any]], commands: list[dict[str, Any]]) -> list[
     out: list[tuple[str, str, bool]] = []
     city = by_n.get(10_000)
     if city is not None:
-        out.append((f">= 10x faster than the Mesa no-op loop, 10,000 citizens x {city['days']:,} days",
-                    f"{city['x_faster_than_mesa']:.1f}x ({city['ms_per_day']:.2f} against {city['mesa_ms_per_day']:.2f} "
-                    "ms/day)", city["x_faster_than_mesa"] >= 10))  # fmt: skip
+        out.append(
+            (
+                f">= 10x faster than the Mesa no-op loop, 10,000 citizens x {city['days']:,} days",
+                f"{city['x_faster_than_mesa']:.1f}x ({city['ms_per_day']:.2f} against {city['mesa_ms_per_day']:.2f} "
+                "ms/day)",
+                city["x_faster_than_mesa"] >= 10,
+            )
+        )
     for n in (10_000, 1_000_000):
         r = by_n.get(n)
         if r is not None and math.isfinite(r["flat_ratio"]):
-            out.append((f"flat cost per day at {n:,} citizens: last 100 days <= 1.2 x days 2-101",
-                        f"{r['flat_ratio']:.2f} ({r['last_days_ms']:.2f} / {r['first_days_ms']:.2f} ms)",
-                        r["flat_ratio"] <= 1.2))  # fmt: skip
+            out.append(
+                (
+                    f"flat cost per day at {n:,} citizens: last 100 days <= 1.2 x days 2-101",
+                    f"{r['flat_ratio']:.2f} ({r['last_days_ms']:.2f} / {r['first_days_ms']:.2f} ms)",
+                    r["flat_ratio"] <= 1.2,
+                )
+            )
     big = by_n.get(1_000_000)
     if big is not None:
-        out.append((f">= 40 M citizen-days/s, 1,000,000 citizens x {big['days']} days, one core",
-                    f"{big['citizen_days_per_s'] / 1e6:.1f} M (per CPU second {big['citizen_days_per_cpu_s'] / 1e6:.1f} M)",
-                    big["citizen_days_per_s"] >= 40e6))  # fmt: skip
-        out.append(("<= 200 bytes per citizen at 1,000,000", f"{big['bytes_per_citizen']:.0f} B",
-                    big["bytes_per_citizen"] <= 200))  # fmt: skip
+        out.append(
+            (
+                f">= 40 M citizen-days/s, 1,000,000 citizens x {big['days']} days, one core",
+                f"{big['citizen_days_per_s'] / 1e6:.1f} M (per CPU second {big['citizen_days_per_cpu_s'] / 1e6:.1f} M)",
+                big["citizen_days_per_s"] >= 40e6,
+            )
+        )
+        out.append(
+            (
+                "<= 200 bytes per citizen at 1,000,000",
+                f"{big['bytes_per_citizen']:.0f} B",
+                big["bytes_per_citizen"] <= 200,
+            )
+        )
     for c in commands:
         limit = 60.0 if "policy_comparison" in c["command"] and "run" in c["command"] else 1.0
-        out.append((f"`{c['command']}` <= {limit:g} s", f"{c['wall_s']:.2f} s (load {c['load_before']})",
-                    c["wall_s"] <= limit))  # fmt: skip
+        out.append(
+            (f"`{c['command']}` <= {limit:g} s", f"{c['wall_s']:.2f} s (load {c['load_before']})", c["wall_s"] <= limit)
+        )
     return [(t, m, "pass" if ok else "FAIL") for t, m, ok in out]
 
 
@@ -540,8 +590,10 @@ def print_report(rows: list[dict[str, Any]], commands: list[dict[str, Any]], inf
     header = [h for h, _, _ in TABLE]
     body = table_rows(rows)
     widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(header)]
-    print(f"machine: {info['machine']}; CPU {info['cpu']}; Python {info['python']}, numpy {info['numpy']}, "
-          f"Mesa {info['mesa']}; commit {info['commit']}")  # fmt: skip
+    print(
+        f"machine: {info['machine']}; CPU {info['cpu']}; Python {info['python']}, numpy {info['numpy']}, "
+        f"Mesa {info['mesa']}; commit {info['commit']}"
+    )
     print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
     for b in body:
         print("  ".join(c.rjust(w) for c, w in zip(b, widths, strict=True)))

@@ -480,8 +480,19 @@ def Page():
         solara.Title(TITLE)
         TopBar(current, frame, playing, speed, run_to, busy, play, step, lambda: rebuild(s))
         with solara.Div(classes=["govsim-side"]):
-            SidePanel(s, current, lessons, problems, lesson, playing.value, accepted.value, rebuild, change_lever,
-                      pick_lesson, last_change.value)  # fmt: skip
+            SidePanel(
+                s,
+                current,
+                lessons,
+                problems,
+                lesson,
+                playing.value,
+                accepted.value,
+                rebuild,
+                change_lever,
+                pick_lesson,
+                last_change.value,
+            )
         with solara.Div(classes=["govsim-main"]):
             MainArea(current, frame, view, refused)
 

@@ -57,8 +57,11 @@ def fetch(specs: list[str], timeout: float = 300.0) -> None:
         for spec in specs:
             out = subprocess.run(
                 [npm, "pack", spec, "--pack-destination", tmp, "--silent"],
-                capture_output=True, text=True, timeout=timeout, check=False,
-            )  # fmt: skip
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
             if out.returncode != 0:
                 raise RuntimeError(f"npm pack {spec} failed: {out.stderr.strip().splitlines()[-1:]}")
             tarball = Path(tmp) / out.stdout.strip().splitlines()[-1]

@@ -37,8 +37,10 @@ def in_process(days: int = 300, n_citizens: int = 500) -> None:
         t0 = time.perf_counter()
         build_show(Settings(overrides=(("seed", seed), ("population.n_citizens", n_citizens))))
         times.append(time.perf_counter() - t0)
-    print(f"rebuild at {n_citizens} citizens (model, figures, first frame): median {statistics.median(times):.2f} s, "
-          f"max {max(times):.2f} s over 5 seeds")  # fmt: skip
+    print(
+        f"rebuild at {n_citizens} citizens (model, figures, first frame): median {statistics.median(times):.2f} s, "
+        f"max {max(times):.2f} s over 5 seeds"
+    )
     for lesson in lessons:
         t0 = time.perf_counter()
         show = build_show(lesson.settings())
@@ -55,8 +57,10 @@ def in_process(days: int = 300, n_citizens: int = 500) -> None:
         per_s = min(1 / FRAME_S, 1 / frame_s)
         budget = 1.0 - per_s * frame_s  # the share of a second left for stepping
         capacity = budget * days / stepping
-        print(f"{lesson.name:20s} build {built:.2f} s; model {days / stepping:5.0f} days/s (both regimes); "
-              f"frame {1000 * frame_s:3.0f} ms; can play ~{capacity:4.0f} days/s, header asks {lesson.speed} days/s")  # fmt: skip
+        print(
+            f"{lesson.name:20s} build {built:.2f} s; model {days / stepping:5.0f} days/s (both regimes); "
+            f"frame {1000 * frame_s:3.0f} ms; can play ~{capacity:4.0f} days/s, header asks {lesson.speed} days/s"
+        )
 
 
 def in_browser() -> None:
@@ -90,8 +94,10 @@ def in_browser() -> None:
                 button.click()
                 page.wait_for_function(f"{DAY_JS} >= {lesson.run_to}")
                 took = time.monotonic() - t0
-                print(f"{lesson.name:20s} day {lesson.run_to} at {lesson.speed} days/s: {took:5.1f} s of play, "
-                      f"{lesson.run_to / took:4.1f} days/s")  # fmt: skip
+                print(
+                    f"{lesson.name:20s} day {lesson.run_to} at {lesson.speed} days/s: {took:5.1f} s of play, "
+                    f"{lesson.run_to / took:4.1f} days/s"
+                )
             seed = page.locator(".govsim-lever-seed input")
             times = []
             for value in ("11", "12", "13"):
@@ -103,8 +109,10 @@ def in_browser() -> None:
                 page.wait_for_selector(".govsim-building", state="detached")
                 page.wait_for_selector(".govsim-day:has-text('Day 0 of')")
                 times.append((shown, time.monotonic() - t0))
-            print("rebuild at 500 citizens in the browser (indicator shown / new town on screen): "
-                  + ", ".join(f"{a:.2f} / {b:.2f} s" for a, b in times))  # fmt: skip
+            print(
+                "rebuild at 500 citizens in the browser (indicator shown / new town on screen): "
+                + ", ".join(f"{a:.2f} / {b:.2f} s" for a, b in times)
+            )
             browser.close()
     finally:
         server.stop(proc)

@@ -43,14 +43,31 @@ MARKER_GREY = "#555555"
 
 # (title, y label with unit, [(series key, legend label, line style)], y is a share in %?)
 PANELS: tuple[tuple[str, str, tuple[tuple[str, str, str], ...], bool], ...] = (
-    ("Agencies with an account", "% of agencies",
-     (("accounts", "all accounts", "-"), ("ghosts", "ghost accounts", "--")), True),
-    ("Posts and replies", "per 30 days",
-     (("posts_substantive", "substantive", "-"), ("posts_filler", "filler", "--"), ("replies", "replies", ":")), False),
-    ("Online citizens who are active", "% of online citizens", (("active_share", "active in last 30 days", "-"),), True),
-    ("Needs met, last 30 days", "% of needs",
-     (("needs_met_connected", "connected", "-"), ("needs_met_excluded", "excluded", "--")), True),
-)  # fmt: skip
+    (
+        "Agencies with an account",
+        "% of agencies",
+        (("accounts", "all accounts", "-"), ("ghosts", "ghost accounts", "--")),
+        True,
+    ),
+    (
+        "Posts and replies",
+        "per 30 days",
+        (("posts_substantive", "substantive", "-"), ("posts_filler", "filler", "--"), ("replies", "replies", ":")),
+        False,
+    ),
+    (
+        "Online citizens who are active",
+        "% of online citizens",
+        (("active_share", "active in last 30 days", "-"),),
+        True,
+    ),
+    (
+        "Needs met, last 30 days",
+        "% of needs",
+        (("needs_met_connected", "connected", "-"), ("needs_met_excluded", "excluded", "--")),
+        True,
+    ),
+)
 SERIES = tuple(key for _, _, lines, _ in PANELS for key, _, _ in lines)
 
 
@@ -182,9 +199,19 @@ class PlotsFigure(LiveFigure):
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=FONT)
             handles = [Line2D([], [], color="#333333", lw=2.2, ls=style, label=label) for _, label, style in keys]
-            ax.legend(handles=handles, fontsize=FONT, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=len(keys),
-                      frameon=False, handlelength=1.6, columnspacing=0.8, handletextpad=0.4, borderpad=0.1,
-                      borderaxespad=0.1)  # fmt: skip
+            ax.legend(
+                handles=handles,
+                fontsize=FONT,
+                loc="lower left",
+                bbox_to_anchor=(0.0, 1.0),
+                ncol=len(keys),
+                frameon=False,
+                handlelength=1.6,
+                columnspacing=0.8,
+                handletextpad=0.4,
+                borderpad=0.1,
+                borderaxespad=0.1,
+            )
         for ax in self.axes[2:]:
             ax.set_xlabel("day", fontsize=FONT, labelpad=1)
         regime_handles = [
@@ -192,8 +219,16 @@ class PlotsFigure(LiveFigure):
         ]
         regime_handles.append(Line2D([], [], color=MARKER_GREY, lw=1.5, ls=(0, (4, 2)), label="event (labelled)"))
         regime_handles.append(Line2D([], [], color=MARKER_GREY, ls="", marker="v", markersize=9, label="audit"))
-        fig.legend(handles=regime_handles, loc="upper left", bbox_to_anchor=(0.005, 1.0), ncol=len(regime_handles),
-                   fontsize=FONT + 1, frameon=False, handlelength=1.8, columnspacing=1.6)  # fmt: skip
+        fig.legend(
+            handles=regime_handles,
+            loc="upper left",
+            bbox_to_anchor=(0.005, 1.0),
+            ncol=len(regime_handles),
+            fontsize=FONT + 1,
+            frameon=False,
+            handlelength=1.8,
+            columnspacing=1.6,
+        )
         self.today = [ax.axvline(0, color="#222222", lw=0.9, ls=":") for ax in self.axes]
         self.animate(*self.lines.values(), *self.today)
         self._posts_top = 10.0
@@ -215,8 +250,17 @@ class PlotsFigure(LiveFigure):
             audits = [m for m in shown if m.kind == "audit"]
             for colour in sorted({m.colour for m in audits}):
                 xs = [m.day for m in audits if m.colour == colour]
-                (art,) = ax.plot(xs, [0.985] * len(xs), ls="", marker="v", markersize=9, color=colour,
-                                 transform=trans, clip_on=False, zorder=4)  # fmt: skip
+                (art,) = ax.plot(
+                    xs,
+                    [0.985] * len(xs),
+                    ls="",
+                    marker="v",
+                    markersize=9,
+                    color=colour,
+                    transform=trans,
+                    clip_on=False,
+                    zorder=4,
+                )
                 self._marker_artists.append(art)
             lines = [m for m in shown if m.kind == "line"]
             for j, m in enumerate(lines):
@@ -224,9 +268,18 @@ class PlotsFigure(LiveFigure):
                 if i in (0, 2):  # labelled in the two left panels (their lines rarely reach the top)
                     y = 0.93 - 0.11 * (j % 4)
                     right = m.day > 0.72 * self._xmax  # near the right edge: label to the left of the line
-                    text = ax.text(m.day, y, f"{m.label} " if right else f" {m.label}", transform=trans,
-                                   fontsize=FONT, color=m.colour, ha="right" if right else "left", va="top", zorder=5,
-                                   bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 1})  # fmt: skip
+                    text = ax.text(
+                        m.day,
+                        y,
+                        f"{m.label} " if right else f" {m.label}",
+                        transform=trans,
+                        fontsize=FONT,
+                        color=m.colour,
+                        ha="right" if right else "left",
+                        va="top",
+                        zorder=5,
+                        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 1},
+                    )
                     self._marker_artists.append(text)
         self.invalidate()
 
@@ -278,9 +331,13 @@ LEGEND = (
     ("s", net.ACCOUNT, "#333333", "blue: account"),
     ("s", net.GHOST, "#333333", "yellow: ghost account"),
 )
-ROWS = (("province\nagencies", net.ROW_Y["province"]), ("city\nagencies", net.ROW_Y["city"]),
-        ("opinion\nleaders", net.ROW_Y["leaders"]), ("district\nagencies", net.ROW_Y["district"]),
-        ("citizens\n(sample)", net.ROW_Y["citizens"]))  # fmt: skip
+ROWS = (
+    ("province\nagencies", net.ROW_Y["province"]),
+    ("city\nagencies", net.ROW_Y["city"]),
+    ("opinion\nleaders", net.ROW_Y["leaders"]),
+    ("district\nagencies", net.ROW_Y["district"]),
+    ("citizens\n(sample)", net.ROW_Y["citizens"]),
+)
 
 
 class NetworkFigure(LiveFigure):
@@ -311,15 +368,41 @@ class NetworkFigure(LiveFigure):
         self.leaders = ax.scatter(xy[:, 0], xy[:, 1], marker="D", edgecolors="#333333", zorder=3)
         trans = ax.get_yaxis_transform()  # x in axes fraction, y in data: each label centred on its row
         for text, y in ROWS:
-            ax.text(-0.01, y, text, transform=trans, fontsize=FONT, color="#444444", ha="right", va="center",
-                    linespacing=0.95)  # fmt: skip
+            ax.text(
+                -0.01,
+                y,
+                text,
+                transform=trans,
+                fontsize=FONT,
+                color="#444444",
+                ha="right",
+                va="center",
+                linespacing=0.95,
+            )
         handles = [
-            Line2D([], [], ls="", marker=m, markersize=10, markerfacecolor=f, markeredgecolor=e,
-                   markeredgewidth={net.WAITING: 2.6, net.SERVED: 1.6}.get(e, 1.0), label=label)
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker=m,
+                markersize=10,
+                markerfacecolor=f,
+                markeredgecolor=e,
+                markeredgewidth={net.WAITING: 2.6, net.SERVED: 1.6}.get(e, 1.0),
+                label=label,
+            )
             for m, f, e, label in LEGEND
-        ]  # fmt: skip
-        fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=FONT, frameon=False, columnspacing=0.8,
-                   handletextpad=0.2, labelspacing=0.35)  # fmt: skip
+        ]
+        fig.legend(
+            handles=handles,
+            loc="lower center",
+            ncol=2,
+            fontsize=FONT,
+            frameon=False,
+            columnspacing=0.8,
+            handletextpad=0.2,
+            labelspacing=0.35,
+        )
         fig.suptitle(title, fontsize=TITLE_FONT, fontweight="bold", y=0.985, color=colour)
         self.animate(*self.ties.values(), self.citizens, self.agencies, self.leaders)
 

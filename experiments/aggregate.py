@@ -154,8 +154,16 @@ def contrast_table(plan: Plan, runs: pd.DataFrame) -> pd.DataFrame:
                 c for c in plan.conditions if c.regime == b and all(c.given[k] == ca.given[k] for k in plan.swept)
             )
             diffs.append(pd.DataFrame(per[ca.index] - per[cb.index], columns=outcomes).assign(pair=len(keys)))
-            keys.append({"experiment": exp.name, "contrast": f"{a} - {b}", "condition_a": ca.index,
-                         "condition_b": cb.index, **{k: ca.values[k] for k in plan.swept}, "pair": len(keys)})  # fmt: skip
+            keys.append(
+                {
+                    "experiment": exp.name,
+                    "contrast": f"{a} - {b}",
+                    "condition_a": ca.index,
+                    "condition_b": cb.index,
+                    **{k: ca.values[k] for k in plan.swept},
+                    "pair": len(keys),
+                }
+            )
     return _keyed(keys, "pair", ci_table(pd.concat(diffs), "pair", outcomes)).drop(columns="pair")
 
 

@@ -58,8 +58,10 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
     chosen = {k: best[k] for k in keys}
     targets = exp.calibration.targets
     values = ", ".join(f"`{k}={chosen[k]:g}`" for k in keys)
-    closest = [[str(r["rank"]), *(f"{r[k]:g}" for k in keys), *(num(r[t.outcome]) for t in targets),
-                f"{r['distance']:.2f}"] for _, r in table.head(10).iterrows()]  # fmt: skip
+    closest = [
+        [str(r["rank"]), *(f"{r[k]:g}" for k in keys), *(num(r[t.outcome]) for t in targets), f"{r['distance']:.2f}"]
+        for _, r in table.head(10).iterrows()
+    ]
     target_rows = [[f"`{t.outcome}`", f"{t.figure:g}", f"{t.width:g}"] for t in targets]
     md = [
         "## Calibration",
@@ -80,10 +82,15 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
     ]
     cell = runs[runs["condition"] == best["condition"]]
     cis = {t.outcome: describe(cell[[t.outcome]].to_numpy(dtype=float)) for t in targets}
-    fit = "; ".join(f"{label(t.outcome)} {num(best[t.outcome])} [{num(cis[t.outcome]['ci_low'][0])}, "
-                    f"{num(cis[t.outcome]['ci_high'][0])}] against {t.figure:g} ± {t.width:g}" for t in targets)  # fmt: skip
-    answer = [f"**Calibrated values:** {values}, the closest of {len(table)} grid cells to the targets (distance "
-              f"{best['distance']:.2f} in units of each target's half-width): {fit}."]  # fmt: skip
+    fit = "; ".join(
+        f"{label(t.outcome)} {num(best[t.outcome])} [{num(cis[t.outcome]['ci_low'][0])}, "
+        f"{num(cis[t.outcome]['ci_high'][0])}] against {t.figure:g} ± {t.width:g}"
+        for t in targets
+    )
+    answer = [
+        f"**Calibrated values:** {values}, the closest of {len(table)} grid cells to the targets (distance "
+        f"{best['distance']:.2f} in units of each target's half-width): {fit}."
+    ]
     console = f"Calibration: rank 1 of {len(table)} cells, distance {best['distance']:.2f}: " + ", ".join(
         f"{k}={chosen[k]:g}" for k in keys
     )

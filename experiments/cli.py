@@ -70,10 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m experiments", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the named experiments and their questions")
-    for name, text in (("run", "run an experiment (resumes from the run cache)"),
-                       ("plan", "show conditions, seeds and the command that runs them; run nothing"),
-                       ("status", "show done, queued or running, failed and missing runs of an experiment"),
-                       ("collect", "aggregate and publish an experiment whose runs are all done; launch nothing")):  # fmt: skip
+    for name, text in (
+        ("run", "run an experiment (resumes from the run cache)"),
+        ("plan", "show conditions, seeds and the command that runs them; run nothing"),
+        ("status", "show done, queued or running, failed and missing runs of an experiment"),
+        ("collect", "aggregate and publish an experiment whose runs are all done; launch nothing"),
+    ):
         s = sub.add_parser(name, help=text)
         s.add_argument("experiment", help="a name in configs/experiment/ or a path to a YAML file")
         s.add_argument("overrides", nargs="*", help="key=value (experiment field, hydra.*, or model override)")
@@ -82,8 +84,13 @@ def _parser() -> argparse.ArgumentParser:
         if name == "run":
             s.add_argument("--fresh", action="store_true", help="discard this experiment's cached runs first")
             s.add_argument("--detach", action="store_true", help="submit the missing runs and return at once")
-            s.add_argument("--chunk", type=int, default=0, metavar="N",
-                           help="runs per Hydra job (default: enough chunks to keep every worker busy, at most 8)")  # fmt: skip
+            s.add_argument(
+                "--chunk",
+                type=int,
+                default=0,
+                metavar="N",
+                help="runs per Hydra job (default: enough chunks to keep every worker busy, at most 8)",
+            )
     v = sub.add_parser("verify", help="re-run a results folder from its manifest and compare every number")
     v.add_argument("folder", type=Path)
     v.add_argument("overrides", nargs="*", help="hydra/launcher=<name> and hydra.* items for the re-run")
@@ -166,9 +173,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.sample is not None and args.sample < 1:
             raise ExperimentError(f"invalid option --sample {args.sample}; allowed: a whole number >= 1")
         return verify(
-            args.folder, launcher=launcher, hydra_overrides=hydra_items, keep=args.keep, sample=args.sample,
+            args.folder,
+            launcher=launcher,
+            hydra_overrides=hydra_items,
+            keep=args.keep,
+            sample=args.sample,
             sample_seed=args.seed,
-        )  # fmt: skip
+        )
 
     from experiments.plan import make_plan
 
@@ -182,8 +193,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     exp = load_experiment(path, exp_items)
     source = rel(path)
     plan = make_plan(exp, source)
-    again = [str(Path(args.experiment).absolute()) if Path(args.experiment).exists() else args.experiment,
-             *args.overrides]  # fmt: skip
+    again = [
+        str(Path(args.experiment).absolute()) if Path(args.experiment).exists() else args.experiment,
+        *args.overrides,
+    ]
     if args.results:
         again += ["--results", str(args.results)]
     if args.cache:
@@ -192,8 +205,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         _print_plan(plan, again)
         if look:
             root = rel(args.results) if args.results else "results"
-            print(f"a quick look ({' '.join(look)}): would publish to {root}/{quick_look_name(exp.name, look)}/, "
-                  f"not {root}/{exp.name}/")  # fmt: skip
+            print(
+                f"a quick look ({' '.join(look)}): would publish to {root}/{quick_look_name(exp.name, look)}/, "
+                f"not {root}/{exp.name}/"
+            )
         return 0
     from experiments.runner import Options, run_experiment, status_lines
 

@@ -188,8 +188,11 @@ def heatmap_png(spec: FigureSpec, plan: Plan, summary: pd.DataFrame, contrasts: 
         figsize=(max(3.6, cell * len(xs) + 2.2) * ncols, max(2.8, cell * len(ys) + 1.6) * nrows),
         squeeze=False,
     )
-    cells = {(r, c): heatmap_cells(plan, spec, facet, outcome, summary, contrasts)
-             for r, facet in enumerate(rows) for c, outcome in enumerate(spec.outcomes)}  # fmt: skip
+    cells = {
+        (r, c): heatmap_cells(plan, spec, facet, outcome, summary, contrasts)
+        for r, facet in enumerate(rows)
+        for c, outcome in enumerate(spec.outcomes)
+    }
     for r, facet in enumerate(rows):
         for c, outcome in enumerate(spec.outcomes):
             ax = axes[r, c]
@@ -203,14 +206,23 @@ def heatmap_png(spec: FigureSpec, plan: Plan, summary: pd.DataFrame, contrasts: 
                 im = ax.imshow(mean, origin="lower", cmap="RdBu", norm=TwoSlopeNorm(0.0, -bound, bound), aspect="auto")
             else:
                 lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-                im = ax.imshow(mean, origin="lower", cmap="viridis", vmin=lo, vmax=hi if hi > lo else lo + 1e-12,
-                               aspect="auto")  # fmt: skip
+                im = ax.imshow(
+                    mean, origin="lower", cmap="viridis", vmin=lo, vmax=hi if hi > lo else lo + 1e-12, aspect="auto"
+                )
             fmt = number_format(outcome, finite)
             for i, j in itertools.product(range(len(ys)), range(len(xs))):
                 if np.isfinite(mean[i, j]):
                     text = fmt(mean[i, j], signed=bool(spec.contrast)) + ("*" if spec.contrast and sig[i, j] else "")
-                    ax.text(j, i, text, ha="center", va="center", fontsize=8, color="black",
-                            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.6, "lw": 0})  # fmt: skip
+                    ax.text(
+                        j,
+                        i,
+                        text,
+                        ha="center",
+                        va="center",
+                        fontsize=8,
+                        color="black",
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.6, "lw": 0},
+                    )
             ax.set_xticks(range(len(xs)), [fmt_value(v) for v in xs], fontsize=8)
             ax.set_yticks(range(len(ys)), [fmt_value(v) for v in ys], fontsize=8)
             ax.set_xlabel(label(spec.x), fontsize=9)

@@ -16,9 +16,7 @@ from pathlib import Path
 
 from sim.provenance import write_atomic, write_json
 
-__all__ = [
-    "ExperimentIOError", "check_writable", "describe_os_error", "pid_alive", "rel", "write_atomic", "write_json"
-]  # fmt: skip
+__all__ = ["ExperimentIOError", "check_writable", "describe_os_error", "pid_alive", "rel", "write_atomic", "write_json"]
 
 
 def rel(path: Path) -> str:

@@ -197,15 +197,32 @@ class Progress:
         notes = ", ".join([f"{self.cached} from cache"] * bool(self.cached) + [f"{failed} failed"] * bool(failed))
         if self.tty:
             # fixed ncols/nrows: a pty that reports no size (`script`, some CI runners) still shows the line
-            self.bar = self.bar or tqdm(total=self.total, initial=self.cached, desc=f"[{self.name}] ", ncols=120,
-                                        nrows=100, bar_format=self.FORMAT, file=sys.stdout, postfix=notes or None)  # fmt: skip
+            self.bar = self.bar or tqdm(
+                total=self.total,
+                initial=self.cached,
+                desc=f"[{self.name}] ",
+                ncols=120,
+                nrows=100,
+                bar_format=self.FORMAT,
+                file=sys.stdout,
+                postfix=notes or None,
+            )
             self.bar.set_postfix_str(notes, refresh=False)
             self.bar.update(n - self.bar.n)
             if final:
                 self.bar.close()
         elif n != self.last_n and (final or n == self.total or now - self.last_t >= self.every or self.last_n < 0):
-            self.out(tqdm.format_meter(n, self.total, now - self.start, prefix=f"[{self.name}] ", initial=self.cached,
-                                       bar_format=self.FORMAT, postfix=notes))  # fmt: skip
+            self.out(
+                tqdm.format_meter(
+                    n,
+                    self.total,
+                    now - self.start,
+                    prefix=f"[{self.name}] ",
+                    initial=self.cached,
+                    bar_format=self.FORMAT,
+                    postfix=notes,
+                )
+            )
             self.last_n, self.last_t = n, now
 
 
@@ -396,9 +413,14 @@ def launch(
         fh.write((" ".join(command) + "\n\n").encode())
         fh.flush()
         proc = subprocess.Popen(
-            command, cwd=REPO, stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT, env=env,
+            command,
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env=env,
             start_new_session=True,
-        )  # fmt: skip
+        )
         sub_path = _record(store, stamp, proc.pid, launcher, target, name, pending)
         try:
             if detach:
@@ -425,8 +447,10 @@ def launch(
                     out(f"[{plan.experiment.name}] cancelled SLURM job {','.join(jobs)} (scancel)")
                 else:
                     jobs = ids.split(",")
-                    out(f"[{plan.experiment.name}] SLURM job {ids} keeps running; `python -m experiments status "
-                        f"{plan.experiment.name}` shows progress and `collect` publishes when all are done")  # fmt: skip
+                    out(
+                        f"[{plan.experiment.name}] SLURM job {ids} keeps running; `python -m experiments status "
+                        f"{plan.experiment.name}` shows progress and `collect` publishes when all are done"
+                    )
             _stop(proc)
         finally:
             signal.signal(signal.SIGTERM, previous)

@@ -142,12 +142,20 @@ def chart(table: pd.DataFrame, title: str) -> bytes:
         left, right = min(points), max(points)
         pad = max(right - left, abs(right) * 0.1, 1e-3) * 0.35
         xmin, xmax = left - pad, right + pad
-        ax.axvspan(lo if np.isfinite(lo) else xmin, hi if np.isfinite(hi) else xmax, color="tab:green", alpha=0.18,
-                   lw=0)  # fmt: skip
+        ax.axvspan(
+            lo if np.isfinite(lo) else xmin, hi if np.isfinite(hi) else xmax, color="tab:green", alpha=0.18, lw=0
+        )
         color = "tab:blue" if r["check"] == "pass" else "tab:red"
         if np.isfinite(r["mean"]):
-            ax.errorbar([r["mean"]], [0], xerr=[[r["mean"] - r["ci_low"]], [r["ci_high"] - r["mean"]]], fmt="o",
-                        color=color, capsize=3, ms=4)  # fmt: skip
+            ax.errorbar(
+                [r["mean"]],
+                [0],
+                xerr=[[r["mean"] - r["ci_low"]], [r["ci_high"] - r["mean"]]],
+                fmt="o",
+                color=color,
+                capsize=3,
+                ms=4,
+            )
         ax.set_xlim(xmin, xmax)
         ax.set_yticks([])
         ax.tick_params(axis="x", labelsize=7)
@@ -188,8 +196,17 @@ def analyse(plan: Plan, store: RunStore, tables: dict[str, pd.DataFrame]) -> Ext
             "accepted band",
             "check",
         ]
-        rows = [[r["pattern"], f"{r['check_figure']} ({r['source']})", f"`{r['measure']}`", _value(r), r["band"],
-                 r["check"]] for _, r in part.iterrows()]  # fmt: skip
+        rows = [
+            [
+                r["pattern"],
+                f"{r['check_figure']} ({r['source']})",
+                f"`{r['measure']}`",
+                _value(r),
+                r["band"],
+                r["check"],
+            ]
+            for _, r in part.iterrows()
+        ]
         md += [f"### {heading}", "", *md_table(header, rows, "lllrll"), ""]
     md += ["Pattern results: " + ", ".join(f"{p} **{res}**" for p, res in results.itertuples(index=False)) + "."]
     md += ["", "**Why these bands.**", ""]
@@ -204,17 +221,24 @@ def analyse(plan: Plan, store: RunStore, tables: dict[str, pd.DataFrame]) -> Ext
         )
     files = {TABLE: csv_bytes(table), CHART: chart(table, exp.name)}
     notes = [
-        (TABLE, "per pattern check: pattern, claim, public figure, source, measure, n, mean, sd, 95 % CI, band, "
-                "check and pattern result, and why the band"),
+        (
+            TABLE,
+            "per pattern check: pattern, claim, public figure, source, measure, n, mean, sd, 95 % CI, band, "
+            "check and pattern result, and why the band",
+        ),
         (CHART, "each check's model mean and 95 % CI against its accepted band"),
-    ]  # fmt: skip
+    ]
     evidence = table[table["kind"] != "input"]
-    answer = [f"**{passed} of {len(results)} patterns pass**: a check passes when the model's mean lies in its accepted "
-              "band (two-sided) or its whole 95 % CI lies beyond the bound (one-sided); inputs are not evidence. "
-              f"{int((evidence['check'] == 'pass').sum())} of {len(evidence)} checks pass; per pattern, its first "
-              "failing check, else its first check:"]  # fmt: skip
+    answer = [
+        f"**{passed} of {len(results)} patterns pass**: a check passes when the model's mean lies in its accepted "
+        "band (two-sided) or its whole 95 % CI lies beyond the bound (one-sided); inputs are not evidence. "
+        f"{int((evidence['check'] == 'pass').sum())} of {len(evidence)} checks pass; per pattern, its first "
+        "failing check, else its first check:"
+    ]
     for _, block in evidence.groupby("pattern", sort=False):
         r = block[block["check"] == "fail"].iloc[0] if (block["check"] == "fail").any() else block.iloc[0]
-        answer.append(f"- {r['pattern']} ({r['claim']}): {r['pattern_result']}; `{r['measure']}` = {_value(r)}, "
-                      f"accepted band {r['band']}.")  # fmt: skip
+        answer.append(
+            f"- {r['pattern']} ({r['claim']}): {r['pattern_result']}; `{r['measure']}` = {_value(r)}, "
+            f"accepted band {r['band']}."
+        )
     return Extra(files=files, markdown=md, console="\n".join(lines), file_notes=notes, answer=answer)

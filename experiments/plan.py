@@ -246,8 +246,9 @@ def _named_conditions(exp: ExperimentConfig, source: str, composer: Composer) ->
         flat = flatten(cfg)
         values = {k: (cfg.population.name if k == "population" else flat[k]) for k in keys}
         given = {o.partition("=")[0].strip().lstrip("+~"): o.partition("=")[2] for o in spec.overrides}
-        conditions.append(Condition(len(conditions), spec.regime, values, given, tuple(overrides), cfg, spec.name,
-                                    spec.name))  # fmt: skip
+        conditions.append(
+            Condition(len(conditions), spec.regime, values, given, tuple(overrides), cfg, spec.name, spec.name)
+        )
     return conditions
 
 

@@ -101,9 +101,13 @@ def idle_levers(cfg: Any) -> list[str]:
     levers = [
         ("integration", "the one-stop hub", lambda p: getattr(p, "enabled", False)),
         ("training", "training", lambda p: getattr(p, "share_per_year", 0) > 0),
-        ("inclusion", "inclusion", lambda p: getattr(p, "places_per_10k", 0) > 0 or getattr(p, "assisted_coverage", 0) > 0),
+        (
+            "inclusion",
+            "inclusion",
+            lambda p: getattr(p, "places_per_10k", 0) > 0 or getattr(p, "assisted_coverage", 0) > 0,
+        ),
         ("mandate", "the account mandate", lambda p: getattr(p, "share", 0) > 0),
-    ]  # fmt: skip
+    ]
     out = []
     for key, what, active in levers:
         lever = getattr(policy, key, None)
@@ -133,8 +137,10 @@ def console_table(plan: Plan, summary: pd.DataFrame, outcomes: list[str] | None 
     """Conditions x outcomes, `mean ± half-width of the 95 % CI`, wrapped at 120 columns (pandas to_string)."""
     outcomes, fmts = outcomes or plan.experiment.table, formats(summary)
     rows = {c.label: {o: _row(summary, c.index, o) for o in outcomes} for c in plan.conditions}
-    cells = {k: {o: f"{fmts[o](r['mean'])} ± {fmts[o]((r['ci_high'] - r['ci_low']) / 2)}" for o, r in v.items()}
-             for k, v in rows.items()}  # fmt: skip
+    cells = {
+        k: {o: f"{fmts[o](r['mean'])} ± {fmts[o]((r['ci_high'] - r['ci_low']) / 2)}" for o, r in v.items()}
+        for k, v in rows.items()
+    }
     table = pd.DataFrame.from_dict(cells, orient="index").rename_axis("condition")
     scaled = "".join(f"; {o} {fmts[o].unit}" for o in outcomes if fmts[o].unit)
     n = plan.experiment.replicates
@@ -362,8 +368,16 @@ def figure_readings(
 # --- report.md -----------------------------------------------------------------------------------
 
 
-def results_tables(plan: Plan, table: pd.DataFrame, outcomes: list[str], fmts: dict[str, NumberFormat],
-                   conds: list[Any], key: str = "condition", signed: bool = False, per_table: int = 5) -> list[str]:  # fmt: skip
+def results_tables(
+    plan: Plan,
+    table: pd.DataFrame,
+    outcomes: list[str],
+    fmts: dict[str, NumberFormat],
+    conds: list[Any],
+    key: str = "condition",
+    signed: bool = False,
+    per_table: int = 5,
+) -> list[str]:
     """Conditions x outcomes in blocks of five; undefined cells blank, with a footnote naming them."""
     cells = {(c.index, o): _row(table, c.index, o, key) for c in conds for o in outcomes}
     undefined = {o: [c.label for c in conds if math.isnan(cells[(c.index, o)]["mean"])] for o in outcomes}
@@ -376,8 +390,11 @@ def results_tables(plan: Plan, table: pd.DataFrame, outcomes: list[str], fmts: d
     notes = [f"{label(o)} under {', '.join(v)}" for o, v in undefined.items() if v and o in shown]
     gone = [label(o) for o in outcomes if o not in shown]
     if notes:
-        parts += [f"{BLANK} : undefined in every replicate (nothing to measure, e.g. no audit or no posts): "
-                  f"{'; '.join(notes)}.", ""]  # fmt: skip
+        parts += [
+            f"{BLANK} : undefined in every replicate (nothing to measure, e.g. no audit or no posts): "
+            f"{'; '.join(notes)}.",
+            "",
+        ]
     if gone:
         parts += [f"Left out, undefined in every condition: {', '.join(gone)}.", ""]
     return parts
@@ -406,8 +423,11 @@ def baseline_section(plan: Plan, contrasts: pd.DataFrame, fmts: dict[str, Number
             row = _row(table, c.index, o, "condition_a")
             text = f"{c.label} ({ci_text(row, fmts[o], signed=True)})"
             (higher if row["ci_low"] > 0 else lower if row["ci_high"] < 0 else unclear).append(text)
-        bits = [f"clearly {w} under " + "; ".join(v[:8]) + (f"; and {len(v) - 8} more" if len(v) > 8 else "")
-                for w, v in (("higher", higher), ("lower", lower)) if v]  # fmt: skip
+        bits = [
+            f"clearly {w} under " + "; ".join(v[:8]) + (f"; and {len(v) - 8} more" if len(v) > 8 else "")
+            for w, v in (("higher", higher), ("lower", lower))
+            if v
+        ]
         if unclear and len(unclear) <= 3:
             bits.append("not clearly different under " + "; ".join(u.split(" (")[0] for u in unclear))
         elif unclear:
@@ -436,11 +456,15 @@ def _setup(plan: Plan) -> list[str]:
     sweep = "; ".join(f"`{k}` ∈ {{{', '.join(fmt_value(v) for v in vals)}}}" for k, vals in exp.sweep.items())
     if exp.design is not None:
         d = exp.design
-        conditions = [f"- Design: {d.method} screening of {len(d.parameters)} parameters on regime `{d.regime}` "
-                      f"(config group `policy`): {len(plan.conditions)} design points, ranges below."]  # fmt: skip
+        conditions = [
+            f"- Design: {d.method} screening of {len(d.parameters)} parameters on regime `{d.regime}` "
+            f"(config group `policy`): {len(plan.conditions)} design points, ranges below."
+        ]
     elif exp.conditions:
-        described = [f"`{c.name}` (regime `{c.regime}`{'; ' + ', '.join(f'`{o}`' for o in c.overrides) if c.overrides else ''})"
-                     for c in exp.conditions]  # fmt: skip
+        described = [
+            f"`{c.name}` (regime `{c.regime}`{'; ' + ', '.join(f'`{o}`' for o in c.overrides) if c.overrides else ''})"
+            for c in exp.conditions
+        ]
         conditions = [f"- Conditions: {', '.join(described)}."]
     else:
         conditions = [
@@ -449,8 +473,9 @@ def _setup(plan: Plan) -> list[str]:
         ]
     return [
         *conditions,
-        f"- Model overrides for every run: {', '.join(f'`{b}`' for b in exp.base)}." if exp.base else
-        "- Model overrides for every run: none (the model's defaults).",
+        f"- Model overrides for every run: {', '.join(f'`{b}`' for b in exp.base)}."
+        if exp.base
+        else "- Model overrides for every run: none (the model's defaults).",
         _population_line(plan),
         f"- {len(plan.conditions)} conditions × {exp.replicates} replicates = {len(plan.runs)} runs. "
         f"Replicate seeds: `numpy.random.SeedSequence({exp.seed}).spawn({exp.replicates})`; every condition uses "
@@ -458,7 +483,7 @@ def _setup(plan: Plan) -> list[str]:
         f"- Outcomes are each run's summary over its final {window} days (`metrics.summary_days`); "
         "time series are 30-day rolling values per day.",
         f"- {CI_METHOD}",
-    ]  # fmt: skip
+    ]
 
 
 FILES = (
@@ -537,5 +562,7 @@ def report_md(
 
 
 def failure_lines(failed: list[tuple[Any, str]]) -> list[str]:
-    return [f"  {run.condition.label}, replicate {run.replicate} (seed {run.seed}, run {run.run_id}): {err}"
-            for run, err in failed]  # fmt: skip
+    return [
+        f"  {run.condition.label}, replicate {run.replicate} (seed {run.seed}, run {run.run_id}): {err}"
+        for run, err in failed
+    ]

@@ -166,8 +166,18 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
             store.clear_error(r.run_id)
         progress = Progress(name, len(plan.runs), cached, opts.out)
         if opts.detach and pending:
-            launched = launch(plan, pending, store, launcher, opts.hydra_overrides, progress, target=target_cls,
-                              detach=True, out=opts.out, chunk=chunk)  # fmt: skip
+            launched = launch(
+                plan,
+                pending,
+                store,
+                launcher,
+                opts.hydra_overrides,
+                progress,
+                target=target_cls,
+                detach=True,
+                out=opts.out,
+                chunk=chunk,
+            )
             jobs = f" (SLURM job {','.join(launched.jobs)})" if launched.jobs else ""
             if launched.jobs and opts.again:
                 opts.out(f"[{name}] {collect_job(launched.jobs, launcher_cfg, store, name, opts.again)}")
@@ -179,18 +189,33 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
             return Outcome(0, plan)
         if pending or flying:
             if pending:
-                launched = launch(plan, pending, store, launcher, opts.hydra_overrides, progress, target=target_cls,
-                                  ask=opts.ask, out=opts.out, waiting=set(flying), chunk=chunk)  # fmt: skip
+                launched = launch(
+                    plan,
+                    pending,
+                    store,
+                    launcher,
+                    opts.hydra_overrides,
+                    progress,
+                    target=target_cls,
+                    ask=opts.ask,
+                    out=opts.out,
+                    waiting=set(flying),
+                    chunk=chunk,
+                )
                 log, sweep_dir, command = launched.log, launched.sweep_dir, launched.command
                 interrupted = launched.interrupted
             else:
                 interrupted = wait_for(store, set(flying), progress)
             if interrupted:
                 done = sum(store.done(r.run_id) for r in plan.runs)
-                left = "" if launched is None or launched.cancelled or not launched.jobs else (
-                    f" The SLURM jobs keep running: `python -m experiments collect {opts.hint}` publishes when "
-                    "they are done."
-                )  # fmt: skip
+                left = (
+                    ""
+                    if launched is None or launched.cancelled or not launched.jobs
+                    else (
+                        f" The SLURM jobs keep running: `python -m experiments collect {opts.hint}` publishes when "
+                        "they are done."
+                    )
+                )
                 opts.err(
                     f"[{name}] interrupted: {done}/{len(plan.runs)} runs finished and are kept in the cache; "
                     f"{shown} was not touched.{left} Run the same command again to resume."
@@ -215,9 +240,11 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
             try:
                 write_json(
                     store.root / "failures.json",
-                    [{"run_id": r.run_id, "condition": r.condition.label, "seed": r.seed, "error": e}
-                     for r, e in failed],
-                )  # fmt: skip
+                    [
+                        {"run_id": r.run_id, "condition": r.condition.label, "seed": r.seed, "error": e}
+                        for r, e in failed
+                    ],
+                )
             except OSError as err:
                 opts.err(f"[{name}] could not record the failures: {describe_os_error(err)}")
             if log is not None:
@@ -265,9 +292,15 @@ def collect_job(jobs: list[str], launcher_cfg: dict[str, Any], store: RunStore, 
     import subprocess
 
     cmd = [
-        "sbatch", "--parsable", f"--dependency=afterany:{':'.join(jobs)}", f"--job-name=govsim-collect-{name}",
-        f"--output={store.root / 'collect-%j.log'}", f"--chdir={Path.cwd()}", "--ntasks=1", "--cpus-per-task=1",
-    ]  # fmt: skip
+        "sbatch",
+        "--parsable",
+        f"--dependency=afterany:{':'.join(jobs)}",
+        f"--job-name=govsim-collect-{name}",
+        f"--output={store.root / 'collect-%j.log'}",
+        f"--chdir={Path.cwd()}",
+        "--ntasks=1",
+        "--cpus-per-task=1",
+    ]
     for key, flag in (("partition", "partition"), ("account", "account"), ("qos", "qos")):
         if launcher_cfg.get(key):
             cmd.append(f"--{flag}={launcher_cfg[key]}")
@@ -379,8 +412,13 @@ def _failures(plan: Plan, store: RunStore) -> list[tuple[Any, str]]:
         other = store.stale(run.run_id)
         if other is not None:
             store.discard(run.run_id)
-            failed.append((run, f"the model code changed while the experiment ran (run by {other}, expected "
-                                f"{store.code}); run the experiment again"))  # fmt: skip
+            failed.append(
+                (
+                    run,
+                    f"the model code changed while the experiment ran (run by {other}, expected "
+                    f"{store.code}); run the experiment again",
+                )
+            )
             continue
         record = store.error(run.run_id)
         failed.append((run, record["error"] if record else _no_report(store)))

@@ -133,8 +133,15 @@ def ranking_table(plan: Plan, runs: pd.DataFrame) -> tuple[pd.DataFrame, list[st
             bad = int((~np.isfinite(y)).sum())
             notes.append(f"{label(outcome)}: undefined at {bad} of {len(y)} design points; not analysed.")
             continue
-        si = morris_analyze.analyze(prob, x, y, num_resamples=design.resamples, conf_level=CONF_LEVEL,
-                                    num_levels=design.levels, seed=design.seed)  # fmt: skip
+        si = morris_analyze.analyze(
+            prob,
+            x,
+            y,
+            num_resamples=design.resamples,
+            conf_level=CONF_LEVEL,
+            num_levels=design.levels,
+            seed=design.seed,
+        )
         pooled = float(np.sqrt(np.nanmean(var[:, j]))) if n >= 2 else float("nan")
         independent = noise_floor(pooled, n, step, design.trajectories)
         order = np.argsort(-np.asarray(si["mu_star"], dtype=float), kind="stable")
@@ -177,8 +184,20 @@ def chart(outcome: str, table: pd.DataFrame, title: str) -> bytes:
     above = rows["above_noise"].to_numpy(dtype=bool)
     xerr = rows["mu_star_conf"].to_numpy(dtype=float)
     for keep, face, name in ((above, "tab:blue", "above its noise floor"), (~above, "none", "within noise")):
-        ax.errorbar(x[keep], y[keep], xerr=xerr[keep], fmt="o", ms=5, mfc=face, color="tab:blue",
-                    ecolor="tab:blue", elinewidth=0.8, capsize=2, alpha=0.85, label=name)  # fmt: skip
+        ax.errorbar(
+            x[keep],
+            y[keep],
+            xerr=xerr[keep],
+            fmt="o",
+            ms=5,
+            mfc=face,
+            color="tab:blue",
+            ecolor="tab:blue",
+            elinewidth=0.8,
+            capsize=2,
+            alpha=0.85,
+            label=name,
+        )
     conf = rows["mu_star_conf"].to_numpy(dtype=float)
     right = max(float(np.nanmax(x + conf)) if len(x) else 1.0, 1e-12) * 1.3
     top = max(float(np.nanmax(y)) if len(y) else 1.0, 1e-12) * 1.15
@@ -186,8 +205,13 @@ def chart(outcome: str, table: pd.DataFrame, title: str) -> bytes:
     ax.plot([0, line], [0, line], color="grey", lw=0.8, ls="--", label="σ = μ*")
     for _, r in rows.iterrows():
         if r["rank"] <= 6 or r["mu_star"] >= 0.25 * float(np.nanmax(x)):
-            ax.annotate(short_label(r["parameter"]), (r["mu_star"], r["sigma"]), fontsize=7.5,
-                        xytext=(4, 3), textcoords="offset points")  # fmt: skip
+            ax.annotate(
+                short_label(r["parameter"]),
+                (r["mu_star"], r["sigma"]),
+                fontsize=7.5,
+                xytext=(4, 3),
+                textcoords="offset points",
+            )
     ax.set_xlim(0, right)
     ax.set_ylim(0, top)
     ax.set_xlabel("μ* (mean absolute elementary effect)")
@@ -212,8 +236,11 @@ def _reading(outcome: str, rows: pd.DataFrame, fmt: NumberFormat) -> str:
     nonlinear = [short_label(r["parameter"]) for _, r in above.iterrows() if r["sigma"] > r["mu_star"]]
     if nonlinear:
         text += f"; σ > μ* for {', '.join(nonlinear)} (non-linear or interacting)"
-    signs = [f"{short_label(r['parameter'])} {'raises' if r['mu'] > 0 else 'lowers'} it"
-             for _, r in above.iterrows() if abs(r["mu"]) >= 0.8 * r["mu_star"]]  # fmt: skip
+    signs = [
+        f"{short_label(r['parameter'])} {'raises' if r['mu'] > 0 else 'lowers'} it"
+        for _, r in above.iterrows()
+        if abs(r["mu"]) >= 0.8 * r["mu_star"]
+    ]
     return text + ("; " + ", ".join(signs) if signs else "") + "."
 
 
@@ -249,8 +276,10 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
             num(v) if isinstance(v, float) and 0 < abs(v) < 0.01 else f"{v:g}" if isinstance(v, float | int) else str(v)
         )
 
-    ranges = [[f"`{p}` ({short_label(p)})", f"{value(lo)} – {value(hi)}", value(flat.get(p, "–"))]
-              for p, (lo, hi) in design.parameters.items()]  # fmt: skip
+    ranges = [
+        [f"`{p}` ({short_label(p)})", f"{value(lo)} – {value(hi)}", value(flat.get(p, "–"))]
+        for p, (lo, hi) in design.parameters.items()
+    ]
     md = [
         "## Morris screening",
         "",
@@ -283,11 +312,16 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
                 )
             rows.append([str(rank), *cells])
         header = ["rank", *(label(o) + (f" ({fmts[o].unit})" if fmts[o].unit else "") for o in outcomes)]
-        floors = ", ".join(f"{label(o)} {fmts[o](float(table[table['outcome'] == o]['independent_floor'].iloc[0]))}"
-                           for o in outcomes)  # fmt: skip
+        floors = ", ".join(
+            f"{label(o)} {fmts[o](float(table[table['outcome'] == o]['independent_floor'].iloc[0]))}" for o in outcomes
+        )
         md += ["### Ranking (μ* and its 95 % interval; * = above its noise floor)", "", *md_table(header, rows, "rl")]
-        md += ["", "Each parameter's own noise floor is in `morris.csv` (`noise_floor`). For comparison, the floor "
-               f"of μ* for independent runs: {floors}.", ""]  # fmt: skip
+        md += [
+            "",
+            "Each parameter's own noise floor is in `morris.csv` (`noise_floor`). For comparison, the floor "
+            f"of μ* for independent runs: {floors}.",
+            "",
+        ]
     readings = [_reading(o, table[table["outcome"] == o], fmts[o]) for o in outcomes]
     md += ["**Reading.**", "", *(f"- {r}" for r in readings), *(f"- {n}" for n in notes), ""]
     for outcome, file in figures:
@@ -296,12 +330,19 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
     console = ["Morris ranking (top 3 by mu_star; * above the noise floor):"]
     for o in outcomes:
         top = table[table["outcome"] == o].sort_values("rank").head(3)
-        parts = [f"{short_label(r['parameter'])} {fmts[o](r['mu_star'])}{'*' if r['above_noise'] else ''}"
-                 for _, r in top.iterrows()]  # fmt: skip
+        parts = [
+            f"{short_label(r['parameter'])} {fmts[o](r['mu_star'])}{'*' if r['above_noise'] else ''}"
+            for _, r in top.iterrows()
+        ]
         console.append(f"  {label(o)}: " + "; ".join(parts))
     console += [*(f"  {n}" for n in notes), f"  inert: {', '.join(quiet) or 'none'}"]
-    file_notes = [(RANKING, "per outcome and parameter: rank, range, μ*, its 95 % bootstrap half-width, μ, σ, "
-                   "σ/μ*, the paired noise floor, whether μ* is above it, and the independent-runs floor")]  # fmt: skip
+    file_notes = [
+        (
+            RANKING,
+            "per outcome and parameter: rank, range, μ*, its 95 % bootstrap half-width, μ, σ, "
+            "σ/μ*, the paired noise floor, whether μ* is above it, and the independent-runs floor",
+        )
+    ]
     file_notes += [(f, f"μ* against σ for {label(o)}") for o, f in figures]
     answer = [f"- Parameters {quiet_text}.", *(f"- {r}" for r in readings)]
     return Extra(files, md, "\n".join(console), file_notes, replaces_results=True, answer=answer)

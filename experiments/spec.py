@@ -418,8 +418,11 @@ def validate_experiment(exp: ExperimentConfig, check: _Checker | None = None) ->
     if len(set(exp.regimes)) != len(exp.regimes):
         raise check.fail("regimes", exp.regimes, "each regime once")
     if exp.baseline and (exp.baseline not in exp.regimes or len(exp.regimes) < 2):
-        raise check.fail("baseline", exp.baseline, f"one of the experiment's regimes ({' | '.join(exp.regimes)}), "
-                         "with at least one other")  # fmt: skip
+        raise check.fail(
+            "baseline",
+            exp.baseline,
+            f"one of the experiment's regimes ({' | '.join(exp.regimes)}), with at least one other",
+        )
     for item in exp.base:
         key, sep, value = item.partition("=")
         key = key.strip()
@@ -579,8 +582,11 @@ def _validate_patterns(
             try:
                 terms = parse_measure(c.measure)
             except ValueError:
-                raise check.fail(f"{label}.measure", c.measure,
-                                 "<condition>:<outcome>[@day<N>], or the difference of two such terms (a - b)") from None  # fmt: skip
+                raise check.fail(
+                    f"{label}.measure",
+                    c.measure,
+                    "<condition>:<outcome>[@day<N>], or the difference of two such terms (a - b)",
+                ) from None
             for _, term in terms:
                 if term.condition not in names:
                     raise check.fail(f"{label}.measure", c.measure, f"conditions among {' | '.join(names)}")
@@ -609,8 +615,11 @@ def _validate_calibration(exp: ExperimentConfig, check: _Checker, summary_names:
         raise check.fail("calibration.targets", cal.targets, "a non-empty list of {outcome, figure, width}")
     for i, t in enumerate(cal.targets):
         if t.outcome not in summary_names:
-            raise check.fail(f"calibration.targets[{i}].outcome", t.outcome, f"a summary outcome such as "
-                             f"{_suggest(t.outcome, summary_names)}")  # fmt: skip
+            raise check.fail(
+                f"calibration.targets[{i}].outcome",
+                t.outcome,
+                f"a summary outcome such as {_suggest(t.outcome, summary_names)}",
+            )
         if not t.width > 0:
             raise check.fail(f"calibration.targets[{i}].width", t.width, "a number > 0")
 

@@ -219,8 +219,9 @@ def verify(
     if recorded_seeds is not None and recorded_seeds != plan.seeds:
         problems.append(f"replicate seeds differ: manifest {recorded_seeds[:3]}..., now {plan.seeds[:3]}...")
     if sample is not None:
-        return verify_sample(folder, plan, files, problems, notes, launcher, hydra_overrides, keep, out, sample,
-                             sample_seed)  # fmt: skip
+        return verify_sample(
+            folder, plan, files, problems, notes, launcher, hydra_overrides, keep, out, sample, sample_seed
+        )
     work = Path(tempfile.mkdtemp(prefix=f"govsim-verify-{exp.name}-"))
     try:
         opts = Options(
@@ -259,9 +260,13 @@ def verify(
 
 
 def _different(
-    folder: Path, problems: list[str], notes: list[str], files: dict[str, str], out: Callable[[str], None],
+    folder: Path,
+    problems: list[str],
+    notes: list[str],
+    files: dict[str, str],
+    out: Callable[[str], None],
     why: str = "",
-) -> int:  # fmt: skip
+) -> int:
     out(f"DIFFERENT: {folder} does not reproduce ({len(problems)} problems{'; ' + why if why else ''}):")
     for p in problems:
         out(f"  {p}")
@@ -334,9 +339,11 @@ def republish(folder: Path, out: Callable[[str], None] = print) -> None:
             write_atomic(staging / name, content)
         dropped = sorted(set(manifest["files"]) - set(derived) - {*base, *kept})
         manifest["files"] = {p.name: sha256_file(p) for p in sorted(staging.iterdir())}
-        manifest["republished"] = {"from": "runs.csv and timeseries.csv.gz of this folder",
-                                   "git_commit": provenance()["git_commit"],
-                                   "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}  # fmt: skip
+        manifest["republished"] = {
+            "from": "runs.csv and timeseries.csv.gz of this folder",
+            "git_commit": provenance()["git_commit"],
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
         write_json(staging / MANIFEST, manifest)
         swap_in(staging, folder)
     except BaseException:
@@ -367,8 +374,10 @@ def verify_sample(
     seed = int(time.time_ns() % 2**31) if seed is None else seed
     k = min(k, len(plan.runs))
     chosen = sorted(random.Random(seed).sample(range(len(plan.runs)), k))
-    out(f"[verify] sample: {k} of {len(plan.runs)} runs, seed {seed} (repeat with --sample {k} --seed {seed}): "
-        f"rows {', '.join(str(i + 1) for i in chosen)} of runs.csv")  # fmt: skip
+    out(
+        f"[verify] sample: {k} of {len(plan.runs)} runs, seed {seed} (repeat with --sample {k} --seed {seed}): "
+        f"rows {', '.join(str(i + 1) for i in chosen)} of runs.csv"
+    )
     lines = (folder / "runs.csv").read_text().splitlines()
     stored_rows = "\n".join([lines[0], *(lines[i + 1] for i in chosen if i + 1 < len(lines))]) + "\n"
     work = Path(tempfile.mkdtemp(prefix=f"govsim-verify-{plan.experiment.name}-"))
@@ -379,24 +388,32 @@ def verify_sample(
         store = RunStore(work / "cache" / plan.experiment.name / code_fingerprint())
         progress = Progress(plan.experiment.name, k, 0, out)
         out(f"[verify] re-running {k} runs in {work}")
-        result = launch(plan, runs, store, lname, list(hydra_overrides or []), progress,
-                        target=str(cfg.get("_target_", "")))  # fmt: skip
+        result = launch(
+            plan, runs, store, lname, list(hydra_overrides or []), progress, target=str(cfg.get("_target_", ""))
+        )
         missing = [r for r in runs if not store.done(r.run_id)]
         if result.interrupted or missing:
             out(f"[verify] the re-run did not finish ({len(missing)} of {k} runs missing); nothing to compare")
             return 1
         rerun = aggregate.csv_bytes(aggregate.runs_table(dataclasses.replace(plan, runs=runs), store))
-        problems += [p.replace("runs.csv row", "runs.csv sampled row") for p in
-                     compare_csv("runs.csv", stored_rows.encode(), rerun)]  # fmt: skip
+        problems += [
+            p.replace("runs.csv row", "runs.csv sampled row")
+            for p in compare_csv("runs.csv", stored_rows.encode(), rerun)
+        ]
 
         derived, kept = from_tables(folder, plan)  # recompute the derived files from the stored tables
         for name, content in derived.items():
             known = name in files
-            problems += compare_file(name, folder / name, content) if known else [
-                f"{name}: recomputed from runs.csv but not in the stored results"]  # fmt: skip
+            problems += (
+                compare_file(name, folder / name, content)
+                if known
+                else [f"{name}: recomputed from runs.csv but not in the stored results"]
+            )
         if kept:
-            out(f"[verify] not recomputed in a sample (they need every run's own time series; checked by SHA-256 "
-                f"only, and read back for the report): {', '.join(kept)}")  # fmt: skip
+            out(
+                f"[verify] not recomputed in a sample (they need every run's own time series; checked by SHA-256 "
+                f"only, and read back for the report): {', '.join(kept)}"
+            )
     finally:
         if keep:
             out(f"[verify] re-run kept in {work}")
@@ -405,6 +422,8 @@ def verify_sample(
     if problems:
         return _different(folder, problems, notes, files, out)
     checked = sorted(derived)
-    out(f"OK: {folder}: {k} sampled runs reproduce exactly and {', '.join(checked)} recompute exactly from "
-        f"runs.csv (seed {seed})")  # fmt: skip
+    out(
+        f"OK: {folder}: {k} sampled runs reproduce exactly and {', '.join(checked)} recompute exactly from "
+        f"runs.csv (seed {seed})"
+    )
     return 0

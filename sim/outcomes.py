@@ -22,13 +22,35 @@ if TYPE_CHECKING:
     from sim.model import GovSimModel
 
 _FLOWS = (
-    "met_connected", "met_excluded", "dropped_connected", "dropped_excluded",
-    "met_origin_connected", "met_origin_excluded", "dropped_origin_connected", "dropped_origin_excluded",
-    "wait_connected", "wait_excluded", "burden_connected", "burden_excluded",
-    "quality", "closed", "online_routed", "misrouted", "online_ended", "answered",
-    "answered_fast", "online_resolved", "posts_substantive", "posts_filler", "replies", "resolutions",
-    "needs_arisen", "hub_capacity", "hub_clarity", "hub_days",
-)  # fmt: skip
+    "met_connected",
+    "met_excluded",
+    "dropped_connected",
+    "dropped_excluded",
+    "met_origin_connected",
+    "met_origin_excluded",
+    "dropped_origin_connected",
+    "dropped_origin_excluded",
+    "wait_connected",
+    "wait_excluded",
+    "burden_connected",
+    "burden_excluded",
+    "quality",
+    "closed",
+    "online_routed",
+    "misrouted",
+    "online_ended",
+    "answered",
+    "answered_fast",
+    "online_resolved",
+    "posts_substantive",
+    "posts_filler",
+    "replies",
+    "resolutions",
+    "needs_arisen",
+    "hub_capacity",
+    "hub_clarity",
+    "hub_days",
+)
 
 
 def gini_of_shares(met: np.ndarray, arisen: np.ndarray) -> float:

@@ -12,12 +12,29 @@ import pandas as pd
 
 PANELS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Accounts (share of agencies)", (("account_share", "open accounts"), ("ghost_share", "ghost share of accounts"))),
-    ("Posts and replies per 30 days", (("posts_substantive", "substantive"), ("posts_filler", "filler"), ("replies", "replies"))),
-    ("Dialogue and response", (("dialogue_ratio", "replies / posts"), ("response_rate", "answered within 3 days"), ("answer_rate", "answered at all"))),
-    ("Citizens", (("active_share", "connected active (30 days)"), ("mean_efficacy", "mean efficacy"), ("mean_trust", "mean trust"))),
+    (
+        "Posts and replies per 30 days",
+        (("posts_substantive", "substantive"), ("posts_filler", "filler"), ("replies", "replies")),
+    ),
+    (
+        "Dialogue and response",
+        (
+            ("dialogue_ratio", "replies / posts"),
+            ("response_rate", "answered within 3 days"),
+            ("answer_rate", "answered at all"),
+        ),
+    ),
+    (
+        "Citizens",
+        (
+            ("active_share", "connected active (30 days)"),
+            ("mean_efficacy", "mean efficacy"),
+            ("mean_trust", "mean trust"),
+        ),
+    ),
     ("Needs met (30-day share)", (("needs_met_connected", "connected"), ("needs_met_excluded", "excluded"))),
     ("Audit vs reality", (("audit_pass_rate", "audit pass rate"), ("real_engagement", "accounts resolving requests"))),
-)  # fmt: skip
+)
 
 
 def overview_png(ts: pd.DataFrame, title: str) -> bytes:

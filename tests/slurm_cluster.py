@@ -94,9 +94,14 @@ def start(timeout: float = 60) -> str | None:
     host = socket.gethostname().split(".")[0]
     started = []
     try:
-        for folder, owner in (("/run/munge", "munge"), ("/var/log/munge", "munge"), ("/var/lib/munge", "munge"),
-                              ("/var/spool/slurmctld", "slurm"), ("/var/spool/slurmd", "root"),
-                              ("/var/log/slurm", "slurm")):  # fmt: skip
+        for folder, owner in (
+            ("/run/munge", "munge"),
+            ("/var/log/munge", "munge"),
+            ("/var/lib/munge", "munge"),
+            ("/var/spool/slurmctld", "slurm"),
+            ("/var/spool/slurmd", "root"),
+            ("/var/log/slurm", "slurm"),
+        ):
             Path(folder).mkdir(parents=True, exist_ok=True)
             shutil.chown(folder, owner, owner)
         if not Path("/etc/munge/munge.key").is_file():

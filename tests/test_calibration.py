@@ -20,8 +20,14 @@ TINY = Path(__file__).resolve().parent / "data" / "experiments" / "calibration_t
 
 def test_the_cell_that_meets_the_target_ranks_first_and_verify_reproduces_it(tmp_path):
     def experiments(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "experiments", *args], cwd=REPO, capture_output=True,
-                              text=True, timeout=600, env=dict(os.environ))  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "experiments", *args],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=dict(os.environ),
+        )
 
     proc = experiments("run", str(TINY), "--results", str(tmp_path / "results"), "--cache", str(tmp_path / "cache"))
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -22,33 +22,86 @@ CLAIMS = [
     ("C1 mandate opens accounts", ["policy=laissez_faire"], "policy.mandate.share", 1.0, 0.0, "account_share", +1),
     ("C2 mandated accounts go silent", ["policy=quota"], "policy.mandate.share", 1.0, 0.0, "ghost_share", +1),
     ("C3 post audit breeds filler", ["policy=quota"], "policy.audit.metric", "posts", "none", "filler_share", +1),
-    ("C3 the unmotivated pass the audit first", ["policy=quota", "policy.audit.quota=48"],
-     "agency.audit_crowding", 1.0, 0.0, "ghost_share", +1),
-    ("C3 filler costs credibility", ["policy=quota", "policy.audit.quota=24"], "policy.audit.metric", "posts", "none",
-     "mean_credibility", -1),
-    ("C3 credibility lost turns into unfollowing", ["policy=quota"], "citizen.follow_churn", 0.005, 0.0,
-     "followed_share", -1),
-    ("C3 credibility lost turns into distrust", ["policy=quota"], "citizen.credibility_learning", 0.01, 0.0,
-     "mean_trust", -1),
-    ("P6 filler with value would engage", ["policy=quota", "policy.audit.quota=24"], "agency.filler_value", 1.0,
-     0.0, "active_share", +1),
+    (
+        "C3 the unmotivated pass the audit first",
+        ["policy=quota", "policy.audit.quota=48"],
+        "agency.audit_crowding",
+        1.0,
+        0.0,
+        "ghost_share",
+        +1,
+    ),
+    (
+        "C3 filler costs credibility",
+        ["policy=quota", "policy.audit.quota=24"],
+        "policy.audit.metric",
+        "posts",
+        "none",
+        "mean_credibility",
+        -1,
+    ),
+    (
+        "C3 credibility lost turns into unfollowing",
+        ["policy=quota"],
+        "citizen.follow_churn",
+        0.005,
+        0.0,
+        "followed_share",
+        -1,
+    ),
+    (
+        "C3 credibility lost turns into distrust",
+        ["policy=quota"],
+        "citizen.credibility_learning",
+        0.01,
+        0.0,
+        "mean_trust",
+        -1,
+    ),
+    (
+        "P6 filler with value would engage",
+        ["policy=quota", "policy.audit.quota=24"],
+        "agency.filler_value",
+        1.0,
+        0.0,
+        "active_share",
+        +1,
+    ),
     ("C4 replies cost staff time", ["policy=laissez_faire"], "agency.cost_reply", 0.5, 0.05, "dialogue_ratio", -1),
     ("C5 leaders relay: two-step flow", ["policy=quota"], "leader.relay_prob", 0.3, 0.0, "active_share", +1),
     ("C5 criticism acts through trust", ["policy=quota"], "leader.criticism_prob", 0.5, 0.0, "active_share", -1),
-    ("C6 diverted offices fail the excluded", ["policy=quota"], "policy.offline_diversion", 0.3, 0.0, "equity_gap",
-     +1),
-    ("C7 the hub routes requests", ["policy=quota"], "policy.integration.enabled", True, False,
-     "misrouted_share", -1),
-    ("C8 training makes answers clear", ["policy=quota"], "policy.training.share_per_year", 0.35, 0.0,
-     "resolution_rate", +1),
-    ("C9 quality audits motivate", ["policy=quota_quality"], "policy.audit.quality_motivation_gain", 0.05, 0.0,
-     "mean_motivation", +1),
-    ("C10 responsiveness raises demand", ["policy=training"], "citizen.latent_demand", 0.5, 0.0, "demand_per_1k",
-     +1),
-    ("C10 demand outruns capacity", ["policy=training", "citizen.need_rate=0.02"], "citizen.latent_demand", 0.5,
-     0.0, "backlog_per_1k", +1),
+    ("C6 diverted offices fail the excluded", ["policy=quota"], "policy.offline_diversion", 0.3, 0.0, "equity_gap", +1),
+    ("C7 the hub routes requests", ["policy=quota"], "policy.integration.enabled", True, False, "misrouted_share", -1),
+    (
+        "C8 training makes answers clear",
+        ["policy=quota"],
+        "policy.training.share_per_year",
+        0.35,
+        0.0,
+        "resolution_rate",
+        +1,
+    ),
+    (
+        "C9 quality audits motivate",
+        ["policy=quota_quality"],
+        "policy.audit.quality_motivation_gain",
+        0.05,
+        0.0,
+        "mean_motivation",
+        +1,
+    ),
+    ("C10 responsiveness raises demand", ["policy=training"], "citizen.latent_demand", 0.5, 0.0, "demand_per_1k", +1),
+    (
+        "C10 demand outruns capacity",
+        ["policy=training", "citizen.need_rate=0.02"],
+        "citizen.latent_demand",
+        0.5,
+        0.0,
+        "backlog_per_1k",
+        +1,
+    ),
     ("C10 expectations ratchet", ["policy=training"], "citizen.expectation_up", 0.3, 0.0, "mean_satisfaction", -1),
-]  # fmt: skip
+]
 
 
 def _value(v: object) -> str:
@@ -81,8 +134,9 @@ def test_p6_is_a_finding_posting_filler_does_not_raise_participation(size):
 def test_filler_dilutes_what_citizens_hear_only_when_attention_is_finite():
     """The attention pathway at the level of one day: the same feeds with filler added to them."""
     for attention in (1.0, 1e9):
-        model = GovSimModel(load_config(["population=classroom", "policy=quota", "seed=7",
-                                         f"citizen.attention_items={attention}"]))  # fmt: skip
+        model = GovSimModel(
+            load_config(["population=classroom", "policy=quota", "seed=7", f"citizen.attention_items={attention}"])
+        )
         for _ in range(30):
             model.step()
         today = model.today

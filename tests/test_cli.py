@@ -20,8 +20,12 @@ def sim(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     dirs = [f"hydra.run.dir={tmp_path}/run", f"hydra.sweep.dir={tmp_path}/sweep"]
     return subprocess.run(
         [sys.executable, "-m", "sim", *flags, *dirs, *overrides],
-        cwd=REPO, capture_output=True, text=True, env=env, timeout=300,
-    )  # fmt: skip
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_single_run_writes_timeseries_summary_and_figure(tmp_path):
@@ -44,8 +48,13 @@ def test_multirun_gives_each_job_its_own_folder(tmp_path):
     assert proc.returncode == 0, proc.stderr
     runs = sorted(p.parent for p in (tmp_path / "sweep").glob("*/summary.json"))
     assert len(runs) == 4
-    seeds = {(json.loads((r / "summary.json").read_text())["config"]["policy"]["name"],
-              json.loads((r / "summary.json").read_text())["seed"]) for r in runs}  # fmt: skip
+    seeds = {
+        (
+            json.loads((r / "summary.json").read_text())["config"]["policy"]["name"],
+            json.loads((r / "summary.json").read_text())["seed"],
+        )
+        for r in runs
+    }
     assert seeds == {("laissez_faire", 0), ("laissez_faire", 1), ("training", 0), ("training", 1)}
 
 

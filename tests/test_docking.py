@@ -225,10 +225,18 @@ def _queue_run() -> dict[str, np.ndarray]:
     office0 = ledger.queues.office0
     zeros = np.zeros(k, dtype=np.int64)
     today = AgencyDay(
-        has_account=np.zeros(k, dtype=bool), clarity=np.ones(k), substantive=zeros, filler=zeros,
-        replies=zeros, boilerplate=zeros, office=cap, responsiveness=np.ones(k), hub_active=False, hub_capacity=0,
+        has_account=np.zeros(k, dtype=bool),
+        clarity=np.ones(k),
+        substantive=zeros,
+        filler=zeros,
+        replies=zeros,
+        boilerplate=zeros,
+        office=cap,
+        responsiveness=np.ones(k),
+        hub_active=False,
+        hub_capacity=0,
         hub_clarity=0.0,
-    )  # fmt: skip
+    )
     backlog_sum = np.zeros(k)
     wait_sum = np.zeros(k)
     closed = np.zeros(k)

@@ -38,8 +38,12 @@ TINY = DATA / "tiny.yaml"
 def experiments(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "experiments", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})},
-    )  # fmt: skip
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def run(exp: Path, root: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -248,8 +252,13 @@ def test_interrupted_swap_is_undone(tmp_path):
     # a process died between its two renames (pid 0x7fffffff does not exist): put the old folder back
     (target / "manifest.json").write_text("{}")
     for kind, token in (("old", "aa11"), ("staging", "bb22")):
-        marker = {"tool": "govsim-experiments", "kind": kind, "host": socket.gethostname(), "pid": 2147483647,
-                  "token": token}  # fmt: skip
+        marker = {
+            "tool": "govsim-experiments",
+            "kind": kind,
+            "host": socket.gethostname(),
+            "pid": 2147483647,
+            "token": token,
+        }
         (tmp_path / f".exp.{kind}-2147483647-{token}.govsim").write_text(json.dumps(marker))
     os.rename(target, tmp_path / ".exp.old-2147483647-aa11")
     (tmp_path / ".exp.staging-2147483647-bb22").mkdir()

@@ -34,8 +34,12 @@ TINY = DATA / "tiny.yaml"
 def experiments(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "experiments", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})},
-    )  # fmt: skip
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def run(root: Path, *extra: str, exp: Path = TINY, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -118,9 +122,16 @@ def test_a_damaged_cache_entry_is_reported_discarded_and_rerun(tiny, tmp_path, d
 
 def test_a_population_too_big_for_memory_is_refused_before_anything_runs(tmp_path, capsys):
     status = cli_main(
-        ["run", str(TINY), "population.n_citizens=1000000000", "--results", str(tmp_path / "r"),
-         "--cache", str(tmp_path / "c")]
-    )  # fmt: skip
+        [
+            "run",
+            str(TINY),
+            "population.n_citizens=1000000000",
+            "--results",
+            str(tmp_path / "r"),
+            "--cache",
+            str(tmp_path / "c"),
+        ]
+    )
     err = one_line(capsys.readouterr().err)
     assert status == 2
     assert "population.n_citizens=1000000000 needs about" in err and "GB" in err and "allowed: at most" in err
@@ -141,9 +152,18 @@ def test_memory_estimate_grows_with_the_population_and_respects_a_limit():
 
 def test_slurm_memory_request_is_the_limit_on_a_cluster(tmp_path, capsys):
     status = cli_main(
-        ["run", str(TINY), "population.n_citizens=20000000", "launcher=slurm", "hydra.launcher.mem_gb=1",
-         "--results", str(tmp_path / "r"), "--cache", str(tmp_path / "c")]
-    )  # fmt: skip
+        [
+            "run",
+            str(TINY),
+            "population.n_citizens=20000000",
+            "launcher=slurm",
+            "hydra.launcher.mem_gb=1",
+            "--results",
+            str(tmp_path / "r"),
+            "--cache",
+            str(tmp_path / "c"),
+        ]
+    )
     err = one_line(capsys.readouterr().err)
     assert status == 2 and "hydra.launcher.mem_gb=1" in err
 
@@ -186,8 +206,13 @@ def test_an_experiment_file_with_an_interpolation_is_refused(tmp_path, capsys):
 
 
 def _marker(folder: Path, kind: str, token: str, host: str | None = None, pid: int = 2147483647) -> None:
-    record = {"tool": "govsim-experiments", "kind": kind, "host": host or socket.gethostname(), "pid": pid,
-              "token": token}  # fmt: skip
+    record = {
+        "tool": "govsim-experiments",
+        "kind": kind,
+        "host": host or socket.gethostname(),
+        "pid": pid,
+        "token": token,
+    }
     folder.with_name(folder.name + ".govsim").write_text(json.dumps(record))
 
 
@@ -287,8 +312,9 @@ def test_a_full_disk_while_publishing_is_one_line_and_keeps_the_results(tiny, tm
         raise OSError(28, "No space left on device", str(path))
 
     monkeypatch.setattr(runner, "write_atomic", full)
-    status = cli_main(["run", str(TINY), "--results", str(root / "results"), "--cache", str(root / "cache"),
-                       "launcher=serial"])  # fmt: skip
+    status = cli_main(
+        ["run", str(TINY), "--results", str(root / "results"), "--cache", str(root / "cache"), "launcher=serial"]
+    )
     err = capsys.readouterr().err
     assert status == 1
     line = [x for x in err.splitlines() if x.startswith("experiments:")]
@@ -346,8 +372,9 @@ def test_a_broken_config_file_is_refused_in_one_line(configs, tmp_path, capsys, 
         (configs / "population" / "hamlet.yaml").write_text("")
         exp.write_text(TINY.read_text().replace("population=classroom", "population=hamlet"))
         expected = "invalid config file configs/population/hamlet.yaml: empty; allowed: a mapping of population"
-    args = [command, str(exp)] + (["--results", str(tmp_path / "r"), "--cache", str(tmp_path / "c")]
-                                  if command == "run" else [])  # fmt: skip
+    args = [command, str(exp)] + (
+        ["--results", str(tmp_path / "r"), "--cache", str(tmp_path / "c")] if command == "run" else []
+    )
     status = cli_main(args)
     err = one_line(capsys.readouterr().err)
     assert status == 2 and expected in err, err
@@ -370,8 +397,9 @@ def test_options_may_come_before_the_overrides():
 
 
 def test_plan_with_options_first_keeps_the_overrides(tmp_path):
-    proc = experiments("plan", str(TINY), "--results", str(tmp_path / "r"), "--cache", str(tmp_path / "c"),
-                       "days=20", "replicates=3")  # fmt: skip
+    proc = experiments(
+        "plan", str(TINY), "--results", str(tmp_path / "r"), "--cache", str(tmp_path / "c"), "days=20", "replicates=3"
+    )
     assert proc.returncode == 0, proc.stderr
     assert "x 3 replicates" in proc.stdout and "days=20" in proc.stdout
 
@@ -380,8 +408,9 @@ def test_relative_cache_and_results_are_taken_from_the_users_directory(tiny, tmp
     src, _ = tiny
     elsewhere = tmp_path / "work"
     elsewhere.mkdir()
-    proc = experiments("run", str(TINY), "launcher=serial", "--cache", "my-cache", "--results", "my-results",
-                       cwd=elsewhere)  # fmt: skip
+    proc = experiments(
+        "run", str(TINY), "launcher=serial", "--cache", "my-cache", "--results", "my-results", cwd=elsewhere
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "did not report" not in proc.stderr
     assert len(list((elsewhere / "my-cache" / "tiny").rglob("runs/*.npz"))) == 4
@@ -453,8 +482,7 @@ except ExperimentError as err:
 print(json.dumps({"init": init, "bad": bad}))
 """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "plugins"), str(REPO)])}
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env,
-                          timeout=120)  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["init"] == {"address": "auto", "object_store_memory": None}
@@ -534,8 +562,16 @@ def test_failure_message_names_the_results_folder_given(tmp_path):
     from experiments.plan import replicate_seeds
 
     bad = replicate_seeds(11, 2)[0]
-    proc = experiments("run", str(TINY), "launcher=serial", "--results", str(tmp_path / "elsewhere"),
-                       "--cache", str(tmp_path / "c"), env={"GOVSIM_FAIL_SEEDS": str(bad)})  # fmt: skip
+    proc = experiments(
+        "run",
+        str(TINY),
+        "launcher=serial",
+        "--results",
+        str(tmp_path / "elsewhere"),
+        "--cache",
+        str(tmp_path / "c"),
+        env={"GOVSIM_FAIL_SEEDS": str(bad)},
+    )
     assert proc.returncode == 1
     assert f"{tmp_path / 'elsewhere' / 'tiny'}/ was not written" in proc.stderr
     assert "results/tiny/ was not written" not in proc.stderr
@@ -568,8 +604,9 @@ def test_a_lever_that_cannot_act_within_the_horizon_warns(tmp_path):
     plan = make_plan(load_experiment(TINY, ["regimes=[quota,integration]"]), str(TINY))
     hub = [w for w in warnings_for(plan) if "one-stop hub" in w]
     assert len(hub) == 1 and "starts on day 180" in hub[0] and "days=30" in hub[0] and "\n" not in hub[0]
-    plan = make_plan(load_experiment(TINY, ["regimes=[quota,integration]", 'base=["population=classroom","days=200"]']),
-                     str(TINY))  # fmt: skip
+    plan = make_plan(
+        load_experiment(TINY, ["regimes=[quota,integration]", 'base=["population=classroom","days=200"]']), str(TINY)
+    )
     assert not [w for w in warnings_for(plan) if "one-stop hub" in w]
 
 
@@ -591,8 +628,15 @@ def test_detach_status_and_collect_on_this_machine(tiny, tmp_path):
             break
         assert time.monotonic() < deadline, status.stdout
         time.sleep(0.5)
-    collected = experiments("collect", str(TINY), "launcher=serial", "--results", str(tmp_path / "results"),
-                            "--cache", str(tmp_path / "cache"))  # fmt: skip
+    collected = experiments(
+        "collect",
+        str(TINY),
+        "launcher=serial",
+        "--results",
+        str(tmp_path / "results"),
+        "--cache",
+        str(tmp_path / "cache"),
+    )
     assert collected.returncode == 0, collected.stdout + collected.stderr
     assert (tmp_path / "results" / "tiny" / "runs.csv").read_bytes() == (
         src / "results" / "tiny" / "runs.csv"

@@ -57,8 +57,18 @@ def test_agency_counters_add_up(run):
 
 def test_shares_and_beliefs_stay_in_range(run):
     ts = run.recorder.timeseries()
-    for col in ("account_share", "ghost_share", "filler_share", "active_share", "needs_met_connected",
-                "needs_met_excluded", "response_rate", "answer_rate", "gini_needs_met", "top5_post_share"):  # fmt: skip
+    for col in (
+        "account_share",
+        "ghost_share",
+        "filler_share",
+        "active_share",
+        "needs_met_connected",
+        "needs_met_excluded",
+        "response_rate",
+        "answer_rate",
+        "gini_needs_met",
+        "top5_post_share",
+    ):
         values = ts[col].dropna()
         assert ((values >= 0) & (values <= 1)).all(), col
     assert ((ts["response_rate"].fillna(0)) <= ts["answer_rate"].fillna(0)).all()

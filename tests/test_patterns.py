@@ -29,8 +29,14 @@ TINY = Path(__file__).resolve().parent / "data" / "experiments" / "patterns_tiny
 
 
 def experiments(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=600, env=dict(os.environ))  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "experiments", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=dict(os.environ),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +58,18 @@ def test_pattern_table_structure_and_results(tiny):
     assert {"patterns.csv", "patterns.png", "runs.csv", "summary.csv", "report.md", "manifest.json"} <= names
     rows = read_csv(out / "patterns.csv")
     assert [r["pattern"] for r in rows] == ["T1", "T1", "T2", "T3"]
-    for column in ("claim", "public_figure", "source", "measure", "mean", "ci_low", "ci_high", "band", "check",
-                   "pattern_result"):  # fmt: skip
+    for column in (
+        "claim",
+        "public_figure",
+        "source",
+        "measure",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "band",
+        "check",
+        "pattern_result",
+    ):
         assert column in rows[0]
     assert [r["check"] for r in rows] == ["pass", "pass", "fail", "pass"]
     assert [r["pattern_result"] for r in rows] == ["pass", "pass", "fail", "pass"]
@@ -182,8 +198,11 @@ def test_shipped_patterns_experiment_matches_the_odd():
             assert row is not None, (pattern.id, check.measure)
             assert patterns.band_text(check.band) in row and check.kind in row, (pattern.id, check.measure, row)
     # every target is a calibration target of a calibration experiment, and no prediction is
-    targets = {t.outcome for name in ("calibration_agencies", "calibration_citizens")
-               for t in load_experiment(name).calibration.targets}  # fmt: skip
+    targets = {
+        t.outcome
+        for name in ("calibration_agencies", "calibration_citizens")
+        for t in load_experiment(name).calibration.targets
+    }
     for pattern in exp.patterns:
         for check in pattern.checks:
             outcome = check.measure.split(":")[-1].split("@")[0]

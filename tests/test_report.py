@@ -39,8 +39,9 @@ def test_glossary_sources_and_the_markdown_builder():
 
 
 def test_inert_parameters_are_below_the_floor_on_every_outcome():
-    table = pd.DataFrame({"parameter": ["a", "b", "a", "b"], "outcome": ["x", "x", "y", "y"],
-                          "above_noise": [False, True, False, False]})  # fmt: skip
+    table = pd.DataFrame(
+        {"parameter": ["a", "b", "a", "b"], "outcome": ["x", "x", "y", "y"], "above_noise": [False, True, False, False]}
+    )
     assert inert(table) == ["a"]
 
 

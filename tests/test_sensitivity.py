@@ -29,8 +29,14 @@ KEYS = ["citizen.threshold_alpha", "agency.staff_capacity", "policy.audit.quota"
 
 
 def experiments(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=600, env=dict(os.environ))  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "experiments", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=dict(os.environ),
+    )
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -96,8 +102,15 @@ def test_averaging_and_ranking_on_a_known_function():
     rows = []
     for run in plan.runs:
         x = (run.condition.given["agency.staff_capacity"] - 0.5) / 1.5
-        rows.append({"condition": run.condition.index, "replicate": run.replicate, "seed": run.seed,
-                     "active_share": 0.3 * x + rng.normal(0, 0.001), "response_rate": 0.5})  # fmt: skip
+        rows.append(
+            {
+                "condition": run.condition.index,
+                "replicate": run.replicate,
+                "seed": run.seed,
+                "active_share": 0.3 * x + rng.normal(0, 0.001),
+                "response_rate": 0.5,
+            }
+        )
     runs = pd.DataFrame(rows)
     table, notes = ranking_table(plan, runs)
     top = table[table["outcome"] == "active_share"].set_index("parameter")
@@ -148,14 +161,23 @@ def test_shipped_sensitivity_experiment_screens_every_behavioural_parameter():
     exp = load_experiment("sensitivity")
     assert exp.replicates >= 2
     decls = declarations()
-    structure = {"seed", "days", "population.n_citizens", "population.n_districts", "population.n_leaders",
-                 "population.citizens_per_district", "population.citizens_per_leader"}  # fmt: skip
+    structure = {
+        "seed",
+        "days",
+        "population.n_citizens",
+        "population.n_districts",
+        "population.n_leaders",
+        "population.citizens_per_district",
+        "population.citizens_per_leader",
+    }
     behavioural = {
         k
         for k, v in flatten(SimConfig()).items()
-        if k not in structure and not decls[k].metadata["reporting"] and isinstance(v, int | float)
+        if k not in structure
+        and not decls[k].metadata["reporting"]
+        and isinstance(v, int | float)
         and not isinstance(v, bool)
-    }  # fmt: skip
+    }
     # the parameters that act only under a count of replies are screened under that regime
     replies = load_experiment("sensitivity_quality")
     assert behavioural <= set(exp.design.parameters) | set(replies.design.parameters)
@@ -186,8 +208,15 @@ def test_the_noise_floor_is_paired_under_common_random_numbers():
     rows = []
     for run in plan.runs:
         x = (run.condition.given["agency.staff_capacity"] - 0.5) / 1.5
-        rows.append({"condition": run.condition.index, "replicate": run.replicate, "seed": run.seed,
-                     "active_share": shared[run.seed] + 0.01 * x, "response_rate": 0.5})  # fmt: skip
+        rows.append(
+            {
+                "condition": run.condition.index,
+                "replicate": run.replicate,
+                "seed": run.seed,
+                "active_share": shared[run.seed] + 0.01 * x,
+                "response_rate": 0.5,
+            }
+        )
     table, _ = ranking_table(plan, pd.DataFrame(rows))
     top = table[table["outcome"] == "active_share"].set_index("parameter")
     staff = top.loc["agency.staff_capacity"]

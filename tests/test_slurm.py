@@ -59,9 +59,22 @@ def slurm():
 
 def experiments(*args: str, root: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "experiments", *args, "--results", str(root / "results"), "--cache", str(root / "cache")],
-        cwd=REPO, capture_output=True, text=True, timeout=WAIT, input=stdin,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "experiments",
+            *args,
+            "--results",
+            str(root / "results"),
+            "--cache",
+            str(root / "cache"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        input=stdin,
+    )
 
 
 def start(*args: str, root: Path) -> subprocess.Popen:
@@ -75,8 +88,9 @@ def start(*args: str, root: Path) -> subprocess.Popen:
         "--cache",
         str(root / "cache"),
     ]
-    return subprocess.Popen(cmd, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)  # fmt: skip
+    return subprocess.Popen(
+        cmd, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def queue(prefix: str = "govsim-tiny-") -> list[tuple[str, str, str]]:

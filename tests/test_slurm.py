@@ -89,8 +89,21 @@ def start(*args: str, root: Path) -> subprocess.Popen:
         str(root / "cache"),
     ]
     return subprocess.Popen(
-        cmd, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        cmd,
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_as_from_a_terminal,
     )
+
+
+def _as_from_a_terminal() -> None:
+    """Ctrl-C as a user's terminal delivers it: the test process may have inherited SIGINT ignored or
+    blocked from a library's helper process (a child inherits both), and the CLI would then never see it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def queue(prefix: str = "govsim-tiny-") -> list[tuple[str, str, str]]:

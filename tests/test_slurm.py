@@ -100,8 +100,9 @@ def start(*args: str, root: Path) -> subprocess.Popen:
 
 
 def _as_from_a_terminal() -> None:
-    """Ctrl-C as a user's terminal delivers it: the test process may have inherited SIGINT ignored or
-    blocked from a library's helper process (a child inherits both), and the CLI would then never see it."""
+    """Ctrl-C as a user's terminal delivers it. A test run started in the background of a
+    non-interactive shell (`nohup ... &`) has SIGINT ignored, every child inherits that, and the CLI
+    would then never see the Ctrl-C these tests send (seen in /proc/<pid>/status, SigIgn)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 

@@ -1,4 +1,4 @@
-"""Command line: `python -m experiments list | plan | run | status | collect | verify`.
+"""Command line: `python -m experiments list | plan | run | status | collect | verify | republish`.
 
     python -m experiments run policy_comparison
     python -m experiments run audit_sweep replicates=4 days=365            # experiment field, model override
@@ -91,6 +91,10 @@ def _parser() -> argparse.ArgumentParser:
                 metavar="N",
                 help="runs per Hydra job (default: enough chunks to keep every worker busy, at most 8)",
             )
+    r = sub.add_parser(
+        "republish", help="rewrite a results folder's tables, figures and report from its runs.csv; run nothing"
+    )
+    r.add_argument("folders", type=Path, nargs="+", metavar="folder")
     v = sub.add_parser("verify", help="re-run a results folder from its manifest and compare every number")
     v.add_argument("folder", type=Path)
     v.add_argument("overrides", nargs="*", help="hydra/launcher=<name> and hydra.* items for the re-run")
@@ -157,6 +161,18 @@ def _dispatch(args: argparse.Namespace) -> int:
                 continue
             print(f"{name:22s} {' '.join(exp.question.split())}")
         return status
+    if args.command == "republish":
+        from experiments.verify import republish
+
+        for folder in args.folders:
+            if not (folder / "manifest.json").is_file():
+                raise ExperimentError(
+                    f"invalid folder {folder}: no manifest.json; allowed: a results folder written by "
+                    "`python -m experiments run`"
+                )
+        for folder in args.folders:
+            republish(folder)
+        return 0
     if args.command == "verify":
         from experiments.verify import verify
 

@@ -6,6 +6,8 @@ import hashlib
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -71,3 +73,19 @@ def test_republish_rewrites_the_derived_files_from_runs_csv_only(tmp_path):
     with pytest.raises(ExperimentError, match="differs from its SHA-256"):
         republish(folder)
     assert json.loads((folder / "manifest.json").read_text()) == manifest
+
+
+def test_republish_is_a_subcommand_and_refuses_a_foreign_folder_in_one_line(tmp_path):
+    folder = tmp_path / "hub_decomposition"
+    shutil.copytree(REPO / "results" / "hub_decomposition", folder)
+    report = (folder / "report.md").read_bytes()
+    cli = [sys.executable, "-m", "experiments", "republish"]
+    done = subprocess.run([*cli, str(folder)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (folder / "report.md").read_bytes() == report  # the committed report is already its own fixed point
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "runs.csv").write_text("a,b\n1,2\n")
+    refused = subprocess.run([*cli, str(foreign)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert refused.returncode != 0 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert sorted(p.name for p in foreign.iterdir()) == ["runs.csv"]  # nothing written into it

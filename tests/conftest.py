@@ -7,6 +7,9 @@ citizens), and the seeds are not the ones the calibration used.
 from __future__ import annotations
 
 import functools
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +20,18 @@ from sim import run_simulation
 REPO = Path(__file__).resolve().parent.parent  # the checkout: configs/, docs/, results/
 SIZES = (2_000, 5_000)  # every lever and claim test holds at both
 SEEDS = (7, 8, 9)
+
+
+def experiments(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`python -m experiments <args>` in a fresh process, output captured (the commands users type)."""
+    return subprocess.run(
+        [sys.executable, "-m", "experiments", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @functools.cache

@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO, experiments
 
 from experiments.spec import ExperimentError, experiment_from_dict
 from sim.config import SimConfig, flatten
 
-REPO = Path(__file__).resolve().parent.parent
 TINY = Path(__file__).resolve().parent / "data" / "experiments" / "calibration_tiny.yaml"
 
 
 def test_the_cell_that_meets_the_target_ranks_first_and_verify_reproduces_it(tmp_path):
-    def experiments(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "experiments", *args],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            env=dict(os.environ),
-        )
-
     proc = experiments("run", str(TINY), "--results", str(tmp_path / "results"), "--cache", str(tmp_path / "cache"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = tmp_path / "results" / "calibration_tiny"

@@ -16,11 +16,11 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import experiments
 from scipy import stats
 
 from experiments import aggregate
@@ -29,21 +29,9 @@ from experiments.plan import make_plan, replicate_seeds
 from experiments.publish import recover, swap_in
 from experiments.spec import ExperimentError, load_experiment
 
-REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "experiments"
 SMALL = DATA / "small.yaml"
 TINY = DATA / "tiny.yaml"
-
-
-def experiments(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "experiments", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def run(exp: Path, root: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

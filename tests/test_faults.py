@@ -23,23 +23,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO, experiments
 
 from experiments.cli import main as cli_main
 
-REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "experiments"
 TINY = DATA / "tiny.yaml"
-
-
-def experiments(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "experiments", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def run(root: Path, *extra: str, exp: Path = TINY, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

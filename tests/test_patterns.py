@@ -9,14 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO, experiments
 
 from experiments import patterns
 from experiments.aggregate import describe
@@ -24,19 +22,7 @@ from experiments.cache import RunStore, code_fingerprint
 from experiments.plan import make_plan
 from experiments.spec import CheckSpec, ExperimentError, experiment_from_dict, load_experiment
 
-REPO = Path(__file__).resolve().parent.parent
 TINY = Path(__file__).resolve().parent / "data" / "experiments" / "patterns_tiny.yaml"
-
-
-def experiments(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "experiments", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=dict(os.environ),
-    )
 
 
 @pytest.fixture(scope="module")

@@ -9,34 +9,20 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import experiments
 
 from experiments.designs import design_matrix
 from experiments.plan import make_plan
 from experiments.sensitivity import inert, ranking_table
 from experiments.spec import ExperimentError, experiment_from_dict, load_experiment
 
-REPO = Path(__file__).resolve().parent.parent
 TINY = Path(__file__).resolve().parent / "data" / "experiments" / "morris_tiny.yaml"
 KEYS = ["citizen.threshold_alpha", "agency.staff_capacity", "policy.audit.quota"]
-
-
-def experiments(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "experiments", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=dict(os.environ),
-    )
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -80,11 +80,10 @@ def test_screening_writes_ranking_charts_and_report(tiny):
     assert "Morris ranking" in proc.stdout
 
 
-def test_averaging_and_ranking_on_a_known_function():
-    """Outcome = 0.3 x staff capacity (normalised) + replicate noise: staff capacity ranks first, the rest is noise."""
-    exp = load_experiment(TINY)
-    plan = make_plan(exp, str(TINY))
-    rng = np.random.default_rng(0)
+def _synthetic_screen(active_share) -> tuple:
+    """The tiny Morris plan with made-up outcomes: active_share(run, x), x = staff capacity normalised to
+    [0, 1]; response_rate constant."""
+    plan = make_plan(load_experiment(TINY), str(TINY))
     rows = []
     for run in plan.runs:
         x = (run.condition.given["agency.staff_capacity"] - 0.5) / 1.5
@@ -93,11 +92,17 @@ def test_averaging_and_ranking_on_a_known_function():
                 "condition": run.condition.index,
                 "replicate": run.replicate,
                 "seed": run.seed,
-                "active_share": 0.3 * x + rng.normal(0, 0.001),
+                "active_share": active_share(run, x),
                 "response_rate": 0.5,
             }
         )
-    runs = pd.DataFrame(rows)
+    return plan, pd.DataFrame(rows)
+
+
+def test_averaging_and_ranking_on_a_known_function():
+    """Outcome = 0.3 x staff capacity (normalised) + replicate noise: staff capacity ranks first, the rest is noise."""
+    rng = np.random.default_rng(0)
+    plan, runs = _synthetic_screen(lambda run, x: 0.3 * x + rng.normal(0, 0.001))
     table, notes = ranking_table(plan, runs)
     top = table[table["outcome"] == "active_share"].set_index("parameter")
     assert top.loc["agency.staff_capacity", "rank"] == 1
@@ -187,23 +192,10 @@ def test_noise_floor_is_the_95_percent_level_of_a_null_parameter():
 def test_the_noise_floor_is_paired_under_common_random_numbers():
     """Seed noise shared by every design point cancels in the paired effects: a small real effect is found,
     a parameter that changes nothing has floor and mu_star 0; independent runs would hide the effect."""
-    exp = load_experiment(TINY)
-    plan = make_plan(exp, str(TINY))
     rng = np.random.default_rng(3)
-    shared = {seed: rng.normal(0, 0.05) for seed in {run.seed for run in plan.runs}}
-    rows = []
-    for run in plan.runs:
-        x = (run.condition.given["agency.staff_capacity"] - 0.5) / 1.5
-        rows.append(
-            {
-                "condition": run.condition.index,
-                "replicate": run.replicate,
-                "seed": run.seed,
-                "active_share": shared[run.seed] + 0.01 * x,
-                "response_rate": 0.5,
-            }
-        )
-    table, _ = ranking_table(plan, pd.DataFrame(rows))
+    shared: dict[int, float] = {}
+    plan, runs = _synthetic_screen(lambda run, x: shared.setdefault(run.seed, rng.normal(0, 0.05)) + 0.01 * x)
+    table, _ = ranking_table(plan, runs)
     top = table[table["outcome"] == "active_share"].set_index("parameter")
     staff = top.loc["agency.staff_capacity"]
     assert staff["above_noise"] and staff["mu_star"] == pytest.approx(0.01, rel=1e-6)

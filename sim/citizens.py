@@ -207,9 +207,8 @@ class Citizens:
         before = self.follows_agency[u_slot, u_who] == self.n_agencies
         self.follows_agency[slot, who] = np.where(keep | ~open_, agency, self.n_agencies)
         change = (self.follows_agency[u_slot, u_who] == self.n_agencies).astype(np.int64) - before
-        self.unfollowed += np.bincount(self.home_agency[u_slot, u_who], weights=change, minlength=self.n_agencies)[
-            : self.n_agencies
-        ].astype(np.int64)
+        home = self.home_agency[u_slot, u_who]  # always a real agency, never the unfollowed pad
+        self.unfollowed += np.bincount(home, weights=change, minlength=self.n_agencies).astype(np.int64)
 
     def learn_from_attempts(self, cfg: SimConfig, citizen: np.ndarray, success: np.ndarray) -> None:
         """Online attempts that end teach efficacy: resolved -> up, otherwise down."""

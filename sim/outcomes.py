@@ -156,7 +156,7 @@ class Recorder:
         if self._holders_key != n_connected:
             home = self.model.citizens.home_agency
             n_agencies = self.model.agencies.n
-            self._holders = np.bincount(home[:, connected].ravel(), minlength=n_agencies)[:n_agencies]
+            self._holders = np.bincount(home[:, connected].ravel(), minlength=n_agencies)  # homes are real agencies
             self._holders_key = n_connected
         return self._holders
 

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from experiments.plan import Plan
 
 RANKING = "morris.csv"
+CONFIRMATION = "confirmation.csv"
 CONF_LEVEL = 0.95
 
 
@@ -251,6 +252,62 @@ def inert(table: pd.DataFrame) -> list[str]:
     return [p for p, block in table.groupby("parameter", sort=False) if not block["above_noise"].any()]
 
 
+def confirmation(table: pd.DataFrame, hypotheses: dict[str, str]) -> pd.DataFrame:
+    """Per pre-registered hypothesis (parameter -> outcome): mu_star, its floor, their ratio and the verdict.
+
+    Each parameter is tested once, on the outcome named before the runs, so the other outcomes of the
+    screen do not multiply its chances of clearing a 95 % floor by luck.
+    """
+    rows = []
+    for parameter, outcome in hypotheses.items():
+        hit = table[(table["parameter"] == parameter) & (table["outcome"] == outcome)]
+        r = hit.iloc[0] if len(hit) else None  # an outcome undefined at some point was not analysed
+        rows.append(
+            {
+                "parameter": parameter,
+                "outcome": outcome,
+                "mu_star": r["mu_star"] if r is not None else float("nan"),
+                "noise_floor": r["noise_floor"] if r is not None else float("nan"),
+                "ratio": r["mu_star"] / r["noise_floor"] if r is not None and r["noise_floor"] > 0 else float("nan"),
+                "mu": r["mu"] if r is not None else float("nan"),
+                "confirmed": bool(r is not None and r["above_noise"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _confirmation_md(checks: pd.DataFrame) -> tuple[list[str], str]:
+    """The report's confirmation section and its one-line verdict."""
+    rows = [
+        [
+            f"`{r.parameter}` ({short_label(r.parameter)})",
+            label(r.outcome),
+            f"{r.mu_star:.4g}",
+            f"{r.noise_floor:.4g}",
+            f"{r.ratio:.2f}",
+            f"{r.mu:+.4g}",
+            "confirmed" if r.confirmed else "**not confirmed**",
+        ]
+        for r in checks.itertuples()
+    ]
+    missed = [f"`{p}`" for p in checks.loc[~checks["confirmed"], "parameter"]]
+    verdict = f"{int(checks['confirmed'].sum())} of {len(checks)} pre-registered predictions confirmed" + (
+        f"; not confirmed: {', '.join(missed)}" if missed else ""
+    )
+    md = [
+        "### Confirmation of pre-registered predictions",
+        "",
+        "Each parameter was predicted, before these runs, to move one outcome above its noise floor "
+        "(`design.hypotheses`); it is tested on that outcome alone.",
+        "",
+        *md_table(["parameter", "predicted outcome", "μ*", "noise floor", "μ*/floor", "μ", "verdict"], rows, "llrrrrl"),
+        "",
+        f"**Verdict**: {verdict}.",
+        "",
+    ]
+    return md, verdict
+
+
 def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
     exp = plan.experiment
     design = exp.design
@@ -300,6 +357,12 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
         f"**Inert parameters**: {quiet_text}.",
         "",
     ]
+    verdict = ""
+    if design.hypotheses:
+        checks = confirmation(table, design.hypotheses)
+        files[CONFIRMATION] = checks.to_csv(index=False, lineterminator="\n").encode()
+        section, verdict = _confirmation_md(checks)
+        md += section
     if outcomes:
         rows = []
         for rank in range(1, k + 1):
@@ -336,6 +399,8 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
         ]
         console.append(f"  {label(o)}: " + "; ".join(parts))
     console += [*(f"  {n}" for n in notes), f"  inert: {', '.join(quiet) or 'none'}"]
+    if verdict:
+        console.append(f"  {verdict}")
     file_notes = [
         (
             RANKING,
@@ -343,8 +408,11 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
             "σ/μ*, the paired noise floor, whether μ* is above it, and the independent-runs floor",
         )
     ]
+    if verdict:
+        file_notes.append((CONFIRMATION, "per pre-registered hypothesis: μ*, its noise floor, their ratio, μ, verdict"))
     file_notes += [(f, f"μ* against σ for {label(o)}") for o, f in figures]
-    answer = [f"- Parameters {quiet_text}.", *(f"- {r}" for r in readings)]
+    answer = [*([f"- {verdict[0].upper()}{verdict[1:]}."] if verdict else []), f"- Parameters {quiet_text}."]
+    answer += [f"- {r}" for r in readings]
     return Extra(files, md, "\n".join(console), file_notes, replaces_results=True, answer=answer)
 
 

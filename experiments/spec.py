@@ -70,6 +70,9 @@ class DesignSpec:
     levels: int = 4  # grid levels per parameter (even)
     seed: int = 0  # seeds the SALib sample and the bootstrap of mu_star's confidence interval
     resamples: int = 1000  # bootstrap resamples for mu_star's 95 % confidence interval
+    # A confirmation screen: parameter -> the one outcome it is predicted to move above its noise floor,
+    # written down before the runs (from an earlier screen or the mechanism), so the test can fail.
+    hypotheses: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -559,6 +562,11 @@ def _validate_design(design: DesignSpec, exp: ExperimentConfig, check: _Checker,
         raise check.fail("design.seed", design.seed, "a whole number >= 0")
     if design.resamples < 10:
         raise check.fail("design.resamples", design.resamples, "a whole number >= 10")
+    for key, outcome in design.hypotheses.items():
+        if key not in design.parameters:
+            raise check.fail(f"design.hypotheses.{key}", outcome, "a key of design.parameters -> an outcome")
+        if outcome not in exp.outcomes:
+            raise check.fail(f"design.hypotheses.{key}", outcome, "one of the experiment's outcomes")
 
 
 def _validate_patterns(

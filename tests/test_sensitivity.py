@@ -18,7 +18,7 @@ from conftest import experiments
 
 from experiments.designs import design_matrix
 from experiments.plan import make_plan
-from experiments.sensitivity import inert, ranking_table
+from experiments.sensitivity import confirmation, inert, ranking_table
 from experiments.spec import ExperimentError, experiment_from_dict, load_experiment
 
 TINY = Path(__file__).resolve().parent / "data" / "experiments" / "morris_tiny.yaml"
@@ -114,6 +114,29 @@ def test_averaging_and_ranking_on_a_known_function():
     assert (flat["mu_star"] == 0).all() and notes == []
 
 
+def test_a_confirmation_tests_each_parameter_on_its_predicted_outcome_only():
+    """A real effect on the predicted outcome is confirmed; a prediction on the wrong outcome, or for a
+    parameter without effect, fails, whatever the parameter does to other outcomes."""
+    rng = np.random.default_rng(2)
+    shared: dict[int, float] = {}  # seed noise common to every point: the null parameters' effects are exactly 0
+    plan, runs = _synthetic_screen(lambda run, x: shared.setdefault(run.seed, rng.normal(0, 0.05)) + 0.3 * x)
+    table, _ = ranking_table(plan, runs)
+    hypotheses = {
+        "agency.staff_capacity": "active_share",
+        "citizen.threshold_alpha": "active_share",
+        "policy.audit.quota": "response_rate",
+    }
+    checks = confirmation(table, hypotheses).set_index("parameter")
+    assert checks["confirmed"].to_dict() == {
+        "agency.staff_capacity": True,
+        "citizen.threshold_alpha": False,
+        "policy.audit.quota": False,
+    }
+    assert checks.loc["agency.staff_capacity", "mu_star"] == pytest.approx(0.3, rel=1e-6)
+    wrong = confirmation(table, {"agency.staff_capacity": "response_rate"})
+    assert not wrong["confirmed"].any()  # strong elsewhere, but not on the outcome it was predicted to move
+
+
 def test_verify_reproduces_the_screening(tiny):
     root, _ = tiny
     proc = experiments("verify", str(root / "results" / "morris_tiny"))
@@ -132,6 +155,17 @@ def test_verify_reproduces_the_screening(tiny):
         ({"method": "sobol", "parameters": {"days": [1, 2], "agency.staff_capacity": [1, 2]}}, "allowed: morris"),
         ({"levels": 3, "parameters": {"days": [1, 2], "agency.staff_capacity": [1, 2]}}, "an even whole number"),
         ({"paramters": {}}, "allowed: method | regime | parameters"),
+        (
+            {
+                "parameters": {"days": [1, 2], "agency.staff_capacity": [1, 2]},
+                "hypotheses": {"citizen.x": "active_share"},
+            },
+            "a key of design.parameters",
+        ),
+        (
+            {"parameters": {"days": [1, 2], "agency.staff_capacity": [1, 2]}, "hypotheses": {"days": "mean_trust"}},
+            "one of the experiment's outcomes",
+        ),
     ],
 )
 def test_bad_design_is_rejected_in_one_line(design, message):

@@ -30,7 +30,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gzip
-import hashlib
 import io
 import random
 import shutil
@@ -40,7 +39,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from experiments import aggregate
@@ -54,11 +52,7 @@ from sim.provenance import provenance
 
 SHOW = 5  # differing cells shown per file
 KEY_COLUMNS = ("contrast", "condition", "regime", "seed", "day", "outcome")
-
-
-def _read(path: Path) -> bytes:
-    data = path.read_bytes()
-    return gzip.decompress(data) if path.name.endswith(".gz") else data
+Out = Callable[[str], None]
 
 
 def _frame(data: bytes) -> pd.DataFrame | None:
@@ -69,7 +63,7 @@ def _frame(data: bytes) -> pd.DataFrame | None:
 
 
 def compare_csv(name: str, stored: bytes, rerun: bytes, show: int = SHOW) -> list[str]:
-    """Cell by cell with pandas (numbers as numbers, NaN equal to NaN); one line per difference, at most `show`."""
+    """Cell by cell with `DataFrame.compare` (NaN equal to NaN); one line per difference, at most `show`."""
     a, b = _frame(stored), _frame(rerun)
     if a is None or b is None:
         return [f"{name}: {'stored' if a is None else 're-run'} file is empty"]
@@ -81,23 +75,22 @@ def compare_csv(name: str, stored: bytes, rerun: bytes, show: int = SHOW) -> lis
         out.append(f"{name}: {len(a)} rows stored, {len(b)} in the re-run")
     common, n = [c for c in a if c in b], min(len(a), len(b))
     x, y = a[common].iloc[:n], b[common].iloc[:n].set_axis(a.index[:n])
-    rows, cols = np.nonzero(((x != y) & ~(x.isna() & y.isna())).to_numpy())
-    for r, c in list(zip(rows, cols, strict=True))[:show]:
+    cells = x.compare(y).stack(level=0, future_stack=True).dropna(how="all").index  # (row, column), row-major
+    for r, col in cells[:show]:
         key = ", ".join(f"{k}={a.at[r, k]}" for k in KEY_COLUMNS if k in a)
-        out.append(f"{name} row {r + 1} ({key}) column {common[c]}: stored {x.iat[r, c]}, re-run {y.iat[r, c]}")
-    if len(rows) > show:
-        out.append(f"{name}: ... {len(rows) - show} more differing values ({len(rows)} in all)")
+        out.append(f"{name} row {r + 1} ({key}) column {col}: stored {x.at[r, col]}, re-run {y.at[r, col]}")
+    if len(cells) > show:
+        out.append(f"{name}: ... {len(cells) - show} more differing values ({len(cells)} in all)")
     return out
 
 
 def compare_text(name: str, stored: bytes, rerun: bytes, show: int = SHOW) -> list[str]:
     a, b = stored.decode().splitlines(), rerun.decode().splitlines()
-    out = []
-    for i, (x, y) in enumerate(zip(a, b, strict=False), start=1):
-        if x != y:
-            out.append(f"{name} line {i}: stored {x[:150]!r}, re-run {y[:150]!r}")
-            if len(out) >= show:
-                break
+    out = [
+        f"{name} line {i}: stored {x[:150]!r}, re-run {y[:150]!r}"
+        for i, (x, y) in enumerate(zip(a, b, strict=False), start=1)
+        if x != y
+    ][:show]
     if len(a) != len(b):
         out.append(f"{name}: {len(a)} lines stored, {len(b)} in the re-run")
     return out
@@ -105,11 +98,13 @@ def compare_text(name: str, stored: bytes, rerun: bytes, show: int = SHOW) -> li
 
 def compare_file(name: str, stored: Path, rerun: Path | bytes) -> list[str]:
     """The stored file against the re-run's (a file, or the bytes recomputed in memory)."""
-    if isinstance(rerun, Path) and not rerun.exists():
-        return [f"{name}: not produced by the re-run"]
-    if not stored.exists():
-        return [f"{name}: missing from the results folder"]
-    a, b = _read(stored), _read(rerun) if isinstance(rerun, Path) else rerun
+    if isinstance(rerun, Path):
+        if not rerun.exists():
+            return [f"{name}: not produced by the re-run"]
+        rerun = rerun.read_bytes()
+    a, b = stored.read_bytes(), rerun
+    if name.endswith(".gz"):
+        a, b = gzip.decompress(a), gzip.decompress(b)
     if name.endswith((".csv", ".csv.gz")):
         return compare_csv(name, a, b)
     if name.endswith(".md"):
@@ -117,7 +112,7 @@ def compare_file(name: str, stored: Path, rerun: Path | bytes) -> list[str]:
     return [f"{name}: bytes differ (SHA-256) from the re-run"] if a != b else []
 
 
-def _config_diffs(recorded: list[dict[str, Any]], plan: Any) -> list[str]:
+def _config_diffs(recorded: list[dict[str, Any]], plan: Plan) -> list[str]:
     out = []
     for rec, cond in zip(recorded, plan.conditions, strict=False):
         now = _flat(dataclasses.asdict(cond.config))
@@ -165,10 +160,11 @@ def verify(
     launcher: str | None = None,
     hydra_overrides: list[str] | None = None,
     keep: bool = False,
-    out: Callable[[str], None] = print,
+    out: Out = print,
     sample: int | None = None,
     sample_seed: int | None = None,
 ) -> int:
+    """Check, re-run (every run, or a sample of `sample`) and compare a results folder; 0 when it reproduces."""
     folder = Path(folder).absolute()
     for note in recover(folder.parent, folder.name):
         out(f"[verify] {note}")
@@ -180,20 +176,21 @@ def verify(
         record = manifest["experiment"]
     except (ValueError, KeyError, TypeError) as err:
         raise ExperimentError(f"{folder / MANIFEST} is not a govsim manifest ({type(err).__name__}: {err})") from None
-    problems: list[str] = []
 
     # 1. integrity of what is stored
+    problems: list[str] = []
     for name, digest in files.items():
-        path = folder / name
-        if not path.is_file():
+        if not (folder / name).is_file():
             problems.append(f"{name}: listed in the manifest but missing")
-        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+        elif sha256_file(folder / name) != digest:
             problems.append(f"{name}: changed since the experiment wrote it (SHA-256 differs from the manifest)")
-    for path in sorted(folder.iterdir()):
-        if path.name != MANIFEST and path.name not in files:
-            problems.append(f"{path.name}: not listed in the manifest")
+    problems += [
+        f"{p.name}: not listed in the manifest"
+        for p in sorted(folder.iterdir())
+        if p.name != MANIFEST and p.name not in files
+    ]
     if problems:  # fail fast: nothing to gain from re-running against files that are not what was written
-        return _different(folder, problems, [], files, out, "integrity check failed; nothing was re-run")
+        return _different(folder, problems, [], out, "integrity check failed; nothing was re-run")
 
     # 2. what differs in the environment (explains differences; not itself a failure)
     notes = []
@@ -210,72 +207,135 @@ def verify(
     for note in notes:
         out(f"note: {note}")
 
-    # 3. re-run from the manifest's resolved experiment
+    # 3. re-run from the manifest's resolved experiment, on this machine whatever the original ran on
     plan = recorded_plan(folder, manifest)
-    exp = plan.experiment
-    source = plan.source
     problems += _config_diffs(manifest.get("conditions", []), plan)
     recorded_seeds = manifest.get("seeds", {}).get("values")
     if recorded_seeds is not None and recorded_seeds != plan.seeds:
         problems.append(f"replicate seeds differ: manifest {recorded_seeds[:3]}..., now {plan.seeds[:3]}...")
-    if sample is not None:
-        return verify_sample(
-            folder, plan, files, problems, notes, launcher, hydra_overrides, keep, out, sample, sample_seed
-        )
-    work = Path(tempfile.mkdtemp(prefix=f"govsim-verify-{exp.name}-"))
+    launcher, hydra = launcher or "local", list(hydra_overrides or [])
+    work = Path(tempfile.mkdtemp(prefix=f"govsim-verify-{plan.experiment.name}-"))
     try:
-        opts = Options(
-            results_root=work / "results",
-            cache_root=work / "cache",
-            launcher=launcher or "local",  # this machine, whatever the original ran on
-            hydra_overrides=list(hydra_overrides or []),
-            cli_overrides=list(record.get("cli_overrides", [])),
-            source_text=record.get("file_text", ""),
-            out=out,
-            err=out,
-            print_table=False,
-        )
-        out(f"[verify] re-running {exp.name} from {folder / MANIFEST} in {work}")
-        outcome = run_experiment(exp, source, opts)
-        if outcome.status != 0:
-            out(f"[verify] the re-run did not finish (status {outcome.status}); nothing to compare")
-            return 1
-        rerun = work / "results" / exp.name
-        rerun_files = load_manifest(rerun)["files"]
-        for name in sorted(set(files) | set(rerun_files)):
-            if name not in files:
-                problems.append(f"{name}: produced by the re-run but not in the stored results")
-                continue
-            problems += compare_file(name, folder / name, rerun / name)
+        if sample is None:
+            ok = _rerun_all(folder, plan, record, files, work, launcher, hydra, out, problems)
+        else:
+            ok = _rerun_sample(folder, plan, files, work, launcher, hydra, out, problems, sample, sample_seed)
     finally:
         if keep:
             out(f"[verify] re-run kept in {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-
+    if ok is None:
+        return 1
     if problems:
-        return _different(folder, problems, notes, files, out)
-    out(f"OK: {folder} reproduces exactly ({len(files)} files, {len(plan.runs)} runs, every number identical)")
+        return _different(folder, problems, notes, out)
+    out(ok)
     return 0
 
 
-def _different(
+def _rerun_all(
     folder: Path,
-    problems: list[str],
-    notes: list[str],
+    plan: Plan,
+    record: dict[str, Any],
     files: dict[str, str],
-    out: Callable[[str], None],
-    why: str = "",
-) -> int:
+    work: Path,
+    launcher: str,
+    hydra: list[str],
+    out: Out,
+    problems: list[str],
+) -> str | None:
+    """Every run again with an empty cache; every file compared. The OK line, or None if the re-run failed."""
+    opts = Options(
+        results_root=work / "results",
+        cache_root=work / "cache",
+        launcher=launcher,
+        hydra_overrides=hydra,
+        cli_overrides=list(record.get("cli_overrides", [])),
+        source_text=record.get("file_text", ""),
+        out=out,
+        err=out,
+        print_table=False,
+    )
+    out(f"[verify] re-running {plan.experiment.name} from {folder / MANIFEST} in {work}")
+    outcome = run_experiment(plan.experiment, plan.source, opts)
+    if outcome.status != 0:
+        out(f"[verify] the re-run did not finish (status {outcome.status}); nothing to compare")
+        return None
+    rerun = work / "results" / plan.experiment.name
+    for name in sorted(set(files) | set(load_manifest(rerun)["files"])):
+        if name in files:
+            problems += compare_file(name, folder / name, rerun / name)
+        else:
+            problems.append(f"{name}: produced by the re-run but not in the stored results")
+    return f"OK: {folder} reproduces exactly ({len(files)} files, {len(plan.runs)} runs, every number identical)"
+
+
+def _rerun_sample(
+    folder: Path,
+    plan: Plan,
+    files: dict[str, str],
+    work: Path,
+    launcher: str,
+    hydra: list[str],
+    out: Out,
+    problems: list[str],
+    k: int,
+    seed: int | None,
+) -> str | None:
+    """Re-run K random runs and compare their rows; recompute the derived files from the stored tables."""
+    from experiments.launch import Progress, launch, preflight
+
+    seed = int(time.time_ns() % 2**31) if seed is None else seed
+    k = min(k, len(plan.runs))
+    chosen = sorted(random.Random(seed).sample(range(len(plan.runs)), k))
+    out(
+        f"[verify] sample: {k} of {len(plan.runs)} runs, seed {seed} (repeat with --sample {k} --seed {seed}): "
+        f"rows {', '.join(str(i + 1) for i in chosen)} of runs.csv"
+    )
+    lines = (folder / "runs.csv").read_text().splitlines()
+    stored_rows = "\n".join([lines[0], *(lines[i + 1] for i in chosen if i + 1 < len(lines))]) + "\n"
+    runs = [plan.runs[i] for i in chosen]
+    cfg = preflight(launcher, hydra)
+    store = RunStore(work / "cache" / plan.experiment.name / code_fingerprint())
+    progress = Progress(plan.experiment.name, k, 0, out)
+    out(f"[verify] re-running {k} runs in {work}")
+    result = launch(plan, runs, store, launcher, hydra, progress, target=str(cfg.get("_target_", "")))
+    missing = [r for r in runs if not store.done(r.run_id)]
+    if result.interrupted or missing:
+        out(f"[verify] the re-run did not finish ({len(missing)} of {k} runs missing); nothing to compare")
+        return None
+    rerun = aggregate.csv_bytes(aggregate.runs_table(dataclasses.replace(plan, runs=runs), store))
+    problems += [
+        p.replace("runs.csv row", "runs.csv sampled row") for p in compare_csv("runs.csv", stored_rows.encode(), rerun)
+    ]
+    derived, kept = from_tables(folder, plan)
+    for name, content in derived.items():
+        if name in files:
+            problems += compare_file(name, folder / name, content)
+        else:
+            problems.append(f"{name}: recomputed from runs.csv but not in the stored results")
+    if kept:
+        out(
+            f"[verify] not recomputed in a sample (they need every run's own time series; checked by SHA-256 "
+            f"only, and read back for the report): {', '.join(kept)}"
+        )
+    return (
+        f"OK: {folder}: {k} sampled runs reproduce exactly and {', '.join(sorted(derived))} recompute exactly from "
+        f"runs.csv (seed {seed})"
+    )
+
+
+def _different(folder: Path, problems: list[str], notes: list[str], out: Out, why: str = "") -> int:
     out(f"DIFFERENT: {folder} does not reproduce ({len(problems)} problems{'; ' + why if why else ''}):")
     for p in problems:
         out(f"  {p}")
-    if any(f.endswith(".png") for f in files) and any(".png" in p for p in problems) and notes:
+    if notes and any(".png" in p for p in problems):
         out("  (figures also differ when matplotlib or fonts differ; the tables above are the numbers)")
     return 1
 
 
 def recorded_plan(folder: Path, manifest: dict[str, Any]) -> Plan:
+    """The plan of the experiment as the manifest recorded it (never the current file in configs/experiment/)."""
     record = manifest["experiment"]
     source = f"{folder / MANIFEST}"
     return make_plan(experiment_from_dict(in_recorded_order(record), source, default_name=record["name"]), source)
@@ -353,77 +413,3 @@ def republish(folder: Path, out: Callable[[str], None] = print) -> None:
         f"republished {folder}: {', '.join(sorted(derived))} from runs.csv"
         + (f"; dropped {dropped}" if dropped else "")
     )
-
-
-def verify_sample(
-    folder: Path,
-    plan: Plan,
-    files: dict[str, str],
-    problems: list[str],
-    notes: list[str],
-    launcher: str | None,
-    hydra_overrides: list[str] | None,
-    keep: bool,
-    out: Callable[[str], None],
-    k: int,
-    seed: int | None,
-) -> int:
-    """Re-run K random runs and compare their rows; recompute the derived files from the stored tables."""
-    from experiments.launch import Progress, launch, preflight
-
-    seed = int(time.time_ns() % 2**31) if seed is None else seed
-    k = min(k, len(plan.runs))
-    chosen = sorted(random.Random(seed).sample(range(len(plan.runs)), k))
-    out(
-        f"[verify] sample: {k} of {len(plan.runs)} runs, seed {seed} (repeat with --sample {k} --seed {seed}): "
-        f"rows {', '.join(str(i + 1) for i in chosen)} of runs.csv"
-    )
-    lines = (folder / "runs.csv").read_text().splitlines()
-    stored_rows = "\n".join([lines[0], *(lines[i + 1] for i in chosen if i + 1 < len(lines))]) + "\n"
-    work = Path(tempfile.mkdtemp(prefix=f"govsim-verify-{plan.experiment.name}-"))
-    try:
-        runs = [plan.runs[i] for i in chosen]
-        lname = launcher or "local"
-        cfg = preflight(lname, list(hydra_overrides or []))
-        store = RunStore(work / "cache" / plan.experiment.name / code_fingerprint())
-        progress = Progress(plan.experiment.name, k, 0, out)
-        out(f"[verify] re-running {k} runs in {work}")
-        result = launch(
-            plan, runs, store, lname, list(hydra_overrides or []), progress, target=str(cfg.get("_target_", ""))
-        )
-        missing = [r for r in runs if not store.done(r.run_id)]
-        if result.interrupted or missing:
-            out(f"[verify] the re-run did not finish ({len(missing)} of {k} runs missing); nothing to compare")
-            return 1
-        rerun = aggregate.csv_bytes(aggregate.runs_table(dataclasses.replace(plan, runs=runs), store))
-        problems += [
-            p.replace("runs.csv row", "runs.csv sampled row")
-            for p in compare_csv("runs.csv", stored_rows.encode(), rerun)
-        ]
-
-        derived, kept = from_tables(folder, plan)  # recompute the derived files from the stored tables
-        for name, content in derived.items():
-            known = name in files
-            problems += (
-                compare_file(name, folder / name, content)
-                if known
-                else [f"{name}: recomputed from runs.csv but not in the stored results"]
-            )
-        if kept:
-            out(
-                f"[verify] not recomputed in a sample (they need every run's own time series; checked by SHA-256 "
-                f"only, and read back for the report): {', '.join(kept)}"
-            )
-    finally:
-        if keep:
-            out(f"[verify] re-run kept in {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    if problems:
-        return _different(folder, problems, notes, files, out)
-    checked = sorted(derived)
-    out(
-        f"OK: {folder}: {k} sampled runs reproduce exactly and {', '.join(checked)} recompute exactly from "
-        f"runs.csv (seed {seed})"
-    )
-    return 0

@@ -1,9 +1,15 @@
 """Citizen social ties as a compressed sparse row (CSR) structure.
 
-A million citizens with a handful of ties each do not fit in networkx; a CSR
-matrix (int32 indices, one-byte ones as data) costs ~5 bytes per tie end, and
-counting every citizen's active neighbours is one sparse matrix-vector
-product (scipy's compiled loop: a third of numpy's gather + reduceat).
+A million citizens with a handful of ties each do not fit in networkx; the
+CSR arrays (int32 row pointers and neighbour ids) cost 4 bytes per tie end
+and 4 per citizen. The model keeps active-tie counts current from the day's
+changes (`ActiveNeighbours`); `Ties.count_active`, the same counts recomputed
+from scratch as one sparse matrix-vector product, is the check.
+
+The CSR is built without sorting all tie ends at once (an int64 order of 6 M
+ends at a million citizens was the set-up's memory peak): rows are filled
+block by block, each block a stable sort of the few tie ends it holds, which
+is exactly the order of one stable sort of them all.
 """
 
 from __future__ import annotations
@@ -14,31 +20,35 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+BLOCK_TIE_ENDS = 1 << 20  # tie ends sorted at once while building the CSR: bounds its temporaries
+CHUNK = 1 << 20  # edges per chunk of the draws' arithmetic (no edge-long float temporaries)
+
 
 @dataclass(frozen=True)
 class Ties:
     """Undirected ties: neighbours of citizen i are indices[indptr[i]:indptr[i+1]]."""
 
-    matrix: sp.csr_matrix  # adjacency, small-int ones as data
+    indptr: np.ndarray
+    indices: np.ndarray  # int32
 
     @property
     def n(self) -> int:
-        return self.matrix.shape[0]
+        return len(self.indptr) - 1
 
     @property
-    def indptr(self) -> np.ndarray:
-        return self.matrix.indptr
-
-    @property
-    def indices(self) -> np.ndarray:
-        return self.matrix.indices
+    def matrix(self) -> sp.csr_matrix:
+        """Adjacency as a scipy CSR matrix of small-int ones (built on demand: only checks use it)."""
+        # one-byte counts overflow past 127 active neighbours: widen only when needed
+        wide = len(self.indices) and int(self.degree.max()) > np.iinfo(np.int8).max
+        data = np.ones(len(self.indices), dtype=np.int32 if wide else np.int8)
+        return sp.csr_matrix((data, self.indices, self.indptr), shape=(self.n, self.n))
 
     @property
     def degree(self) -> np.ndarray:
         return np.diff(self.indptr)
 
     def count_active(self, active: np.ndarray) -> np.ndarray:
-        """Number of active neighbours of every citizen (one product over every tie)."""
+        """Number of active neighbours of every citizen (one product over every tie), from scratch."""
         return self.matrix @ active.view(np.int8)
 
     def neighbours(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -78,20 +88,41 @@ class ActiveNeighbours:
 
 
 def ties_from_edges(n: int, u: np.ndarray, v: np.ndarray) -> Ties:
-    """Symmetric CSR from an undirected edge list (self-loops dropped)."""
-    keep = u != v
-    src = np.concatenate([u[keep], v[keep]]).astype(np.int32, copy=False)
-    dst = np.concatenate([v[keep], u[keep]]).astype(np.int32, copy=False)
-    order = np.argsort(src, kind="stable")
-    del src
-    indices = dst[order]
-    del dst, order
-    indptr = np.zeros(n + 1, dtype=np.int64 if len(indices) >= 2**31 else np.int32)
-    np.cumsum(np.bincount(indices, minlength=n), out=indptr[1:])  # symmetric: in-degree = degree
-    # one-byte counts overflow past 127 active neighbours: widen only when needed
-    wide = len(indices) and int(np.diff(indptr).max()) > np.iinfo(np.int8).max
-    data = np.ones(len(indices), dtype=np.int32 if wide else np.int8)
-    return Ties(sp.csr_matrix((data, indices, indptr), shape=(n, n)))
+    """Symmetric CSR from an undirected edge list (self-loops dropped).
+
+    Row i lists the far ends of i's edges as one stable sort of the tie ends
+    (u->v for every edge, then v->u) by their near end would: edge order.
+    Rows are filled in blocks of about BLOCK_TIE_ENDS tie ends, each block one
+    stable sort of its own ends (the same order, a fraction of the memory).
+    """
+    u, v = np.asarray(u), np.asarray(v)
+    loop = u == v
+    degree = np.bincount(u, minlength=n)
+    degree += np.bincount(v, minlength=n)
+    if loop.any():
+        degree -= 2 * np.bincount(u[loop], minlength=n)
+    nnz = int(degree.sum())
+    indptr = np.zeros(n + 1, dtype=np.int64 if nnz >= 2**31 else np.int32)
+    np.cumsum(degree, out=indptr[1:])
+    del degree
+    indices = np.empty(nnz, dtype=np.int32)
+    blocks = max(1, -(-nnz // BLOCK_TIE_ENDS))
+    rows = -(-n // blocks) if n else 1
+    block_type = np.int16 if blocks < np.iinfo(np.int16).max else np.int32
+    # the block of each tie end's row; self-loops in none
+    block_u = (u // rows).astype(block_type)
+    block_v = (v // rows).astype(block_type)
+    block_u[loop] = -1
+    block_v[loop] = -1
+    del loop
+    for b in range(blocks):
+        iu, iv = np.flatnonzero(block_u == b), np.flatnonzero(block_v == b)
+        src = np.concatenate([u[iu], v[iv]]).astype(np.int32, copy=False)
+        dst = np.concatenate([v[iu], u[iv]]).astype(np.int32, copy=False)
+        del iu, iv
+        lo, hi = int(indptr[min(b * rows, n)]), int(indptr[min((b + 1) * rows, n)])
+        indices[lo:hi] = dst[np.argsort(src, kind="stable")]
+    return Ties(indptr, indices)
 
 
 def district_ties(
@@ -111,7 +142,15 @@ def district_ties(
     m = int(round(n * mean_degree / 2))
     u = rng.integers(0, n, size=m, dtype=np.int64).astype(np.int32)
     d = district[u]
-    v = (district_start[d] + (rng.random(m) * district_size[d]).astype(np.int64)).astype(np.int32)
+    # v = start + floor(uniform x size) of u's district: the float product in place, chunk by chunk
+    x = rng.random(m)
+    size = np.asarray(district_size).astype(np.float64)  # the int x float product converts the int so
+    for lo in range(0, m, CHUNK):
+        x[lo : lo + CHUNK] *= size[d[lo : lo + CHUNK]]
+    v = x.astype(np.int32)  # truncation of values in [0, size): as int64, then int32
+    del x
+    v += np.asarray(district_start).astype(np.int32)[d]
+    del d
     return ties_from_edges(n, u, v)
 
 

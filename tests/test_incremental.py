@@ -7,8 +7,10 @@ difference from the direct computation would be a silent change of the model.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from sim.network import ActiveNeighbours, district_ties
+import sim.network
+from sim.network import ActiveNeighbours, complete_ties, district_ties, ties_from_edges
 from sim.outcomes import TopShare
 
 
@@ -34,6 +36,33 @@ def test_active_neighbours_equal_the_sparse_product_every_day() -> None:
         # bursts and lulls: some days many citizens start, some days almost none
         rate = 0.2 if day % 17 == 0 else 0.01
         last_active[rng.random(n) < rate] = day
+
+
+def _one_sort_csr(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The CSR as one stable sort of all tie ends (u->v, then v->u) by their near end."""
+    keep = u != v
+    src = np.concatenate([u[keep], v[keep]])
+    dst = np.concatenate([v[keep], u[keep]])
+    indices = dst[np.argsort(src, kind="stable")]
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))])
+    return indptr, indices
+
+
+@pytest.mark.parametrize("block", [1, 7, 1000, 1 << 20])
+def test_csr_built_by_blocks_equals_one_stable_sort_of_all_tie_ends(
+    monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    monkeypatch.setattr(sim.network, "BLOCK_TIE_ENDS", block)
+    rng = np.random.default_rng(11)
+    n = 2_000
+    u = rng.integers(0, n, 5_000)
+    v = np.where(rng.random(5_000) < 0.05, u, rng.integers(0, n, 5_000))  # some self-loops, some repeats
+    ties = ties_from_edges(n, u, v)
+    indptr, indices = _one_sort_csr(n, u, v)
+    assert np.array_equal(ties.indptr, indptr) and np.array_equal(ties.indices, indices)
+    assert ties.indices.dtype == np.int32 and ties.indptr.dtype == np.int32
+    full = complete_ties(40)
+    assert np.array_equal(full.count_active(np.ones(40, dtype=bool)), np.full(40, 39))
 
 
 def test_top_share_equals_a_full_sort_as_posts_grow_and_the_crowd_comes_online() -> None:

@@ -140,11 +140,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def quick_look_items(exp_items: list[str], model: list[str]) -> list[str]:
-    """The overrides that change the results (not the launcher, which changes where runs go)."""
-    return [i for i in exp_items if i.partition("=")[0].strip() != "launcher"] + list(model)
-
-
 def quick_look_name(name: str, items: list[str]) -> str:
     return f"{name}@{hashlib.sha256(' '.join(items).encode()).hexdigest()[:8]}"
 
@@ -179,9 +174,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         exp_items, model, hydra_items, launcher = split_overrides(args.overrides)
         for item in exp_items:
             key, _, value = item.partition("=")
-            if key != "launcher":
+            if key == "launcher":
+                launcher = value
+            else:
                 model.append(item)
-            launcher = value if key == "launcher" else launcher
         if model:
             raise ExperimentError(
                 f"invalid override for verify: {' '.join(model)}; allowed: launcher=<name>, hydra.<key>=<value>"
@@ -201,7 +197,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     exp_items, model, hydra_items, launcher = split_overrides(args.overrides)
     path = find_experiment(args.experiment)
-    look = quick_look_items(exp_items, model)
+    # the overrides that change the results (not the launcher, which changes where runs go)
+    look = [i for i in exp_items if i.partition("=")[0].strip() != "launcher"] + model
     if model:
         exp_items = _add_to_base(exp_items, path, model)
     if launcher:

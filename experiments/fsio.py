@@ -1,10 +1,9 @@
 """File writes that honour the umask, I/O errors as one line, and whether a process lives.
 
-`write_atomic` (one implementation, sim.provenance's, for the model and the experiments) writes to a temporary file beside the target and renames it, so
-readers never see half a file; unlike `tempfile.mkstemp` alone, the result gets
-the permissions of an ordinary file (0666 minus the umask), the same in the run
-cache, the staging folder and results/. `preflight` checks, before any run
-starts, that a folder can be written and has room for what the plan will write.
+`write_atomic` and `write_json` are sim.provenance's (one implementation for the model and the
+experiments): a temporary file beside the target, then renamed, so readers never see half a file,
+with the permissions of an ordinary file (0666 minus the umask). `check_writable` checks, before any
+run starts, that a folder can be written and has room for what the plan will write.
 """
 
 from __future__ import annotations
@@ -56,49 +55,25 @@ def describe_os_error(err: OSError, where: str | Path | None = None) -> str:
     return f"{path}: {reason}"
 
 
-def _existing_parent(path: Path) -> Path:
-    path = Path(path).absolute()
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
-
-
 def check_writable(folder: Path, need_bytes: int, what: str) -> None:
     """Raise ExperimentIOError (one line) unless `folder` can be written (or created) and has `need_bytes` free.
 
-    Creates nothing that stays: a folder that does not exist yet is tested by a probe folder in
-    its nearest existing parent, removed at once.
+    Creates nothing that stays: a probe folder in `folder` (or, when it does not exist yet, in its
+    nearest existing parent) is made and removed at once.
     """
     folder = Path(folder).absolute()
+    parent = next(p for p in [folder, *folder.parents] if p.exists())
     try:
-        if folder.is_dir():
-            fd, probe = tempfile.mkstemp(dir=folder, prefix=".govsim-probe-")
-            try:
-                os.write(fd, b"govsim")
-            finally:
-                os.close(fd)
-                os.unlink(probe)
-        else:
-            parent = _existing_parent(folder)
-            if not parent.is_dir():
-                raise NotADirectoryError(20, os.strerror(20), str(parent))
-            os.rmdir(tempfile.mkdtemp(dir=parent, prefix=".govsim-probe-"))
+        os.rmdir(tempfile.mkdtemp(dir=parent, prefix=".govsim-probe-"))
+        free = shutil.disk_usage(parent).free
     except OSError as err:
         err.filename = None  # name the folder, not the probe
         raise ExperimentIOError(f"cannot write the {what} {describe_os_error(err, folder)}") from None
-    free = disk_free(folder)
-    if free is not None and free < need_bytes:
+    if free < need_bytes:
         raise ExperimentIOError(
-            f"not enough free space for the {what} {folder}: {mb(free)} free, the plan needs about {mb(need_bytes)}"
+            f"not enough free space for the {what} {folder}: {_mb(free)} free, the plan needs about {_mb(need_bytes)}"
         )
 
 
-def disk_free(folder: Path) -> int | None:
-    try:
-        return shutil.disk_usage(_existing_parent(folder)).free
-    except OSError:
-        return None
-
-
-def mb(n: float) -> str:
+def _mb(n: float) -> str:
     return f"{n / 1e6:,.1f} MB" if n < 1e9 else f"{n / 1e9:,.2f} GB"

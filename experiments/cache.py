@@ -47,13 +47,10 @@ def record_checksum(record: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def config_json(cfg: SimConfig) -> str:
-    return json.dumps(dataclasses.asdict(cfg), sort_keys=True, separators=(",", ":"))
-
-
 def run_id(cfg: SimConfig) -> str:
     """SHA-256 (first 16 hex digits) of the canonical JSON of a resolved model config."""
-    return hashlib.sha256(config_json(cfg).encode()).hexdigest()[:16]
+    canonical = json.dumps(dataclasses.asdict(cfg), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def code_fingerprint() -> str:
@@ -87,7 +84,7 @@ class RunStore:
 
         Intact: the record parses, its own checksum matches, and the .npz has the SHA-256 it records.
         """
-        path = self.path(rid, ".json")
+        path = self.path(rid)
         if not path.is_file():
             return None
         try:
@@ -98,7 +95,7 @@ class RunStore:
             return "unreadable record (not a JSON object)"
         if CHECKSUM not in record:
             return "no checksum (written by an older version of govsim)"
-        if record.get(CHECKSUM) != record_checksum(record):
+        if record[CHECKSUM] != record_checksum(record):
             return "the record does not match its checksum (edited or damaged)"
         npz = self.path(rid, ".npz")
         try:
@@ -111,17 +108,11 @@ class RunStore:
 
     def done(self, rid: str) -> bool:
         """Finished and intact, by the model code this store is for (a job that imported other code does not count)."""
-        path = self.path(rid, ".json")
-        if not path.is_file() or self.check(rid) is not None:
-            return False
-        try:
-            return json.loads(path.read_text()).get("code") == self.code
-        except (OSError, ValueError):
-            return False
+        return self.path(rid).is_file() and self.check(rid) is None and self.stale(rid) is None
 
     def stale(self, rid: str) -> str | None:
         """The code fingerprint of a finished run written by other code than this store's, else None."""
-        path = self.path(rid, ".json")
+        path = self.path(rid)
         if not path.is_file():
             return None
         try:
@@ -133,16 +124,6 @@ class RunStore:
     def discard(self, rid: str) -> None:
         for suffix in (".json", ".npz"):
             self.path(rid, suffix).unlink(missing_ok=True)
-
-    def finished_ids(self) -> set[str]:
-        if not self.runs.is_dir():
-            return set()
-        return {p.name[: -len(".json")] for p in self.runs.glob("*.json") if not p.name.endswith(".error.json")}
-
-    def failed_ids(self) -> set[str]:
-        if not self.runs.is_dir():
-            return set()
-        return {p.name[: -len(".error.json")] for p in self.runs.glob("*.error.json")}
 
     def write(
         self, rid: str, seed: int, summary: dict[str, float], ts: pd.DataFrame, elapsed: float, code: str
@@ -164,8 +145,8 @@ class RunStore:
             "npz_sha256": hashlib.sha256(data).hexdigest(),
         }
         record[CHECKSUM] = record_checksum(record)
-        write_atomic(self.path(rid, ".json"), json.dumps(record, indent=1) + "\n")
-        self.path(rid, ".error.json").unlink(missing_ok=True)
+        write_atomic(self.path(rid), json.dumps(record, indent=1) + "\n")
+        self.clear_error(rid)
 
     def write_error(self, rid: str, seed: int | None, err: BaseException) -> None:
         record = {
@@ -189,16 +170,15 @@ class RunStore:
     def clear_error(self, rid: str) -> None:
         self.path(rid, ".error.json").unlink(missing_ok=True)
 
-    def summary(self, rid: str) -> dict[str, float]:
-        return json.loads(self.path(rid, ".json").read_text())["summary"]
-
     def record(self, rid: str) -> dict[str, Any]:
-        return json.loads(self.path(rid, ".json").read_text())
+        return json.loads(self.path(rid).read_text())
+
+    def summary(self, rid: str) -> dict[str, float]:
+        return self.record(rid)["summary"]
 
     def timeseries(self, rid: str) -> pd.DataFrame:
         import numpy as np
         import pandas as pd
 
-        columns = self.record(rid)["columns"]
         with np.load(self.path(rid, ".npz")) as data:
-            return pd.DataFrame({c: data[f"c{i}"] for i, c in enumerate(columns)})
+            return pd.DataFrame({c: data[f"c{i}"] for i, c in enumerate(self.record(rid)["columns"])})

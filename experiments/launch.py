@@ -1,13 +1,11 @@
 """Run the pending runs as one Hydra multirun (in a child process), in chunks, and show progress.
 
 The pending runs are split into chunks (several runs per Hydra job, so a job's start-up and
-config composition are paid once per chunk, not once per run: `chunk_size`). Each chunk is a
-file `<sweep dir>/chunks/<k>.json` with its runs' ids and resolved configs, as the plan built
-them; the child is `python -c "from experiments.task import main; main()" --multirun chunk=0,...,n`
-with the chosen `hydra/launcher` and the sweep folder in the run cache. Each run still has its
-own result in the cache, so chunking changes no number and no file. The parent polls the cache
-for finished and failed runs and prints `done/total, elapsed, ETA`; it never relies on Hydra
-callbacks, which do not run when a job fails.
+config composition are paid once per chunk, not once per run: `chunk_size`), one chunk file
+each, which `experiments.task` runs. Each run still has its own result in the cache, so
+chunking changes no number and no file. The parent polls the cache for finished and failed
+runs and prints `done/total, elapsed, ETA`; it never relies on Hydra callbacks, which do not
+run when a job fails.
 
 Every launch leaves a submission record, `<cache>/<name>/<code>/submissions/<stamp>.json`
 (host, pid of the multirun, launcher, SLURM job name, run ids). While a submission
@@ -24,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import importlib.util
 import json
 import math
 import os
@@ -33,6 +32,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +41,7 @@ from typing import Any
 from experiments.cache import RunStore
 from experiments.fsio import pid_alive, write_json
 from experiments.plan import Plan, Run
+from experiments.task import CONFIG_NAME, chunk_file
 
 LAUNCH_CODE = "from experiments.task import main; main()"
 REPO = Path(__file__).resolve().parent.parent
@@ -54,7 +55,6 @@ class LaunchResult:
     sweep_dir: Path
     command: list[str]
     interrupted: bool = False
-    detached: bool = False
     jobs: list[str] = field(default_factory=list)  # SLURM job ids (array jobs) of this submission
     cancelled: bool = False
 
@@ -63,9 +63,8 @@ class Interrupted(Exception):
     """SIGTERM or SIGINT while jobs were running."""
 
 
-def job_name(plan: Plan, stamp: str) -> str:
-    """The SLURM job name of one submission: finds its jobs in squeue whatever happened to the submitter."""
-    return f"govsim-{plan.experiment.name}-{stamp}"
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise Interrupted(signal.Signals(signum).name)
 
 
 def workers(launcher_cfg: dict[str, Any]) -> int:
@@ -90,46 +89,14 @@ def chunk_size(pending: int, launcher_cfg: dict[str, Any], chunk: int = 0) -> in
 
 def write_chunks(runs: list[Run], sweep_dir: Path, size: int) -> int:
     """The chunk files of `runs` (their ids and resolved configs, seed included); returns how many."""
-    folder = sweep_dir / "chunks"
-    folder.mkdir(parents=True, exist_ok=True)
-    n = math.ceil(len(runs) / size)
-    for k in range(n):
-        part = runs[k * size : (k + 1) * size]
+    chunks = [runs[k : k + size] for k in range(0, len(runs), size)]
+    for k, part in enumerate(chunks):
         entries = [
             {"run_id": r.run_id, "config": dataclasses.asdict(dataclasses.replace(r.condition.config, seed=r.seed))}
             for r in part
         ]
-        write_json(folder / f"{k}.json", {"runs": entries})
-    return n
-
-
-def quote(text: str | Path) -> str:
-    """A string in Hydra's override grammar (a path, a name)."""
-    return "'" + str(text).replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def hydra_args(pending: list[Run], launcher: str, extra: list[str], sweep_dir: Path, size: int, name: str) -> list[str]:
-    chunks = write_chunks(pending, sweep_dir, size)
-    return [
-        "--multirun",
-        "chunk=" + ",".join(str(k) for k in range(chunks)),
-        f"hydra/launcher={launcher}",
-        f"hydra.sweep.dir={quote(sweep_dir)}",
-        *([f"hydra.launcher.name={name}"] if name else []),
-        *extra,
-    ]
-
-
-RAY_PLUGIN = "hydra_plugins.hydra_ray_launcher"
-
-
-def _plugin_installed(module: str) -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
+        write_json(chunk_file(sweep_dir, k), {"runs": entries})
+    return len(chunks)
 
 
 def preflight(launcher: str, extra: list[str]) -> dict[str, Any]:
@@ -143,11 +110,10 @@ def preflight(launcher: str, extra: list[str]) -> dict[str, Any]:
     from omegaconf import OmegaConf
 
     from experiments.spec import ExperimentError
-    from experiments.task import CONFIG_NAME
     from sim.api import CONFIG_DIR
 
     items = [f"hydra/launcher={launcher}", *extra]
-    if launcher.startswith("ray") and not _plugin_installed(RAY_PLUGIN):
+    if launcher.startswith("ray") and importlib.util.find_spec("hydra_plugins.hydra_ray_launcher") is None:
         raise ExperimentError(
             f"invalid launcher {launcher}: the hydra-ray-launcher plugin is not installed; "
             "allowed: `pip install hydra-ray-launcher` first, or another launcher"
@@ -226,15 +192,14 @@ class Progress:
             self.last_n, self.last_t = n, now
 
 
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise Interrupted(signal.Signals(signum).name)
+def _report(store: RunStore, wanted: set[str], progress: Progress, final: bool = False) -> None:
+    names = {p.name for p in store.runs.glob("*.json")}
+    finished = {rid for rid in wanted if f"{rid}.json" in names}
+    failed = {rid for rid in wanted if f"{rid}.error.json" in names} - finished
+    progress.update(len(finished), len(failed), final=final)
 
 
 # --- submissions -----------------------------------------------------------------------------------
-
-
-def is_slurm(target: str) -> bool:
-    return "SlurmLauncher" in target
 
 
 def slurm_jobs(name: str) -> list[tuple[str, str]]:
@@ -251,43 +216,41 @@ def slurm_jobs(name: str) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in rows if len(r) >= 2]
 
 
+def job_ids(jobs: list[tuple[str, str]]) -> list[str]:
+    """The array job ids of SLURM tasks `<id>_<task>`."""
+    return sorted({j.split("_")[0] for j, _ in jobs})
+
+
 @dataclass
 class Submission:
-    path: Path
     record: dict[str, Any]
     jobs: list[tuple[str, str]] = field(default_factory=list)  # SLURM (id, state) still in the queue
     active: bool = False
     unknown: bool = False  # a SLURM submission, but no squeue here to ask
 
     def describe(self) -> str:
-        rec = self.record
         if self.jobs:
-            states: dict[str, int] = {}
-            for _, state in self.jobs:
-                states[state.lower()] = states.get(state.lower(), 0) + 1
-            ids = sorted({j.split("_")[0] for j, _ in self.jobs})
+            states = Counter(state.lower() for _, state in self.jobs)
             parts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
-            return f"SLURM job {','.join(ids)} ({parts}; name {rec['job_name']})"
-        return f"{rec['launcher']} multirun pid {rec['pid']} on {rec['host']}"
+            return f"SLURM job {','.join(job_ids(self.jobs))} ({parts}; name {self.record['job_name']})"
+        return f"{self.record['launcher']} multirun pid {self.record['pid']} on {self.record['host']}"
 
 
 def submissions(store: RunStore) -> list[Submission]:
-    folder = store.root / "submissions"
     out = []
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+    for path in sorted((store.root / "submissions").glob("*.json")):
         try:
-            record = json.loads(path.read_text())
+            sub = Submission(json.loads(path.read_text()))
         except (OSError, ValueError):
             continue
-        sub = Submission(path, record)
-        if all(store.done(rid) for rid in record.get("run_ids", [])):
+        if all(store.done(rid) for rid in sub.record.get("run_ids", [])):
             pass  # finished: nothing to ask the queue about
-        elif is_slurm(record.get("target", "")):
-            sub.jobs = slurm_jobs(record["job_name"])
+        elif "SlurmLauncher" in sub.record.get("target", ""):
+            sub.jobs = slurm_jobs(sub.record["job_name"])
             sub.active = bool(sub.jobs)
             sub.unknown = shutil.which("squeue") is None
-        elif record.get("host") == socket.gethostname():
-            sub.active = pid_alive(int(record.get("pid", 0)))
+        elif sub.record.get("host") == socket.gethostname():
+            sub.active = pid_alive(int(sub.record.get("pid", 0)))
         out.append(sub)
     return out
 
@@ -304,36 +267,20 @@ def in_flight(store: RunStore, wanted: set[str]) -> dict[str, Submission]:
     return out
 
 
-def cancel(sub: Submission) -> list[str]:
-    """Cancel a submission's SLURM jobs (scancel through submitit); returns the job ids."""
-    ids = sorted({j.split("_")[0] for j, _ in sub.jobs})
-    if not ids:
-        return []
-    import submitit
-
-    folder = Path(sub.record["sweep_dir"]) / ".submitit" / "%j"
-    for jid in ids:
-        submitit.SlurmJob(folder=folder, job_id=jid).cancel(check=False)
-    return ids
-
-
-def _record(store: RunStore, stamp: str, pid: int, launcher: str, target: str, name: str, runs: list[Run]) -> Path:
-    path = store.root / "submissions" / f"{stamp}.json"
-    write_json(
-        path,
-        {
-            "stamp": stamp,
-            "host": socket.gethostname(),
-            "pid": pid,
-            "launcher": launcher,
-            "target": target,
-            "job_name": name,
-            "sweep_dir": str(store.hydra / stamp),
-            "run_ids": [r.run_id for r in runs],
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        },
-    )
-    return path
+def wait_for(store: RunStore, wanted: set[str], waiting: set[str], progress: Progress, poll: float = 2.0) -> bool:
+    """Wait until the `waiting` runs in flight elsewhere are finished (or no longer in flight), with the
+    progress of the `wanted` runs; True when interrupted (Ctrl-C, SIGTERM)."""
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        while in_flight(store, waiting):
+            _report(store, wanted, progress)
+            time.sleep(poll)
+    except (KeyboardInterrupt, Interrupted):
+        return True
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    _report(store, wanted, progress, final=True)
+    return False
 
 
 # --- the launch ----------------------------------------------------------------------------------
@@ -347,8 +294,7 @@ class Hangup:
         self.previous: Any = None
 
     def __enter__(self) -> Hangup:
-        if hasattr(signal, "SIGHUP"):
-            self.previous = signal.signal(signal.SIGHUP, self._handle)
+        self.previous = signal.signal(signal.SIGHUP, self._handle)
         return self
 
     def _handle(self, signum: int, frame: object) -> None:
@@ -396,16 +342,27 @@ def launch(
 ) -> LaunchResult:
     """Launch `pending` as one multirun of `chunk` runs per job (0: `chunk_size` from the launcher's class);
     attached, wait for it (and for the `waiting` runs in flight elsewhere)."""
+    exp = plan.experiment.name
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
-    name = job_name(plan, stamp)
-    size = chunk or chunk_size(len(pending), {"_target_": target})
-    args = hydra_args(pending, launcher, extra, store.hydra / stamp, size, name if "submitit" in target else "")
-    command = [sys.executable, "-c", LAUNCH_CODE, *args]
+    name = f"govsim-{exp}-{stamp}"  # the SLURM job name: finds its jobs in squeue whatever happened to us
+    sweep_dir = store.hydra / stamp
+    chunks = write_chunks(pending, sweep_dir, chunk or chunk_size(len(pending), {"_target_": target}))
+    quoted = "'" + str(sweep_dir).replace("\\", "\\\\").replace("'", "\\'") + "'"  # Hydra's override grammar
+    command = [
+        sys.executable,
+        "-c",
+        LAUNCH_CODE,
+        "--multirun",
+        "chunk=" + ",".join(str(k) for k in range(chunks)),
+        f"hydra/launcher={launcher}",
+        f"hydra.sweep.dir={quoted}",
+        *([f"hydra.launcher.name={name}"] if "submitit" in target else []),
+        *extra,
+    ]
     log = store.hydra / f"{stamp}.log"
     wanted = {r.run_id for r in plan.runs}
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
-    slurm = is_slurm(target)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    slurm = "SlurmLauncher" in target
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     interrupted = cancelled = False
     jobs: list[str] = []
@@ -421,63 +378,67 @@ def launch(
             env=env,
             start_new_session=True,
         )
-        sub_path = _record(store, stamp, proc.pid, launcher, target, name, pending)
+        record = {
+            "stamp": stamp,
+            "host": socket.gethostname(),
+            "pid": proc.pid,
+            "launcher": launcher,
+            "target": target,
+            "job_name": name,
+            "sweep_dir": str(sweep_dir),
+            "run_ids": [r.run_id for r in pending],
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        write_json(store.root / "submissions" / f"{stamp}.json", record)
         try:
             if detach:
-                jobs = _wait_submitted(proc, name, slurm)
-                signal.signal(signal.SIGTERM, previous)
-                return LaunchResult(0, log, store.hydra / stamp, command, detached=True, jobs=jobs)
+                return LaunchResult(0, log, sweep_dir, command, jobs=_wait_submitted(proc, name, slurm))
             while proc.poll() is None:
                 _report(store, wanted, progress)
                 time.sleep(poll)
-            while waiting and in_flight(store, waiting):
-                _report(store, wanted, progress)
-                time.sleep(max(poll, 2.0))
         except (KeyboardInterrupt, Interrupted) as stop:
             interrupted = True
-            sub = Submission(sub_path, json.loads(sub_path.read_text()), slurm_jobs(name) if slurm else [])
-            if sub.jobs:
-                ids = ",".join(sorted({j.split("_")[0] for j, _ in sub.jobs}))
-                asked = isinstance(stop, KeyboardInterrupt)  # SIGTERM: nobody to ask, the jobs keep running
-                if asked and ask(
-                    f"\n[{plan.experiment.name}] cancel the {len(sub.jobs)} submitted SLURM jobs ({ids})? [y/N] "
-                ):
-                    jobs = cancel(sub)
-                    cancelled = True
-                    out(f"[{plan.experiment.name}] cancelled SLURM job {','.join(jobs)} (scancel)")
-                else:
-                    jobs = ids.split(",")
-                    out(
-                        f"[{plan.experiment.name}] SLURM job {ids} keeps running; `python -m experiments status "
-                        f"{plan.experiment.name}` shows progress and `collect` publishes when all are done"
-                    )
+            queued = slurm_jobs(name) if slurm else []
+            jobs = job_ids(queued)
+            # SIGTERM: nobody to ask, the jobs keep running
+            if (
+                jobs
+                and isinstance(stop, KeyboardInterrupt)
+                and ask(f"\n[{exp}] cancel the {len(queued)} submitted SLURM jobs ({','.join(jobs)})? [y/N] ")
+            ):
+                import submitit
+
+                for jid in jobs:
+                    submitit.SlurmJob(folder=sweep_dir / ".submitit" / "%j", job_id=jid).cancel(check=False)
+                cancelled = True
+                out(f"[{exp}] cancelled SLURM job {','.join(jobs)} (scancel)")
+            elif jobs:
+                out(
+                    f"[{exp}] SLURM job {','.join(jobs)} keeps running; `python -m experiments status "
+                    f"{exp}` shows progress and `collect` publishes when all are done"
+                )
             _stop(proc)
         finally:
             signal.signal(signal.SIGTERM, previous)
-    _report(store, wanted, progress, final=True)
-    code = proc.returncode if not interrupted else 130
-    return LaunchResult(code, log, store.hydra / stamp, command, interrupted, jobs=jobs, cancelled=cancelled)
+    if waiting and not interrupted:
+        interrupted = wait_for(store, wanted, waiting, progress, max(poll, 2.0))
+    else:
+        _report(store, wanted, progress, final=True)
+    code = 130 if interrupted else proc.returncode
+    return LaunchResult(code, log, sweep_dir, command, interrupted, jobs=jobs, cancelled=cancelled)
 
 
 def _wait_submitted(proc: subprocess.Popen[bytes], name: str, slurm: bool, timeout: float = 120.0) -> list[str]:
     """Detached: wait until SLURM has the jobs (or the multirun has ended); returns their job ids."""
-    if not slurm:
-        return []
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while slurm and time.monotonic() < deadline:
         jobs = slurm_jobs(name)
         if jobs:
-            return sorted({j.split("_")[0] for j, _ in jobs})
+            return job_ids(jobs)
         if proc.poll() is not None:
             return []
         time.sleep(0.5)
     return []
-
-
-def _report(store: RunStore, wanted: set[str], progress: Progress, final: bool = False) -> None:
-    finished = store.finished_ids() & wanted
-    failed = (store.failed_ids() & wanted) - finished
-    progress.update(len(finished), len(failed), final=final)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

@@ -14,7 +14,9 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import shlex
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -39,11 +41,12 @@ from experiments.launch import (
     log_tail,
     preflight,
     submissions,
+    wait_for,
 )
 from experiments.plan import Plan, make_plan
 from experiments.publish import discard_staging, exclusive, new_staging, recover, sha256_file, swap_in
 from experiments.report import Extra, console_table, failure_lines, report_md, warnings_for
-from experiments.spec import ExperimentConfig, ExperimentError
+from experiments.spec import ExperimentConfig, ExperimentError, outcome_names
 from sim.config import ConfigError
 from sim.memory import check_memory, estimate_bytes
 from sim.provenance import package_versions, provenance
@@ -97,15 +100,15 @@ class Outcome:
 
 
 def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome:
+    """Plan, reuse the cache, launch what is missing (or collect), then publish or say why not."""
     opts.results_root = Path(opts.results_root).absolute()
     opts.cache_root = Path(opts.cache_root).absolute()
     plan = make_plan(exp, source)
     launcher = opts.launcher or exp.launcher
     launcher_cfg = preflight(launcher, opts.hydra_overrides)
-    target_cls = str(launcher_cfg.get("_target_", ""))
     memory_check(plan, launcher_cfg)
     name = exp.name
-    store = RunStore(opts.cache_root / exp.name / code_fingerprint())
+    store = RunStore(opts.cache_root / name / code_fingerprint())
     folder = opts.publish_name or name
     target = opts.results_root / folder
     shown = rel(target) + "/"
@@ -118,16 +121,15 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
             opts.out(f"[{name}] {note}")
         if opts.fresh and store.runs.exists():
             shutil.rmtree(store.runs)
-        discarded = 0
-        for r in plan.runs:
-            reason = store.check(r.run_id)
-            if reason is not None:
-                discarded += 1
-                if discarded <= 5:
-                    opts.err(f"[{name}] discarded cache entry {store.path(r.run_id)}: {reason}; the run will run again")
-                store.discard(r.run_id)
-        if discarded > 5:
-            opts.err(f"[{name}] ... and {discarded - 5} more damaged cache entries discarded ({discarded} in all)")
+        damaged = [(r.run_id, why) for r in plan.runs if (why := store.check(r.run_id)) is not None]
+        for rid, why in damaged[:5]:
+            opts.err(f"[{name}] discarded cache entry {store.path(rid)}: {why}; the run will run again")
+        if len(damaged) > 5:
+            opts.err(
+                f"[{name}] ... and {len(damaged) - 5} more damaged cache entries discarded ({len(damaged)} in all)"
+            )
+        for rid, _ in damaged:
+            store.discard(rid)
         wanted = {r.run_id for r in plan.runs}
         flying = in_flight(store, wanted)
         pending = [r for r in plan.runs if not store.done(r.run_id) and r.run_id not in flying]
@@ -144,8 +146,8 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
             opts.err(f"[{name}] warning: {line}")
         busy = ""
         if flying:
-            subs = {id(s): s for s in flying.values()}
-            busy = f", {len(flying)} in flight ({'; '.join(s.describe() for s in subs.values())}; not submitted again)"
+            subs = {id(s): s for s in flying.values()}.values()
+            busy = f", {len(flying)} in flight ({'; '.join(s.describe() for s in subs)}; not submitted again)"
         opts.out(
             f"[{name}] {len(plan.conditions)} conditions x {exp.replicates} replicates = {len(plan.runs)} runs; "
             f"{cached} already finished (cache {store.root}){busy}, {len(pending)} to run with hydra/launcher={launcher}"
@@ -154,18 +156,16 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
             opts.out(
                 f"[{name}] quick look ({opts.quick_look}): results go to {shown}, not {rel(opts.results_root / name)}/"
             )
-        chunk = chunk_size(len(pending), launcher_cfg, opts.chunk)
-        started = time.monotonic()
-        log = sweep_dir = None
-        launched = None
-        command: list[str] = []
         if opts.detach and flying and not pending:
             opts.out(f"[{name}] nothing to submit: every missing run is already in flight")
             return Outcome(0, plan)
+        started = time.monotonic()
         for r in pending:
             store.clear_error(r.run_id)
         progress = Progress(name, len(plan.runs), cached, opts.out)
-        if opts.detach and pending:
+        launched = None
+        interrupted = False
+        if pending:
             launched = launch(
                 plan,
                 pending,
@@ -173,11 +173,17 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
                 launcher,
                 opts.hydra_overrides,
                 progress,
-                target=target_cls,
-                detach=True,
+                target=str(launcher_cfg.get("_target_", "")),
+                detach=opts.detach,
+                ask=opts.ask,
                 out=opts.out,
-                chunk=chunk,
+                waiting=set(flying),
+                chunk=chunk_size(len(pending), launcher_cfg, opts.chunk),
             )
+            interrupted = launched.interrupted
+        elif flying:
+            interrupted = wait_for(store, wanted, set(flying), progress)
+        if opts.detach and launched is not None and not interrupted:
             jobs = f" (SLURM job {','.join(launched.jobs)})" if launched.jobs else ""
             if launched.jobs and opts.again:
                 opts.out(f"[{name}] {collect_job(launched.jobs, launcher_cfg, store, name, opts.again)}")
@@ -187,76 +193,48 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
                 f"`python -m experiments collect {opts.hint}` publishes {shown} when all are done"
             )
             return Outcome(0, plan)
-        if pending or flying:
-            if pending:
-                launched = launch(
-                    plan,
-                    pending,
-                    store,
-                    launcher,
-                    opts.hydra_overrides,
-                    progress,
-                    target=target_cls,
-                    ask=opts.ask,
-                    out=opts.out,
-                    waiting=set(flying),
-                    chunk=chunk,
-                )
-                log, sweep_dir, command = launched.log, launched.sweep_dir, launched.command
-                interrupted = launched.interrupted
-            else:
-                interrupted = wait_for(store, set(flying), progress)
-            if interrupted:
-                done = sum(store.done(r.run_id) for r in plan.runs)
+        if interrupted:
+            done = sum(store.done(r.run_id) for r in plan.runs)
+            left = ""
+            if launched is not None and launched.jobs and not launched.cancelled:
                 left = (
-                    ""
-                    if launched is None or launched.cancelled or not launched.jobs
-                    else (
-                        f" The SLURM jobs keep running: `python -m experiments collect {opts.hint}` publishes when "
-                        "they are done."
-                    )
+                    f" The SLURM jobs keep running: `python -m experiments collect {opts.hint}` publishes when "
+                    "they are done."
                 )
-                opts.err(
-                    f"[{name}] interrupted: {done}/{len(plan.runs)} runs finished and are kept in the cache; "
-                    f"{shown} was not touched.{left} Run the same command again to resume."
-                )
-                return Outcome(130, plan)
+            opts.err(
+                f"[{name}] interrupted: {done}/{len(plan.runs)} runs finished and are kept in the cache; "
+                f"{shown} was not touched.{left} Run the same command again to resume."
+            )
+            return Outcome(130, plan)
         failed = _failures(plan, store)
-        if (
-            failed
-            and log is not None
-            and launched is not None
-            and all(store.error(r.run_id) is None for r, _ in failed)
-        ):
-            opts.err(f"[{name}] the Hydra multirun exited with status {launched.returncode}; end of its log {log}:")
-            opts.err(log_tail(log))
         if failed:
+            if launched is not None and all(store.error(r.run_id) is None for r, _ in failed):
+                opts.err(
+                    f"[{name}] the Hydra multirun exited with status {launched.returncode}; "
+                    f"end of its log {launched.log}:"
+                )
+                opts.err(log_tail(launched.log))
             opts.err(
                 f"[{name}] {len(failed)} of {len(plan.runs)} runs failed; {shown} was not written "
                 "(a summary without them would be silently incomplete):"
             )
             for line in failure_lines(failed):
                 opts.err(line)
+            records = [
+                {"run_id": r.run_id, "condition": r.condition.label, "seed": r.seed, "error": e} for r, e in failed
+            ]
             try:
-                write_json(
-                    store.root / "failures.json",
-                    [
-                        {"run_id": r.run_id, "condition": r.condition.label, "seed": r.seed, "error": e}
-                        for r, e in failed
-                    ],
-                )
+                write_json(store.root / "failures.json", records)
             except OSError as err:
                 opts.err(f"[{name}] could not record the failures: {describe_os_error(err)}")
-            if log is not None:
-                opts.err(f"[{name}] job logs: {sweep_dir}  console log: {log}")
+            if launched is not None:
+                opts.err(f"[{name}] job logs: {launched.sweep_dir}  console log: {launched.log}")
             opts.err(f"[{name}] fix the cause and run the same command again: only the failed runs will run.")
             return Outcome(1, plan, failed=failed)
-        if launched is None:
-            command = _last_command(store)
         meta = {
             "launcher": launcher,
             "hydra_overrides": list(opts.hydra_overrides),
-            "hydra_command": command,
+            "hydra_command": launched.command if launched is not None else _last_command(store),
             "cli_overrides": list(opts.cli_overrides),
             "source": source,
             "source_text": opts.source_text,
@@ -288,9 +266,6 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
 
 def collect_job(jobs: list[str], launcher_cfg: dict[str, Any], store: RunStore, name: str, again: list[str]) -> str:
     """Submit `python -m experiments collect ...` to SLURM, to run after the array (afterany); what happened."""
-    import shlex
-    import subprocess
-
     cmd = [
         "sbatch",
         "--parsable",
@@ -301,9 +276,9 @@ def collect_job(jobs: list[str], launcher_cfg: dict[str, Any], store: RunStore, 
         "--ntasks=1",
         "--cpus-per-task=1",
     ]
-    for key, flag in (("partition", "partition"), ("account", "account"), ("qos", "qos")):
+    for key in ("partition", "account", "qos"):
         if launcher_cfg.get(key):
-            cmd.append(f"--{flag}={launcher_cfg[key]}")
+            cmd.append(f"--{key}={launcher_cfg[key]}")
     if isinstance(launcher_cfg.get("mem_gb"), (int, float)):
         cmd.append(f"--mem={int(launcher_cfg['mem_gb'])}G")
     if isinstance(launcher_cfg.get("timeout_min"), int):
@@ -311,44 +286,27 @@ def collect_job(jobs: list[str], launcher_cfg: dict[str, Any], store: RunStore, 
     cmd += ["--wrap", shlex.join([sys.executable, "-m", "experiments", "collect", *again])]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        why = "" if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["sbatch failed"])[0]
     except (OSError, subprocess.TimeoutExpired) as err:
-        return f"no collect job submitted ({type(err).__name__}); run `collect` yourself when the runs are done"
-    if proc.returncode != 0:
-        why = (proc.stderr.strip().splitlines() or ["sbatch failed"])[0]
+        why = type(err).__name__
+    if why:
         return f"no collect job submitted ({why}); run `collect` yourself when the runs are done"
     jid = proc.stdout.strip().split(";")[0]
     return f"SLURM job {jid} collects and publishes when the runs have ended (log {store.root / f'collect-{jid}.log'})"
 
 
 def _last_command(store: RunStore) -> list[str]:
+    """The multirun command of the latest submission (from the first line of its console log), else []."""
     subs = submissions(store)
-    if not subs:
-        return []
-    log = store.hydra / f"{subs[-1].record['stamp']}.log"
     try:
-        return log.read_text().splitlines()[0].split(" ")
+        return (store.hydra / f"{subs[-1].record['stamp']}.log").read_text().splitlines()[0].split(" ")
     except (OSError, IndexError):
         return []
 
 
-def wait_for(store: RunStore, waiting: set[str], progress: Progress, poll: float = 2.0) -> bool:
-    """Wait until runs in flight elsewhere are finished (or no longer in flight); True when interrupted."""
-    from experiments.launch import _report
-
-    try:
-        while in_flight(store, waiting):
-            _report(store, waiting, progress)
-            time.sleep(poll)
-    except KeyboardInterrupt:
-        return True
-    _report(store, waiting, progress, final=True)
-    return False
-
-
 def status_lines(plan: Plan, store: RunStore, flying: dict[str, Submission] | None = None) -> list[str]:
     """done / in flight / failed / not started, per experiment, with the submissions that are active."""
-    wanted = {r.run_id for r in plan.runs}
-    flying = in_flight(store, wanted) if flying is None else flying
+    flying = in_flight(store, {r.run_id for r in plan.runs}) if flying is None else flying
     done = [r for r in plan.runs if store.done(r.run_id)]
     failed = [r for r in plan.runs if r.run_id not in flying and not store.done(r.run_id) and store.error(r.run_id)]
     rest = len(plan.runs) - len(done) - len(flying) - len(failed)
@@ -371,16 +329,12 @@ def status_lines(plan: Plan, store: RunStore, flying: dict[str, Submission] | No
 
 def cache_bytes(plan: Plan) -> int:
     """Room the run cache needs: each run's compressed time series (at most 8 bytes a value) and its record."""
-    from experiments.spec import outcome_names
-
     columns = len(outcome_names()[1]) + 1
     return sum(r.condition.config.days * columns * 8 + 8192 for r in plan.runs) + 1_000_000
 
 
 def results_bytes(plan: Plan) -> int:
     """Room the results need: the tables, ~300 kB a figure, twice over (staging beside the old folder)."""
-    from experiments.spec import outcome_names
-
     exp = plan.experiment
     days = max(c.config.days for c in plan.conditions)
     series = len(outcome_names()[1])
@@ -405,6 +359,7 @@ def memory_check(plan: Plan, launcher_cfg: dict[str, Any]) -> None:
 
 
 def _failures(plan: Plan, store: RunStore) -> list[tuple[Any, str]]:
+    """Each run without a result, with why: the code changed under it, its error, or why it did not report."""
     failed = []
     for run in plan.runs:
         if store.done(run.run_id):
@@ -412,26 +367,20 @@ def _failures(plan: Plan, store: RunStore) -> list[tuple[Any, str]]:
         other = store.stale(run.run_id)
         if other is not None:
             store.discard(run.run_id)
-            failed.append(
-                (
-                    run,
-                    f"the model code changed while the experiment ran (run by {other}, expected "
-                    f"{store.code}); run the experiment again",
-                )
+            why = (
+                f"the model code changed while the experiment ran (run by {other}, expected {store.code}); "
+                "run the experiment again"
             )
-            continue
-        record = store.error(run.run_id)
-        failed.append((run, record["error"] if record else _no_report(store)))
+        elif record := store.error(run.run_id):
+            why = record["error"]
+        else:
+            try:  # no result: the cache cannot be written (full, read-only), else the job was killed or crashed
+                check_writable(store.runs, 1_000_000, "run cache")
+                why = "no result: the job did not report (killed or crashed)"
+            except ExperimentIOError as err:
+                why = f"no result: {err}"
+        failed.append((run, why))
     return failed
-
-
-def _no_report(store: RunStore) -> str:
-    """Why a job left no result: the cache cannot be written (full, read-only), else it was killed or crashed."""
-    try:
-        check_writable(store.runs, 1_000_000, "run cache")
-    except ExperimentIOError as err:
-        return f"no result: {err}"
-    return "no result: the job did not report (killed or crashed)"
 
 
 def analyses(plan: Plan, store: RunStore, tables: dict[str, Any]) -> list[Extra]:
@@ -466,9 +415,8 @@ def write_outputs(plan: Plan, store: RunStore, folder: Path, meta: dict[str, Any
         write_atomic(folder / "contrasts.csv", aggregate.csv_bytes(contrasts))
     figure_files = {}
     for spec in plan.experiment.figures:
-        file = f"{spec.name}.png"
-        write_atomic(folder / file, render_figure(spec, plan, tables))
-        figure_files[spec.name] = file
+        figure_files[spec.name] = f"{spec.name}.png"
+        write_atomic(folder / figure_files[spec.name], render_figure(spec, plan, tables))
     extras = analyses(plan, store, tables)
     for extra in extras:
         for file, content in extra.files.items():

@@ -82,13 +82,9 @@ def replicate_seeds(seed: int, n: int) -> list[int]:
     return [int(child.generate_state(1)[0]) for child in np.random.SeedSequence(seed).spawn(n)]
 
 
-def short(key: str) -> str:
-    return key.rsplit(".", 1)[-1]
-
-
 def short_names(keys: list[str], reserved: list[str]) -> dict[str, str]:
     """Last segment of each dotted key, or the last two where that would be ambiguous."""
-    last = [short(k) for k in keys]
+    last = [k.rsplit(".", 1)[-1] for k in keys]
     out = {}
     for key, name in zip(keys, last, strict=True):
         clash = last.count(name) > 1 or name in reserved

@@ -137,13 +137,6 @@ def log_tail(log: Path, lines: int = 15) -> str:
     return "\n".join(text[-lines:])
 
 
-def duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}h{m:02d}m{s:02d}s" if h else (f"{m}m{s:02d}s" if m else f"{s}s")
-
-
 class Progress:
     """`[name] done/total runs done, elapsed, ETA` at the pace of this session (cached runs do not count):
     tqdm redraws it in place on a terminal; otherwise a plain line at most every `every` seconds and at the end."""

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from experiments import aggregate
 from experiments.cache import RunStore, code_fingerprint
 from experiments.figures import render_figure
@@ -35,7 +37,6 @@ from experiments.launch import (
     Submission,
     ask_stdin,
     chunk_size,
-    duration,
     in_flight,
     launch,
     log_tail,
@@ -260,7 +261,9 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
     look = (
         f" (a quick look: {opts.quick_look}; {rel(opts.results_root / name)}/ is untouched)" if opts.quick_look else ""
     )
-    opts.out(f"\n[{name}] wrote {shown} (report.md, manifest.json) in {duration(time.monotonic() - started)}{look}")
+    opts.out(
+        f"\n[{name}] wrote {shown} (report.md, manifest.json) in {tqdm.format_interval(time.monotonic() - started)}{look}"
+    )
     return Outcome(0, plan, results=target)
 
 

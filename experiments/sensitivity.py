@@ -284,7 +284,7 @@ def _confirmation_md(checks: pd.DataFrame) -> tuple[list[str], str]:
             label(r.outcome),
             f"{r.mu_star:.4g}",
             f"{r.noise_floor:.4g}",
-            f"{r.ratio:.2f}",
+            f"{r.ratio:.2f}" if np.isfinite(r.ratio) else "–",  # no floor: the parameter changed nothing
             f"{r.mu:+.4g}",
             "confirmed" if r.confirmed else "**not confirmed**",
         ]

@@ -5,14 +5,29 @@ or dropped; the per-group counters make the conservation law
 arisen == met + dropped + pending checkable every day. Records are kept in
 the order of their current submission, so "first come, first served" inside
 a queue is simply ledger order.
+
+A day touches few of the records of a large backlog, so the ledger is built
+for that: columns live in buffers with room to grow (new needs are written
+into the room, not concatenated onto every column), the needs that go back
+to their citizens are moved to the end of the ledger when the day's closed
+needs are removed (one compaction a day, `settle`), and so the needs waiting
+for a channel are always the ledger's tail (`unrouted_from`), which routing
+updates in place. The order of the records that routing and service read is
+the one the plain rules give: take the unrouted needs out, put them back at
+the end.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 CONNECTED, EXCLUDED = 0, 1
 GROUPS = ("connected", "excluded")
+_NONE = np.zeros(0, dtype=np.int64)
+ROOM = 4096  # spare records per column after a compaction: a few days of new needs at a million citizens
 
 
 class Queues:
@@ -51,13 +66,22 @@ _FIELDS = {
 class NeedLedger:
     def __init__(self, queues: Queues) -> None:
         self.queues = queues
-        self.cols: dict[str, np.ndarray] = {k: np.empty(0, dtype=t) for k, t in _FIELDS.items()}
+        self._size = 0
+        self._buf: dict[str, np.ndarray] = {k: np.empty(ROOM, dtype=t) for k, t in _FIELDS.items()}
+        self.cols: dict[str, np.ndarray] = {}
+        self._views()
+        # records from here on wait for a channel (queue unrouted), none before: kept by add and
+        # settle, checked by `unrouted_tail` before routing relies on it
+        self.unrouted_from = 0
         self.n_arisen = np.zeros(2, dtype=np.int64)
         self.n_met = np.zeros(2, dtype=np.int64)
         self.n_dropped = np.zeros(2, dtype=np.int64)
 
+    def _views(self) -> None:
+        self.cols = {k: b[: self._size] for k, b in self._buf.items()}
+
     def __len__(self) -> int:
-        return len(self.cols["queue"])
+        return self._size
 
     def __getattr__(self, name: str) -> np.ndarray:
         cols = self.__dict__.get("cols")
@@ -67,7 +91,12 @@ class NeedLedger:
 
     @property
     def n_pending(self) -> np.ndarray:
-        return np.bincount(self.cols["group"], minlength=2).astype(np.int64)
+        g = self.cols["group"]
+        excluded = np.count_nonzero(g == EXCLUDED)
+        connected = np.count_nonzero(g == CONNECTED)
+        if connected + excluded != len(g):  # another code: the full count shows it
+            return np.bincount(g, minlength=2).astype(np.int64)
+        return np.array([connected, excluded], dtype=np.int64)
 
     def add(self, citizen: np.ndarray, group: np.ndarray, cohort: np.ndarray, agency: np.ndarray, day: int) -> None:
         """New needs, unrouted until the citizen picks a channel."""
@@ -77,23 +106,47 @@ class NeedLedger:
             "group": group,
             "cohort": cohort,
             "agency": agency,
-            "queue": np.full(k, self.queues.unrouted),
-            "arisen": np.full(k, day),
-            "submitted": np.full(k, day),
-            "assisted": np.zeros(k, dtype=bool),
+            "queue": self.queues.unrouted,
+            "arisen": day,
+            "submitted": day,
+            "assisted": False,
         }
-        self._append(new)
+        self._append(new, k)
         self.n_arisen += np.bincount(group, minlength=2)
 
-    def _append(self, new: dict[str, np.ndarray]) -> None:
-        for k, t in _FIELDS.items():
-            self.cols[k] = np.concatenate([self.cols[k], np.asarray(new[k], dtype=t)])
+    def _append(self, new: Mapping[str, Any], k: int) -> None:
+        """Write k records (arrays, or one value for all) after the last, growing the buffers if needed."""
+        n = self._size
+        if n + k > len(self._buf["queue"]):
+            room = n + k + max((n + k) // 4, ROOM)
+            for name, b in self._buf.items():
+                grown = np.empty(room, dtype=b.dtype)
+                grown[:n] = b[:n]
+                self._buf[name] = grown
+        for name, b in self._buf.items():
+            b[n : n + k] = new[name]
+        self._size = n + k
+        self._views()
+
+    def _keep(self, keep: np.ndarray, back: np.ndarray = _NONE) -> None:
+        """Keep the records under `keep` in order, then the records at positions `back` (ledger order)."""
+        kept = np.flatnonzero(keep)  # positions once, then one unbuffered gather per column
+        k1, k2 = len(kept), len(back)
+        room = k1 + k2 + max((k1 + k2) // 4, ROOM)
+        for name, b in self._buf.items():
+            fresh = np.empty(room, dtype=b.dtype)
+            # the positions are in range: mode="clip" lets take write into `fresh` unbuffered
+            np.take(b, kept, out=fresh[:k1], mode="clip")
+            np.take(b, back, out=fresh[k1 : k1 + k2], mode="clip")
+            self._buf[name] = fresh
+        self._size = k1 + k2
+        self._views()
 
     def take(self, mask: np.ndarray) -> dict[str, np.ndarray]:
         """Remove the records under mask and return them (order kept)."""
         out = {k: v[mask] for k, v in self.cols.items()}
-        keep = ~mask
-        self.cols = {k: v[keep] for k, v in self.cols.items()}
+        self._keep(~mask)
+        self.unrouted_from = min(self.unrouted_from, self._size)
         return out
 
     def resubmit(self, records: dict[str, np.ndarray], queue: np.ndarray, assisted: np.ndarray, day: int) -> None:
@@ -102,7 +155,43 @@ class NeedLedger:
         records["queue"] = queue
         records["assisted"] = assisted
         records["submitted"] = np.full(len(queue), day)
-        self._append(records)
+        self._append(records, len(queue))
+
+    def unrouted_tail(self) -> int | None:
+        """Where the needs waiting for a channel start, if they are exactly the ledger's tail; else None."""
+        q = self.cols["queue"]
+        start = self.unrouted_from
+        unrouted = self.queues.unrouted
+        tail = 0 <= start <= len(q) and np.count_nonzero(q == unrouted) == len(q) - start
+        if tail and (start == len(q) or bool((q[start:] == unrouted).all())):
+            return start
+        return None
+
+    def route_tail(self, start: int, queue: np.ndarray, assisted: np.ndarray, day: int) -> None:
+        """The tail from `start` (every unrouted need, in ledger order) gets its channel, in place.
+
+        The same order as taking them out and putting them back at the end: they are the end.
+        """
+        self.cols["queue"][start:] = queue
+        self.cols["assisted"][start:] = assisted
+        self.cols["submitted"][start:] = day
+        self.unrouted_from = self._size
+
+    def settle(self, closed: np.ndarray, back: np.ndarray) -> dict[str, np.ndarray]:
+        """Remove the records at positions `closed` (ascending) and return them (ledger order); the
+        records at `back` (ascending) go back to their citizens: to the end, unrouted.
+
+        One compaction for the day: the order is the one of closing the records, marking the
+        returned ones unrouted in place, then taking every unrouted record out and appending it.
+        """
+        out = {k: v[closed] for k, v in self.cols.items()}
+        keep = np.ones(self._size, dtype=bool)
+        keep[closed] = False
+        keep[back] = False
+        self._keep(keep, back)
+        self.cols["queue"][self._size - len(back) :] = self.queues.unrouted
+        self.unrouted_from = self._size - len(back)
+        return out
 
     def close(self, records: dict[str, np.ndarray], met: np.ndarray) -> None:
         """Count taken records as met (met=True) or dropped, once."""
@@ -110,22 +199,37 @@ class NeedLedger:
         self.n_met += np.bincount(g[met], minlength=2)
         self.n_dropped += np.bincount(g[~met], minlength=2)
 
-    def rank_in_queue(self) -> np.ndarray:
-        """Position of each record inside its queue, 0 = first come (ledger order)."""
+    def by_queue(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Positions sorted by queue, ledger order inside a queue; where each queue starts; its size."""
         q = self.cols["queue"]
-        if len(q) == 0:
-            return np.empty(0, dtype=np.int64)
         # small ints sort by radix in O(n): ten times faster than a comparison sort here
         keys = q.astype(np.int16) if self.queues.count <= np.iinfo(np.int16).max else q
         order = np.argsort(keys, kind="stable")
-        sorted_q = q[order]
-        first = np.empty(len(q), dtype=bool)  # the first record of each queue, in sorted order
-        first[0] = True
-        np.not_equal(sorted_q[1:], sorted_q[:-1], out=first[1:])
-        position = np.arange(len(q))
-        start = np.maximum.accumulate(np.where(first, position, 0))
-        rank = np.empty(len(q), dtype=np.int64)
-        rank[order] = position - start
+        count = np.bincount(q, minlength=self.queues.count)
+        start = np.cumsum(count) - count
+        return order, start, count
+
+    def heads(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The first `slots[q]` records of every queue q (first come, first served).
+
+        Returns their positions (ascending: ledger order) and their rank inside
+        their queue, and the day's `by_queue` (order, start, count): O(records) for
+        the sort, O(queues + heads) after it.
+        """
+        order, start, count = self.by_queue()
+        n = len(slots)  # ids past the slots (none in a valid ledger) are never served
+        k = np.minimum(slots, count[:n])
+        first = np.cumsum(k) - k
+        rank = np.arange(int(k.sum())) - np.repeat(first, k)
+        pos = order[np.repeat(start[:n], k) + rank]
+        sort = np.argsort(pos)
+        return pos[sort], rank[sort], order, start, count
+
+    def rank_in_queue(self) -> np.ndarray:
+        """Position of each record inside its queue, 0 = first come (ledger order)."""
+        order, start, count = self.by_queue()
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order)) - np.repeat(start, count)
         return rank
 
     def queue_sizes(self) -> np.ndarray:

@@ -91,10 +91,16 @@ def route(
 ) -> None:
     """Every unrouted need's citizen picks a channel (C6, C7)."""
     queues = ledger.queues
-    mask = ledger.queue == queues.unrouted
-    if not mask.any():
+    start = ledger.unrouted_tail()
+    if start is None:  # unrouted needs inside the ledger: take them out, route, put them back at the end
+        mask = ledger.queue == queues.unrouted
+        if not mask.any():
+            return
+        rec = ledger.take(mask)
+    elif start == len(ledger):
         return
-    rec = ledger.take(mask)
+    else:  # the usual day: they are the tail, routed in place (the same order)
+        rec = {k: v[start:] for k, v in ledger.cols.items()}
     c, a, group = rec["citizen"], rec["agency"], rec["group"]
     cc = cfg.citizen
     u = rng.random((2, len(c)))
@@ -120,7 +126,18 @@ def route(
     flows.burden += np.bincount(group, weights=cost, minlength=2)
     flows.online_routed += int(online.sum())
     flows.misrouted += int(misrouted.sum())
-    ledger.resubmit(rec, queue, assisted, day)
+    if start is None:
+        ledger.resubmit(rec, queue, assisted, day)
+    else:
+        ledger.route_tail(start, queue, assisted, day)
+
+
+def _slots(x: np.ndarray | int) -> np.ndarray:
+    """Ranks r = 0, 1, ... with r < x: how many of a queue's first records a capacity serves."""
+    x = np.asarray(x)
+    if x.dtype.kind in "iub":
+        return np.maximum(x, 0).astype(np.int64)
+    return np.where(x > 0, np.ceil(np.minimum(x, 2.0**62)), 0).astype(np.int64)  # NaN: none
 
 
 def serve(
@@ -131,68 +148,84 @@ def serve(
     rng: np.random.Generator,
     flows: DayFlows,
 ) -> Closed:
-    """Answer queues within capacity, forward hub mail, withdraw and drop (C4, C7, C8)."""
+    """Answer queues within capacity, forward hub mail, withdraw and drop (C4, C7, C8).
+
+    The rules read per record (rank in its queue under the capacity, age over
+    the patience, an online attempt older than the retry delay) are evaluated
+    on the records they can concern: the heads of the queues, the hub's mail,
+    and the old; the random draws follow ledger order as the rules list them.
+    """
     queues = ledger.queues
     n_ag = queues.n_agencies
+    slots = np.zeros(queues.count, dtype=np.int64)
+    slots[:n_ag] = _slots(today.replies + today.boilerplate)
+    slots[queues.office0 : queues.hub] = _slots(today.office)
+    slots[queues.hub] = _slots(today.hub_capacity)
+    idx, rank, order, start, count = ledger.heads(slots)  # served: the first records of each queue
     q = ledger.queue
-    rank = ledger.rank_in_queue()
-
-    inbox = queues.is_inbox(q)
-    qa = np.where(inbox, q, 0)
-    real = today.replies[qa]
-    served_inbox = inbox & (rank < real + today.boilerplate[qa])
+    qs = q[idx]
+    s_inbox = qs < queues.office0
+    s_office = queues.is_office(qs)
+    s_hub = qs == queues.hub
+    qa = np.where(s_inbox, qs, 0)
     boiler = cfg.agency.boilerplate_clarity_factor
-    p_inbox = today.clarity[qa] * np.where(rank < real, 1.0, boiler)
-
-    office = queues.is_office(q)
-    qo = np.where(office, q - queues.office0, 0)
-    served_office = office & (rank < today.office[qo])
-    served_hub = (q == queues.hub) & (rank < today.hub_capacity)
-
-    served = served_inbox | served_office | served_hub
-    p_resolve = np.where(
-        served_inbox,
-        p_inbox,
-        np.where(served_office, cfg.citizen.offline_resolution, today.hub_clarity),
-    )
-    resolved = np.zeros(len(q), dtype=bool)
-    idx = np.flatnonzero(served)
-    resolved[idx] = rng.random(len(idx)) < p_resolve[idx]
+    p_inbox = today.clarity[qa] * np.where(rank < today.replies[qa], 1.0, boiler)
+    p_resolve = np.where(s_inbox, p_inbox, np.where(s_office, cfg.citizen.offline_resolution, today.hub_clarity))
+    resolved = rng.random(len(idx)) < p_resolve
 
     # what the hub's pooled staff did not answer today goes on to an agency
-    forward = (q == queues.hub) & ~served_hub
-    _forward(cfg, ledger, today, forward, rng)
+    hub_mail = order[start[queues.hub] : start[queues.hub] + count[queues.hub]]  # ledger order
+    _forward(cfg, ledger, today, hub_mail[int(slots[queues.hub]) :], rng)
 
-    answered = served_inbox | served_hub
-    online_now = queues.is_online(ledger.queue)
-    withdrawn = online_now & ~answered & (day - ledger.submitted >= cfg.citizen.retry_days)
+    answered = s_inbox | s_hub
+    answered_idx = idx[answered]
+    stale = queues.is_online(q)  # q is the ledger's column: forwarded mail is in its new queue
+    stale &= day - ledger.submitted >= cfg.citizen.retry_days
+    stale[answered_idx] = False
+    withdrawn_idx = np.flatnonzero(stale)
+    del stale
 
-    delay = day - ledger.submitted[answered]
+    delay = day - ledger.submitted[answered_idx]
     flows.answered += len(delay)
-    flows.online_resolved += int((answered & resolved).sum())
+    flows.online_resolved += int(resolved[answered].sum())
     flows.answered_fast += int((delay <= cfg.metrics.response_days).sum())
     flows.delays += np.bincount(np.minimum(delay, DELAY_CAP), minlength=DELAY_CAP + 1)
-    flows.online_ended += len(delay) + int(withdrawn.sum())
-    flows.hub_replied += int(served_hub.sum())
-    flows.replied += np.bincount(q[served_inbox], minlength=n_ag)
-    flows.resolved += np.bincount(q[served_inbox & resolved], minlength=n_ag)
-    flows.withdrawn += np.bincount(ledger.queue[withdrawn & queues.is_inbox(ledger.queue)], minlength=n_ag)
+    flows.online_ended += len(delay) + len(withdrawn_idx)
+    flows.hub_replied += int(s_hub.sum())
+    flows.replied += np.bincount(qs[s_inbox], minlength=n_ag)
+    flows.resolved += np.bincount(qs[s_inbox & resolved], minlength=n_ag)
+    qw = q[withdrawn_idx]
+    flows.withdrawn += np.bincount(qw[queues.is_inbox(qw)], minlength=n_ag)
 
-    ended = answered | withdrawn
-    attempt_citizen = ledger.citizen[ended]
-    attempt_success = resolved[ended]
+    # online attempts that ended today (answered or withdrawn), in ledger order
+    ended = np.concatenate([answered_idx, withdrawn_idx])
+    ended_order = np.argsort(ended, kind="stable")
+    attempt_citizen = ledger.citizen[ended[ended_order]]
+    attempt_success = np.concatenate([resolved[answered], np.zeros(len(withdrawn_idx), dtype=bool)])[ended_order]
 
     # older, rural citizens cannot keep returning to an office: they give up sooner,
     # unless a helper follows the case up for them
-    alone = (ledger.group == 1) & ~ledger.assisted
-    patience = cfg.citizen.patience_days * np.where(alone, cfg.citizen.patience_ratio_excluded, 1.0)
-    dropped = ~resolved & (day - ledger.arisen >= patience)
+    c = cfg.citizen
+    age = day - ledger.arisen
+    floor = [p for p in (c.patience_days * c.patience_ratio_excluded, c.patience_days * 1.0) if p == p]
+    old = np.flatnonzero(age >= min(floor)) if floor else np.zeros(0, dtype=np.int64)  # can run out of patience
+    del age
+    alone = (ledger.group[old] == 1) & ~ledger.assisted[old]
+    patience = c.patience_days * np.where(alone, c.patience_ratio_excluded, 1.0)
+    gone = np.zeros(len(q), dtype=bool)
+    gone[idx[resolved]] = True
+    dropped_idx = old[~gone[old] & (day - ledger.arisen[old] >= patience)]
+    gone[dropped_idx] = True
     # answered-but-unresolved and withdrawn needs go back to their citizen
-    returned = ((served & ~resolved) | withdrawn) & ~dropped
-    ledger.queue[returned] = queues.unrouted
+    back = np.concatenate([idx[~resolved], withdrawn_idx])
+    back = np.sort(back[~gone[back]])
+    del gone
 
-    rec = ledger.take(resolved | dropped)
-    met = resolved[resolved | dropped]
+    closing = np.concatenate([idx[resolved], dropped_idx])
+    closing_order = np.argsort(closing, kind="stable")
+    met = np.concatenate([np.ones(int(resolved.sum()), dtype=bool), np.zeros(len(dropped_idx), dtype=bool)])
+    met = met[closing_order]
+    rec = ledger.settle(closing[closing_order], back)
     ledger.close(rec, met)
     group = rec["group"]
     wait = (day - rec["arisen"]).astype(np.float64)
@@ -206,9 +239,10 @@ def serve(
     return Closed(rec["citizen"], quality, met, attempt_citizen, attempt_success)
 
 
-def _forward(cfg: SimConfig, ledger: NeedLedger, today: AgencyDay, mask: np.ndarray, rng: np.random.Generator) -> None:
-    """The hub routes to the responsible agency (its inbox, or its office if it has no account)."""
-    idx = np.flatnonzero(mask)
+def _forward(cfg: SimConfig, ledger: NeedLedger, today: AgencyDay, idx: np.ndarray, rng: np.random.Generator) -> None:
+    """The hub routes to the responsible agency (its inbox, or its office if it has no account).
+
+    `idx`: positions of the forwarded mail, ascending (ledger order)."""
     if len(idx) == 0:
         return
     queues = ledger.queues

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.config import SimConfig
+from sim.config import BOILERPLATE_COST_FACTOR, FILLER_HOURS, SimConfig
 from sim.rounding import stochastic_round
 
 if TYPE_CHECKING:
@@ -218,7 +218,7 @@ class Agencies:
             units = np.minimum(units, room).astype(np.int64)
         unit_cost = np.full(
             self.n,
-            {"posts": a.cost_filler, "replies": a.cost_reply * a.boilerplate_cost_factor, "resolutions": a.cost_reply}[
+            {"posts": FILLER_HOURS, "replies": a.cost_reply * BOILERPLATE_COST_FACTOR, "resolutions": a.cost_reply}[
                 audit.metric
             ],
         )

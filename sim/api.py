@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.config import ConfigError, SimConfig, register_configs, validate
+from sim.config import FIXED_FACTORS, ConfigError, SimConfig, register_configs, validate
 
 if TYPE_CHECKING:  # pandas costs a quarter of a second to import: only the annotation needs it here
     import pandas as pd
@@ -62,6 +62,11 @@ def _check_override(item: str) -> None:
     for depth, part in enumerate(parts):
         fields = {f.name: f for f in dataclasses.fields(node)}
         if part not in fields:
+            if key in FIXED_FACTORS:
+                raise ConfigError(
+                    f"invalid config: {key}={value}; {key} is a fixed factor ({FIXED_FACTORS[key].value}), "
+                    "no longer a config key (docs/ODD.md 7.18, fixed factors)"
+                )
             where = ".".join(parts[:depth]) or "the top level"
             raise ConfigError(
                 f"invalid config: unknown key {key}={value}; allowed keys in {where}: {', '.join(fields)}"

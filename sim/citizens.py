@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config import SimConfig
+from sim.config import CITIZEN_SKILL_BETA, SimConfig
 from sim.geography import CITY, DISTRICT, Geography
 from sim.network import ActiveNeighbours, Ties, district_ties
 
@@ -58,7 +58,9 @@ class Citizens:
         # Offline citizens are older and rural: more needs, for life (P5, C6).
         self.connected = rng.random(n) < cfg.population.internet_penetration
         self.origin_excluded = ~self.connected  # the cohort: excluded on day 0, whatever happens later
-        self.digital_skill = np.where(self.connected, rng.beta(c.skill_alpha, c.skill_beta, n), 0.0).astype(np.float32)
+        self.digital_skill = np.where(self.connected, rng.beta(c.skill_alpha, CITIZEN_SKILL_BETA, n), 0.0).astype(
+            np.float32
+        )
         self.efficacy = rng.beta(c.efficacy_alpha, c.efficacy_beta, n).astype(np.float32)
         self.trust = np.full(n, 0.5, dtype=np.float32)
         self.expectation = np.full(n, 0.5, dtype=np.float32)

@@ -15,7 +15,7 @@ import numpy as np
 from sim.agency import Agencies, Agency
 from sim.authority import Authority
 from sim.citizens import Citizens, Feed, gather_sum
-from sim.config import SECTORS, SimConfig, n_districts, n_leaders, validate
+from sim.config import AGENCIES_WATCHED, POPULARITY_ALPHA, SECTORS, SimConfig, n_districts, n_leaders, validate
 from sim.geography import Geography
 from sim.leader import Leaders, OpinionLeader
 from sim.levers import set_lever
@@ -113,11 +113,10 @@ class GovSimModel(mesa.Model):
         return Agencies(level, sector, district, motivation, skill, self._baseline_requests(), early)
 
     def _create_leaders(self) -> Leaders:
-        lc = self.cfg.leader
         n = n_leaders(self.cfg)
         n_ag = self.geo.n_agencies
-        popularity = self.rng.pareto(lc.popularity_alpha, n) + 1.0
-        k = min(lc.agencies_watched, n_ag)
+        popularity = self.rng.pareto(POPULARITY_ALPHA, n) + 1.0
+        k = min(AGENCIES_WATCHED, n_ag)
         watched = np.array([self.rng.choice(n_ag, size=k, replace=False) for _ in range(n)]).reshape(n, k)
         return Leaders(popularity, watched)
 

@@ -109,3 +109,16 @@ def test_the_outcome_table_is_generated_where_the_odd_marks_it():
     assert "STALE" not in new and new.startswith("a\n") and new.endswith("\nc\n")
     assert all(f"| `{o.key}` | {o.meaning}" in new for o in OUTCOMES)
     assert render(new) == new
+
+
+def test_a_fixed_factor_is_no_config_key_and_says_so():
+    """The five former parameters that screening fixed are refused by name, and listed in the ODD."""
+    from sim.config import FIXED_FACTORS
+
+    assert len(FIXED_FACTORS) == 5
+    defaults = flatten(SimConfig())
+    text = ODD.read_text()
+    for key, factor in FIXED_FACTORS.items():
+        assert key not in defaults and factor.evidence and f"| `{key}` | `{factor.value}` |" in text
+        with pytest.raises(ConfigError, match=f"{key} is a fixed factor"):
+            load_config([f"{key}=1"])

@@ -97,16 +97,8 @@ def shown_regimes(exp: ExperimentConfig) -> list[str]:
     return list(exp.regimes) if len(exp.regimes) > 1 else []
 
 
-def condition_label(regime: str, values: dict[str, Any], exp: ExperimentConfig) -> str:
-    names = short_names(list(exp.sweep), shown_regimes(exp))
-    parts = [regime] if len(exp.regimes) > 1 or not values else []
-    return ", ".join(parts + [f"{names[k]}={fmt_value(v)}" for k, v in values.items()])
-
-
 def fmt_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def make_plan(exp: ExperimentConfig, source: str) -> Plan:
@@ -277,22 +269,21 @@ def _design_conditions(exp: ExperimentConfig, source: str, composer: Composer) -
 
 def _cartesian_conditions(exp: ExperimentConfig, source: str, composer: Composer) -> list[Condition]:
     keys = list(exp.sweep)
+    names = short_names(keys, shown_regimes(exp))
     conditions: list[Condition] = []
-    combos = list(itertools.product(*(exp.sweep[k] for k in keys)))
-    for regime in exp.regimes:
-        for combo in combos:
-            given = dict(zip(keys, combo, strict=True))
-            fixed = [*exp.base, f"policy={regime}", *(f"{k}={v}" for k, v in given.items() if k == "population")]
-            try:
-                cfg = composer.config(fixed, {k: v for k, v in given.items() if k != "population"})
-            except ConfigError as err:
-                raise sim_error(
-                    source, err, ", ".join([f"regime {regime}", *(f"{k}={v}" for k, v in given.items())])
-                ) from None
-            flat = flatten(cfg)
-            values = {k: flat.get(k, v) for k, v in given.items()}
-            label = condition_label(regime, values, exp)
-            conditions.append(Condition(len(conditions), regime, values, given, tuple(fixed), cfg, label))
+    for regime, combo in itertools.product(exp.regimes, itertools.product(*exp.sweep.values())):
+        given = dict(zip(keys, combo, strict=True))
+        fixed = [*exp.base, f"policy={regime}", *(f"{k}={v}" for k, v in given.items() if k == "population")]
+        try:
+            cfg = composer.config(fixed, {k: v for k, v in given.items() if k != "population"})
+        except ConfigError as err:
+            where = ", ".join([f"regime {regime}", *(f"{k}={v}" for k, v in given.items())])
+            raise sim_error(source, err, where) from None
+        flat = flatten(cfg)
+        values = {k: flat.get(k, v) for k, v in given.items()}
+        shown = [regime] if len(exp.regimes) > 1 or not values else []  # e.g. "integration, staff_capacity=0.5"
+        label = ", ".join(shown + [f"{names[k]}={fmt_value(v)}" for k, v in values.items()])
+        conditions.append(Condition(len(conditions), regime, values, given, tuple(fixed), cfg, label))
     return conditions
 
 

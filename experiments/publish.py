@@ -28,7 +28,6 @@ import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from experiments.fsio import pid_alive
 
@@ -40,11 +39,8 @@ MANIFEST = "manifest.json"
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _marker(folder: Path) -> Path:
@@ -56,55 +52,43 @@ def _mark(folder: Path, token: str, kind: str) -> None:
     _marker(folder).write_text(json.dumps(record) + "\n")
 
 
-def _read_marker(folder: Path) -> dict[str, Any] | None:
+def _ours(folder: Path, kind: str) -> bool:
+    """Whether recovery may touch it: our marker, the token in the name, this host, a process that has ended."""
     try:
         record = json.loads(_marker(folder).read_text())
     except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) else None
-
-
-def _ours(folder: Path, kind: str) -> tuple[bool, str]:
-    """(may recover it, why not): our marker, this host, a process that has ended, the token in the name."""
-    record = _read_marker(folder)
-    if record is None or record.get("tool") != TOOL or record.get("kind") != kind:
-        return False, "no govsim marker"
-    token = str(record.get("token", ""))
-    if not token or not folder.name.endswith("-" + token):
-        return False, "its marker does not match it"
-    if record.get("host") != socket.gethostname():
-        return False, f"made on host {record.get('host')}"
-    pid = record.get("pid")
-    if not isinstance(pid, int) or (pid != os.getpid() and pid_alive(pid)):
-        return False, f"process {pid} is still running"
-    return True, ""
+        return False
+    if not isinstance(record, dict) or record.get("tool") != TOOL or record.get("kind") != kind:
+        return False
+    token, pid = str(record.get("token", "")), record.get("pid")
+    return (
+        bool(token)
+        and folder.name.endswith("-" + token)
+        and record.get("host") == socket.gethostname()
+        and isinstance(pid, int)
+        and (pid == os.getpid() or not pid_alive(pid))
+    )
 
 
 def recover(results_root: Path, name: str) -> list[str]:
     """Undo what an interrupted swap or staging of this tool left behind; return one line per action."""
     notes: list[str] = []
-    if not results_root.is_dir():
-        return notes
     target = results_root / name
     olds = [p for p in results_root.glob(f".{name}{OLD}*") if p.is_dir()]
     for old in sorted(olds, key=lambda p: p.stat().st_mtime):
-        ok, _ = _ours(old, "old")
-        if not ok or not (old / MANIFEST).is_file():
+        if not _ours(old, "old") or not (old / MANIFEST).is_file():
             continue
         if not target.exists():
             os.rename(old, target)
+            _marker(old).unlink(missing_ok=True)
             notes.append(f"restored the previous {target} from an interrupted update ({old.name})")
         else:
-            shutil.rmtree(old, ignore_errors=True)
+            discard_staging(old)
             notes.append(f"removed {old.name}, the previous results an interrupted update had set aside")
-        _marker(old).unlink(missing_ok=True)
     for staging in [p for p in results_root.glob(f".{name}{STAGING}*") if p.is_dir()]:
-        ok, _ = _ours(staging, "staging")
-        if not ok:
-            continue
-        shutil.rmtree(staging, ignore_errors=True)
-        _marker(staging).unlink(missing_ok=True)
-        notes.append(f"removed an unfinished staging folder {staging.name}")
+        if _ours(staging, "staging"):
+            discard_staging(staging)
+            notes.append(f"removed an unfinished staging folder {staging.name}")
     return notes
 
 
@@ -117,10 +101,10 @@ def new_staging(results_root: Path, name: str) -> Path:
     return folder
 
 
-def discard_staging(staging: Path) -> None:
-    """Remove a staging folder of this process and its marker (a failed or interrupted write)."""
-    shutil.rmtree(staging, ignore_errors=True)
-    _marker(staging).unlink(missing_ok=True)
+def discard_staging(folder: Path) -> None:
+    """Remove a folder this tool made and its marker (a failed or interrupted write, or results set aside)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    _marker(folder).unlink(missing_ok=True)
 
 
 def _publishable(folder: Path) -> None:
@@ -144,8 +128,7 @@ def swap_in(staging: Path, target: Path) -> None:
     os.rename(staging, target)
     _marker(staging).unlink(missing_ok=True)
     if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)
-        _marker(backup).unlink(missing_ok=True)
+        discard_staging(backup)
 
 
 class Busy(RuntimeError):

@@ -28,15 +28,12 @@ CI_METHOD = (
 NA_REP = "nan"
 
 
-def t_quantile(n: np.ndarray | int) -> np.ndarray:
+def _ci(n: Any, mean: Any, sd: Any) -> tuple[Any, Any]:
+    """The Student-t 95 % CI of the mean, mean ± t(0.975, n-1) · sd / √n (NaN for n < 2)."""
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore"):
-        return np.asarray(stats.t.ppf(0.975, np.where(n >= 2, n - 1, np.nan)), dtype=float)
-
-
-def _with_ci(d: dict[str, Any]) -> dict[str, Any]:
-    half = t_quantile(d["n"]) * d["sd"] / np.sqrt(np.maximum(d["n"], 1))
-    return {**d, "ci_low": d["mean"] - half, "ci_high": d["mean"] + half}
+        half = stats.t.ppf(0.975, np.where(n >= 2, n - 1, np.nan)) * sd / np.sqrt(np.maximum(n, 1))
+    return mean - half, mean + half
 
 
 def describe(x: np.ndarray) -> dict[str, np.ndarray]:
@@ -46,16 +43,17 @@ def describe(x: np.ndarray) -> dict[str, np.ndarray]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         mean, sd = np.nanmean(x, axis=0), np.nanstd(x, axis=0, ddof=1)
-    return _with_ci({"n": n, "mean": mean, "sd": np.where(n >= 2, sd, np.nan)})
+    sd = np.where(n >= 2, sd, np.nan)
+    low, high = _ci(n, mean, sd)
+    return {"n": n, "mean": mean, "sd": sd, "ci_low": low, "ci_high": high}
 
 
 def ci_table(frame: pd.DataFrame, by: str, outcomes: list[str]) -> pd.DataFrame:
     """Per value of `by` (sorted) and outcome: n, mean, sd and the 95 % CI (pandas groupby-agg, long format)."""
     agg = frame.groupby(by, sort=True)[outcomes].agg(["count", "mean", "std"]).stack(level=0, future_stack=True)
     agg = agg.rename_axis([by, "outcome"]).reset_index().rename(columns={"count": "n", "std": "sd"})
-    return pd.DataFrame(_with_ci({k: agg[k] for k in ("n", "mean", "sd")})).assign(
-        **{by: agg[by], "outcome": agg["outcome"]}
-    )
+    low, high = _ci(agg["n"], agg["mean"], agg["sd"])
+    return agg.assign(ci_low=low, ci_high=high)
 
 
 def condition_columns(plan: Plan, cond: Condition) -> dict[str, Any]:
@@ -64,19 +62,17 @@ def condition_columns(plan: Plan, cond: Condition) -> dict[str, Any]:
 
 
 def runs_table(plan: Plan, store: RunStore) -> pd.DataFrame:
-    rows = []
-    for run in plan.runs:
-        summary = store.summary(run.run_id)
-        rows.append(
-            {
-                "experiment": plan.experiment.name,
-                **condition_columns(plan, run.condition),
-                "replicate": run.replicate,
-                "seed": run.seed,
-                "run_id": run.run_id,
-                **summary,
-            }
-        )
+    rows = [
+        {
+            "experiment": plan.experiment.name,
+            **condition_columns(plan, run.condition),
+            "replicate": run.replicate,
+            "seed": run.seed,
+            "run_id": run.run_id,
+            **store.summary(run.run_id),
+        }
+        for run in plan.runs
+    ]
     return pd.DataFrame(rows)
 
 
@@ -96,43 +92,19 @@ def summary_table(plan: Plan, runs: pd.DataFrame) -> pd.DataFrame:
     return _keyed(keys, "condition", ci_table(runs, "condition", outcome_columns(runs, plan)))
 
 
-def series_outcomes(plan: Plan, available: list[str]) -> list[str]:
-    wanted = list(plan.experiment.outcomes)
-    for fig in plan.experiment.figures:
-        if fig.kind == "timeseries":
-            wanted += fig.outcomes
-    seen: list[str] = []
-    for o in wanted:
-        if o in available and o not in seen:
-            seen.append(o)
-    return seen
-
-
 def timeseries_table(plan: Plan, store: RunStore) -> pd.DataFrame:
     """Per condition, day and outcome: n, mean and 95 % CI over replicates (long format)."""
-    every = plan.experiment.timeseries_every
+    exp = plan.experiment
+    wanted = [*exp.outcomes, *(o for f in exp.figures if f.kind == "timeseries" for o in f.outcomes)]
     frames = []
     for cond in plan.conditions:
         series = [store.timeseries(r.run_id) for r in plan.runs if r.condition.index == cond.index]
         days = series[0]["day"].to_numpy()
-        keep = (days % every == 0) | (days == days.max()) | (every == 1)
-        outcomes = series_outcomes(plan, [c for c in series[0].columns if c != "day"])
-        for outcome in outcomes:
-            stack = np.vstack([s[outcome].to_numpy(dtype=float) for s in series])
-            d = describe(stack)
-            frame = pd.DataFrame(
-                {
-                    "day": days[keep],
-                    "outcome": outcome,
-                    "n": d["n"][keep],
-                    "mean": d["mean"][keep],
-                    "ci_low": d["ci_low"][keep],
-                    "ci_high": d["ci_high"][keep],
-                }
-            )
-            for key, value in reversed(condition_columns(plan, cond).items()):
-                frame.insert(0, key, value)
-            frames.append(frame)
+        keep = (days % exp.timeseries_every == 0) | (days == days.max())
+        for outcome in dict.fromkeys(o for o in wanted if o in series[0].columns):
+            d = describe(np.vstack([s[outcome].to_numpy(dtype=float) for s in series]))
+            cis = {k: d[k] for k in ("n", "mean", "ci_low", "ci_high")}
+            frames.append(pd.DataFrame({**condition_columns(plan, cond), "day": days, "outcome": outcome, **cis})[keep])
     return pd.concat(frames, ignore_index=True)
 
 

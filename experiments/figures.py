@@ -188,18 +188,12 @@ def heatmap_png(spec: FigureSpec, plan: Plan, summary: pd.DataFrame, contrasts: 
         figsize=(max(3.6, cell * len(xs) + 2.2) * ncols, max(2.8, cell * len(ys) + 1.6) * nrows),
         squeeze=False,
     )
-    cells = {
-        (r, c): heatmap_cells(plan, spec, facet, outcome, summary, contrasts)
-        for r, facet in enumerate(rows)
-        for c, outcome in enumerate(spec.outcomes)
-    }
+    cells = [[heatmap_cells(plan, spec, facet, o, summary, contrasts) for o in spec.outcomes] for facet in rows]
+    # one colour scale per outcome, shared by its panels, so rows can be compared by eye
+    columns = [np.concatenate([row[c][0].ravel() for row in cells]) for c in range(ncols)]
     for r, facet in enumerate(rows):
         for c, outcome in enumerate(spec.outcomes):
-            ax = axes[r, c]
-            mean, sig = cells[(r, c)]
-            # one colour scale per outcome, shared by its panels, so rows can be compared by eye
-            column = np.concatenate([cells[(i, c)][0].ravel() for i in range(nrows)])
-            finite = column[np.isfinite(column)]
+            ax, (mean, sig), finite = axes[r, c], cells[r][c], columns[c][np.isfinite(columns[c])]
             if spec.contrast:
                 bound = float(np.abs(finite).max()) if finite.size else 1.0
                 bound = bound if bound > 0 else 1.0

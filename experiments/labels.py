@@ -8,6 +8,7 @@ leading comment of configs/policy/<regime>.yaml.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -82,7 +83,5 @@ def regime_meaning(regime: str) -> str:
     """The leading comment of configs/policy/<regime>.yaml, as one line."""
     path = REPO / "configs" / "policy" / f"{regime}.yaml"
     lines = path.read_text().splitlines() if path.is_file() else []
-    head = [
-        ln.lstrip("# ").strip() for ln in lines[: next((i for i, ln in enumerate(lines) if not ln.startswith("#")), 0)]
-    ]
+    head = (ln.lstrip("# ").strip() for ln in itertools.takewhile(lambda ln: ln.startswith("#"), lines))
     return " ".join(h for h in head if h)

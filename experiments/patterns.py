@@ -98,8 +98,7 @@ def pattern_table(plan: Plan, store: RunStore, runs: pd.DataFrame) -> pd.DataFra
             total = np.zeros(plan.experiment.replicates)
             for sign, term in parse_measure(check.measure):
                 total = total + sign * term_values(plan, store, runs, term)
-            d = describe(total[:, None])
-            ci_low, ci_high = float(d["ci_low"][0]), float(d["ci_high"][0])
+            d = {k: v[0].item() for k, v in describe(total[:, None]).items()}  # n, mean, sd, ci_low, ci_high
             lo, hi = check.band
             rows.append(
                 {
@@ -110,16 +109,12 @@ def pattern_table(plan: Plan, store: RunStore, runs: pd.DataFrame) -> pd.DataFra
                     "measure": check.measure,
                     "kind": check.kind,
                     "check_figure": (check.figure or pattern.figure).strip(),
-                    "n": int(d["n"][0]),
-                    "mean": float(d["mean"][0]),
-                    "sd": float(d["sd"][0]),
-                    "ci_low": ci_low,
-                    "ci_high": ci_high,
+                    **d,
                     "band_low": float("nan") if lo is None else float(lo),
                     "band_high": float("nan") if hi is None else float(hi),
                     "band": band_text(check.band),
-                    "check": "pass" if passes(check, float(d["mean"][0]), ci_low, ci_high) else "fail",
-                    "ci_inside": inside(check.band, ci_low, ci_high),
+                    "check": "pass" if passes(check, d["mean"], d["ci_low"], d["ci_high"]) else "fail",
+                    "ci_inside": inside(check.band, d["ci_low"], d["ci_high"]),
                     "pattern_result": "",
                     "reason": pattern.reason.strip(),
                 }

@@ -23,6 +23,7 @@ from experiments.figures import facets, heatmap_cells
 from experiments.labels import BETTER, SHARES, NumberFormat, label, meaning, number_format, regime_meaning, with_unit
 from experiments.plan import Plan, fmt_value
 from experiments.spec import FigureSpec
+from sim.config import SimConfig
 
 FEW_REPLICATES = 5
 BLANK = "–"  # an undefined cell (footnoted)
@@ -66,12 +67,12 @@ def formats(summary: pd.DataFrame) -> dict[str, NumberFormat]:
 
 def ci_text(row: pd.Series, fmt: NumberFormat | None = None, signed: bool = False) -> str:
     """`mean [low, high]`; shares' intervals clipped to [0, 1] in display (not for differences)."""
-    fmt = fmt or number_format(str(row.get("outcome", "")), [row["mean"]])
-    low, high = row["ci_low"], row["ci_high"]
-    if row.get("outcome") in SHARES and "contrast" not in row and not signed:
-        low, high = (v if math.isnan(v) else min(1.0, max(0.0, float(v))) for v in (low, high))
     if math.isnan(row["mean"]):
         return BLANK
+    fmt = fmt or number_format(str(row.get("outcome", "")), [row["mean"]])
+    low, high = row["ci_low"], row["ci_high"]
+    if row.get("outcome") in SHARES and not signed:
+        low, high = np.clip([low, high], 0.0, 1.0)
     if math.isnan(low):
         return f"{fmt(row['mean'], signed)} (one replicate)"
     return f"{fmt(row['mean'], signed)} [{fmt(low, signed)}, {fmt(high, signed)}]"
@@ -95,30 +96,27 @@ def warnings_for(plan: Plan) -> list[str]:
     return out
 
 
-def idle_levers(cfg: Any) -> list[str]:
+LEVERS = (  # policy.<key>, what it is, the fields that switch it on (any non-zero)
+    ("integration", "the one-stop hub", ("enabled",)),
+    ("training", "training", ("share_per_year",)),
+    ("inclusion", "inclusion", ("places_per_10k", "assisted_coverage")),
+    ("mandate", "the account mandate", ("share",)),
+)
+
+
+def idle_levers(cfg: SimConfig) -> list[str]:
     """Levers of the regime that start after the last day, so the run is the same as without them."""
     policy, days = cfg.policy, cfg.days
-    levers = [
-        ("integration", "the one-stop hub", lambda p: getattr(p, "enabled", False)),
-        ("training", "training", lambda p: getattr(p, "share_per_year", 0) > 0),
-        (
-            "inclusion",
-            "inclusion",
-            lambda p: getattr(p, "places_per_10k", 0) > 0 or getattr(p, "assisted_coverage", 0) > 0,
-        ),
-        ("mandate", "the account mandate", lambda p: getattr(p, "share", 0) > 0),
-    ]
     out = []
-    for key, what, active in levers:
-        lever = getattr(policy, key, None)
-        start = getattr(lever, "start_day", None)
-        if lever is not None and active(lever) and isinstance(start, int) and start > days:
+    for key, what, switches in LEVERS:
+        lever = getattr(policy, key)
+        if any(getattr(lever, s) for s in switches) and lever.start_day > days:
             out.append(
-                f"{what} of regime {policy.name} starts on day {start} (policy.{key}.start_day) but the run has "
-                f"days={days}: it cannot act, the run is the same as without it"
+                f"{what} of regime {policy.name} starts on day {lever.start_day} (policy.{key}.start_day) but the "
+                f"run has days={days}: it cannot act, the run is the same as without it"
             )
-    audit = getattr(policy, "audit", None)
-    if audit is not None and getattr(audit, "metric", "none") != "none" and getattr(audit, "period_days", 0) > days:
+    audit = policy.audit
+    if audit.metric != "none" and audit.period_days > days:
         out.append(
             f"the audit of regime {policy.name} comes every {audit.period_days} days (policy.audit.period_days) but "
             f"the run has days={days}: no audit happens"
@@ -159,41 +157,35 @@ def answer_regimes(plan: Plan, tables: dict[str, pd.DataFrame], fmts: dict[str, 
     """Regimes without a sweep: which does best on each headline outcome, clear of the next or not, and against
     the baseline (paired)."""
     exp, summary, contrasts = plan.experiment, tables["summary"], tables["contrasts"]
-    base = next((c for c in plan.conditions if c.regime == exp.baseline), None)
-    wins: dict[str, list[str]] = {}
-    clear_wins: dict[str, int] = {}
+    base = next(c for c in plan.conditions if c.regime == exp.baseline)
+    wins: dict[str, list[tuple[str, bool]]] = {}  # the best condition -> (outcome, clearly ahead of the next)
     lines = []
     for o in exp.table:
         sign = BETTER.get(o, 1)
-        rows = [(c, _row(summary, c.index, o)) for c in plan.conditions]
-        rows = sorted([(c, r) for c, r in rows if not math.isnan(r["mean"])], key=lambda cr: -sign * cr[1]["mean"])
+        rows = sorted(_defined(plan, summary, o), key=lambda cr: -sign * cr[1]["mean"])
         if len(rows) < 2:
             continue
         (best, b), (nxt, n), (worst, w) = rows[0], rows[1], rows[-1]
-        clear = b["ci_low"] > n["ci_high"] if sign > 0 else b["ci_high"] < n["ci_low"]
-        word = ("highest" if sign > 0 else "lowest") if o in BETTER else "highest"
+        clear = bool(b["ci_low"] > n["ci_high"] if sign > 0 else b["ci_high"] < n["ci_low"])
+        word, other = ("highest", "lowest") if sign > 0 else ("lowest", "highest")
         text = f"{_cap(label(o))}{_direction(o)}: {word} under `{best.label}`, {ci_text(b, fmts[o])}"
         text += f", {'clearly ahead of' if clear else 'not clearly apart from'} `{nxt.label}` ({ci_text(n, fmts[o])})"
-        if base is not None and best is not base:
+        if best is not base:
             d = _row(contrasts[contrasts["contrast"] == f"{best.regime} - {base.regime}"], best.index, o, "condition_a")
             text += f"; against `{base.label}` {ci_text(d, fmts[o], signed=True)} (paired)"
-        lines.append(
-            text + f"; {'lowest' if word == 'highest' else 'highest'} under `{worst.label}`, {ci_text(w, fmts[o])}."
-        )
+        lines.append(f"- {text}; {other} under `{worst.label}`, {ci_text(w, fmts[o])}.")
         if o in BETTER:
-            wins.setdefault(best.label, []).append(label(o))
-            clear_wins[best.label] = clear_wins.get(best.label, 0) + bool(clear)
-    scored = [o for o in exp.table if o in BETTER]
+            wins.setdefault(best.label, []).append((label(o), clear))
     if not wins:
-        return [f"- {t}" for t in lines]
+        return lines
     leader, won = max(wins.items(), key=lambda kv: len(kv[1]))
     lead = (
-        f"`{leader}` does best on {len(won)} of the {len(scored)} headline outcomes with a direction ({', '.join(won)}),"
-        f" clearly ahead of the next regime (95 % CIs apart) on {clear_wins[leader]} of them"
+        f"`{leader}` does best on {len(won)} of the {sum(o in BETTER for o in exp.table)} headline outcomes with a "
+        f"direction ({', '.join(o for o, _ in won)}), clearly ahead of the next regime (95 % CIs apart) on "
+        f"{sum(c for _, c in won)} of them"
     )
-    others = [f"`{c}` on {', '.join(v)}" for c, v in wins.items() if c != leader]
-    lead += f"; {'; '.join(others)}." if others else "."
-    return [lead, "", *(f"- {t}" for t in lines)]
+    others = [f"`{c}` on {', '.join(o for o, _ in v)}" for c, v in wins.items() if c != leader]
+    return [lead + (f"; {'; '.join(others)}." if others else "."), "", *lines]
 
 
 def answer_contrasts(plan: Plan, tables: dict[str, pd.DataFrame], fmts: dict[str, NumberFormat]) -> list[str]:
@@ -225,16 +217,15 @@ def answer_contrasts(plan: Plan, tables: dict[str, pd.DataFrame], fmts: dict[str
 def answer(
     plan: Plan, tables: dict[str, pd.DataFrame], fmts: dict[str, NumberFormat], extras: list[Extra]
 ) -> list[str]:
+    """The analyses' answer if they give one; else the regimes against the baseline; else each outcome's range."""
     exp = plan.experiment
-    head = f"**Answer** (means over {exp.replicates} replicates, 95 % CIs in brackets)."
-    found = [line for e in extras for line in e.answer]
-    if found:
-        return [head, "", *found]
-    if exp.baseline and not plan.swept:
-        return [head, "", *answer_regimes(plan, tables, fmts)]
-    if exp.baseline:
-        return [head, "", *answer_contrasts(plan, tables, fmts)]
-    return [head, "", *(f"- {reading_across(plan, tables['summary'], o, fmts)}" for o in exp.table)]
+    if any(e.answer for e in extras):
+        body = [line for e in extras for line in e.answer]
+    elif exp.baseline:
+        body = (answer_contrasts if plan.swept else answer_regimes)(plan, tables, fmts)
+    else:
+        body = [f"- {reading_across(plan, tables['summary'], o, fmts)}" for o in exp.table]
+    return [f"**Answer** (means over {exp.replicates} replicates, 95 % CIs in brackets).", "", *body]
 
 
 def glossary(plan: Plan, outcomes: list[str], fmts: dict[str, NumberFormat]) -> list[str]:
@@ -250,9 +241,14 @@ def glossary(plan: Plan, outcomes: list[str], fmts: dict[str, NumberFormat]) -> 
 # --- readings ------------------------------------------------------------------------------------
 
 
+def _defined(plan: Plan, table: pd.DataFrame, outcome: str) -> list[tuple[Any, pd.Series]]:
+    """(condition, row) for each condition where the outcome's mean is defined."""
+    rows = [(c, _row(table, c.index, outcome)) for c in plan.conditions]
+    return [(c, r) for c, r in rows if not math.isnan(r["mean"])]
+
+
 def reading_across(plan: Plan, summary: pd.DataFrame, outcome: str, fmts: dict[str, NumberFormat]) -> str:
-    rows = [(c, _row(summary, c.index, outcome)) for c in plan.conditions]
-    return _highest_lowest(label(outcome), [(c, r) for c, r in rows if not math.isnan(r["mean"])], fmts[outcome])
+    return _highest_lowest(label(outcome), _defined(plan, summary, outcome), fmts[outcome])
 
 
 def _highest_lowest(name: str, rows: list[tuple[Any, pd.Series]], fmt: NumberFormat, when: str = "") -> str:
@@ -322,6 +318,10 @@ def reading_heatmap(
     plan: Plan, spec: FigureSpec, tables: dict[str, pd.DataFrame], fmts: dict[str, NumberFormat]
 ) -> list[str]:
     xs, ys = plan.experiment.sweep[spec.x], plan.experiment.sweep[spec.y]
+
+    def cell(i: int, j: int) -> str:
+        return f"{plan.names[spec.x]}={fmt_value(xs[j])}, {plan.names[spec.y]}={fmt_value(ys[i])}"
+
     out = []
     for facet in facets(plan, spec):
         where = ", ".join(f"{plan.names[k]}={fmt_value(v)}" for k, v in facet.items())
@@ -332,10 +332,6 @@ def reading_heatmap(
             if not np.isfinite(mean).any():
                 out.append(f"{prefix}{name}: undefined in every cell.")
                 continue
-
-            def cell(i: int, j: int) -> str:
-                return f"{plan.names[spec.x]}={fmt_value(xs[j])}, {plan.names[spec.y]}={fmt_value(ys[i])}"
-
             imax = np.unravel_index(np.nanargmax(mean), mean.shape)
             imin = np.unravel_index(np.nanargmin(mean), mean.shape)
             if spec.contrast:

@@ -10,7 +10,7 @@ A day touches few of the records of a large backlog, so the ledger is built
 for that: columns live in buffers with room to grow (new needs are written
 into the room, not concatenated onto every column), the needs that go back
 to their citizens are moved to the end of the ledger when the day's closed
-needs are removed (one compaction a day, `settle`), and so the needs waiting
+needs are removed (one compaction a day, in place, `settle`), and so the needs waiting
 for a channel are always the ledger's tail (`unrouted_from`), which routing
 updates in place. The order of the records that routing and service read is
 the one the plain rules give: take the unrouted needs out, put them back at
@@ -130,15 +130,14 @@ class NeedLedger:
 
     def _keep(self, keep: np.ndarray, back: np.ndarray = _NONE) -> None:
         """Keep the records under `keep` in order, then the records at positions `back` (ledger order)."""
-        kept = np.flatnonzero(keep)  # positions once, then one unbuffered gather per column
+        kept = np.flatnonzero(keep)  # positions once, then one gather per column
         k1, k2 = len(kept), len(back)
-        room = k1 + k2 + max((k1 + k2) // 4, ROOM)
-        for name, b in self._buf.items():
-            fresh = np.empty(room, dtype=b.dtype)
-            # the positions are in range: mode="clip" lets take write into `fresh` unbuffered
-            np.take(b, kept, out=fresh[:k1], mode="clip")
-            np.take(b, back, out=fresh[k1 : k1 + k2], mode="clip")
-            self._buf[name] = fresh
+        for b in self._buf.values():
+            # in place: the buffers live as long as the ledger (a fresh set a day would pin the heap
+            # between the day's temporaries); the gathers' copies are freed at once
+            moved = b[back]
+            b[:k1] = b[kept]
+            b[k1 : k1 + k2] = moved
         self._size = k1 + k2
         self._views()
 

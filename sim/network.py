@@ -83,7 +83,7 @@ class ActiveNeighbours:
             neighbour, pos = self.ties.neighbours(changed)
             step = np.where(active[changed], 1, -1).astype(np.int32)
             np.add.at(self.count, neighbour, step[pos])
-            self.active = active
+            np.copyto(self.active, active)  # in place: no new citizen-long array kept each day
         return self.count.astype(np.float32) * self.ties.inverse_degree
 
 

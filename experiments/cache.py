@@ -180,5 +180,6 @@ class RunStore:
         import numpy as np
         import pandas as pd
 
+        columns = self.record(rid)["columns"]
         with np.load(self.path(rid, ".npz")) as data:
-            return pd.DataFrame({c: data[f"c{i}"] for i, c in enumerate(self.record(rid)["columns"])})
+            return pd.DataFrame({c: data[f"c{i}"] for i, c in enumerate(columns)})

@@ -354,7 +354,8 @@ def launch(
     ]
     log = store.hydra / f"{stamp}.log"
     wanted = {r.run_id for r in plan.runs}
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
     slurm = "SlurmLauncher" in target
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     interrupted = cancelled = False

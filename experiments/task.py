@@ -56,6 +56,11 @@ class InjectedFailure(RuntimeError):
     """Raised for runs listed in GOVSIM_FAIL_SEEDS (testing the failure path only)."""
 
 
+def _failing_seeds() -> set[int]:
+    text = os.environ.get(FAIL_ENV, "")
+    return {int(s) for s in text.replace(" ", "").split(",") if s}
+
+
 def chunk_file(sweep_dir: Path, chunk: int) -> Path:
     return Path(sweep_dir) / "chunks" / f"{chunk}.json"
 
@@ -66,7 +71,7 @@ def run_one(store: RunStore, rid: str, data: dict[str, Any]) -> None:
         cfg = to_sim_config(OmegaConf.merge(OmegaConf.structured(SimConfig), data))
         if run_id(cfg) != rid:
             raise RuntimeError(f"the config of run {rid} hashes to {run_id(cfg)}: the chunk file was altered")
-        if cfg.seed in {int(s) for s in os.environ.get(FAIL_ENV, "").replace(" ", "").split(",") if s}:
+        if cfg.seed in _failing_seeds():
             raise InjectedFailure(f"injected failure for seed {cfg.seed} ({FAIL_ENV})")
         start = time.perf_counter()
         result = run_simulation(cfg)

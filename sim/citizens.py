@@ -31,10 +31,13 @@ def gather_sum(table: np.ndarray, rows: np.ndarray) -> np.ndarray:
     (cheaper than one take per column), and each column adds up in slot order.
     """
     out = np.take(table, rows[0], axis=0)
-    buf = np.empty_like(out)
-    for row in rows[1:]:
-        # follow slots always index the table; mode="clip" lets take write into `out` unbuffered
-        out += np.take(table, row, axis=0, out=buf, mode="clip")
+    chunk = 1 << 16  # citizens at a time: the gather buffer stays small (a crowd-long one was the day's peak)
+    buf = np.empty_like(out[:chunk])
+    for lo in range(0, rows.shape[1], chunk):
+        part = out[lo : lo + chunk]
+        for row in rows[1:]:
+            # follow slots always index the table; mode="clip" lets take write into `buf` unbuffered
+            part += np.take(table, row[lo : lo + chunk], axis=0, out=buf[: len(part)], mode="clip")
     return out
 
 

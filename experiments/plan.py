@@ -178,6 +178,7 @@ class Composer:
         try:
             text = OmegaConf.load(CONFIG_DIR / "policy" / f"{choice[0]}.yaml")
             policy = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(PolicyConfig), text))
+            assert isinstance(policy, PolicyConfig)
             return validate(dataclasses.replace(self.composed[sibling], policy=policy))
         except Exception:  # Hydra composes it (and names what is wrong)
             return None

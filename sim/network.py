@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-BLOCK_TIE_ENDS = 1 << 20  # tie ends sorted at once while building the CSR: bounds its temporaries
-CHUNK = 1 << 20  # edges per chunk of the draws' arithmetic (no edge-long float temporaries)
+BLOCK_TIE_ENDS = 1 << 19  # tie ends sorted at once while building the CSR: bounds its temporaries
+CHUNK = 1 << 18  # edges per chunk of the uniform draws and their arithmetic (no edge-long floats)
 
 
 @dataclass(frozen=True)
@@ -116,10 +116,10 @@ def ties_from_edges(n: int, u: np.ndarray, v: np.ndarray) -> Ties:
     block_v[loop] = -1
     del loop
     for b in range(blocks):
-        iu, iv = np.flatnonzero(block_u == b), np.flatnonzero(block_v == b)
-        src = np.concatenate([u[iu], v[iv]]).astype(np.int32, copy=False)
-        dst = np.concatenate([v[iu], u[iv]]).astype(np.int32, copy=False)
-        del iu, iv
+        in_u, in_v = block_u == b, block_v == b  # one byte an edge (int64 positions would be eight)
+        src = np.concatenate([u[in_u], v[in_v]]).astype(np.int32, copy=False)
+        dst = np.concatenate([v[in_u], u[in_v]]).astype(np.int32, copy=False)
+        del in_u, in_v
         lo, hi = int(indptr[min(b * rows, n)]), int(indptr[min((b + 1) * rows, n)])
         indices[lo:hi] = dst[np.argsort(src, kind="stable")]
     return Ties(indptr, indices)
@@ -143,12 +143,13 @@ def district_ties(
     u = rng.integers(0, n, size=m, dtype=np.int64).astype(np.int32)
     d = district[u]
     # v = start + floor(uniform x size) of u's district: the float product in place, chunk by chunk
-    x = rng.random(m)
+    # (uniform draws one at a time from the bit generator: drawn by chunks they are the same numbers)
     size = np.asarray(district_size).astype(np.float64)  # the int x float product converts the int so
+    v = np.empty(m, dtype=np.int32)
     for lo in range(0, m, CHUNK):
-        x[lo : lo + CHUNK] *= size[d[lo : lo + CHUNK]]
-    v = x.astype(np.int32)  # truncation of values in [0, size): as int64, then int32
-    del x
+        x = rng.random(min(CHUNK, m - lo))
+        x *= size[d[lo : lo + CHUNK]]
+        v[lo : lo + CHUNK] = x  # truncation of values in [0, size): as int64, then int32
     v += np.asarray(district_start).astype(np.int32)[d]
     del d
     return ties_from_edges(n, u, v)

@@ -65,6 +65,21 @@ def test_csr_built_by_blocks_equals_one_stable_sort_of_all_tie_ends(
     assert np.array_equal(full.count_active(np.ones(40, dtype=bool)), np.full(40, 39))
 
 
+def test_district_ties_drawn_by_chunks_equal_one_draw_of_all_edges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sim.network, "CHUNK", 7)
+    monkeypatch.setattr(sim.network, "BLOCK_TIE_ENDS", 50)
+    start, size = np.array([0, 900, 1000]), np.array([900, 100, 1000])
+    district = np.repeat(np.arange(3), size)
+    ties = district_ties(np.random.default_rng(2), start, size, district, 5.0)
+    rng = np.random.default_rng(2)  # the plain formula: every edge drawn at once
+    m = int(round(len(district) * 5.0 / 2))
+    u = rng.integers(0, len(district), size=m, dtype=np.int64).astype(np.int32)
+    d = district[u]
+    v = (start[d] + (rng.random(m) * size[d]).astype(np.int64)).astype(np.int32)
+    indptr, indices = _one_sort_csr(len(district), u, v)
+    assert np.array_equal(ties.indptr, indptr) and np.array_equal(ties.indices, indices)
+
+
 def test_top_share_equals_a_full_sort_as_posts_grow_and_the_crowd_comes_online() -> None:
     rng = np.random.default_rng(9)
     n = 5_000

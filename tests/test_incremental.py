@@ -10,8 +10,13 @@ import numpy as np
 import pytest
 
 import sim.network
+from sim.api import load_config
+from sim.citizens import Citizens
+from sim.geography import Geography
+from sim.needs import NeedLedger, Queues
 from sim.network import ActiveNeighbours, complete_ties, district_ties, ties_from_edges
 from sim.outcomes import TopShare
+from sim.service import DELAY_CAP, AgencyDay, Closed, DayFlows, route, serve
 
 
 def _direct_top_share(posts: np.ndarray, top: float = 0.05) -> float:
@@ -109,3 +114,152 @@ def test_unfollowed_slot_counts_equal_a_recount_every_day() -> None:
         recount = np.bincount(cit.home_agency[cit.follows_agency == pad], minlength=pad)
         assert np.array_equal(cit.unfollowed, recount)
     assert cit.unfollowed.sum() > 0
+
+
+# --- the need ledger: routing the tail in place and serving the queue heads equal the plain rules ---
+def _plain_route(cfg, ledger, citizens, today, coverage, day, rng, flows):  # type: ignore[no-untyped-def]
+    """route() as the rules read: take every unrouted need out, pick its channel, append it."""
+    queues = ledger.queues
+    mask = ledger.queue == queues.unrouted
+    if not mask.any():
+        return
+    rec = ledger.take(mask)
+    c, a, group = rec["citizen"], rec["agency"], rec["group"]
+    cc = cfg.citizen
+    u = rng.random((2, len(c)))
+    connected = citizens.connected[c]
+    covered = ~connected & (citizens.assist_draw[c] < coverage)
+    reachable = today.hub_active | today.has_account[a]
+    propensity = np.where(connected, citizens.channel_propensity(cfg, c), today.responsiveness[a])
+    online = reachable & (connected | covered) & (u[0] < propensity)
+    assisted = covered & online
+    skill = np.where(connected, citizens.digital_skill[c], 1.0)
+    misrouted = online & (not today.hub_active) & (u[1] < cc.misroute_prob * (1.0 - skill))
+    queue = np.where(online, np.where(today.hub_active, queues.hub, a), queues.office0 + a)
+    queue[misrouted] = queues.void
+    cost = np.where(
+        online,
+        np.where(connected, cc.cost_online, cc.cost_assisted),
+        np.where(connected, cc.cost_offline_connected, cc.cost_offline_excluded),
+    )
+    flows.burden += np.bincount(group, weights=cost, minlength=2)
+    flows.online_routed += int(online.sum())
+    flows.misrouted += int(misrouted.sum())
+    ledger.resubmit(rec, queue, assisted, day)
+
+
+def _plain_serve(cfg, ledger, today, day, rng, flows):  # type: ignore[no-untyped-def]
+    """serve() as the rules read: every rule a mask over the whole ledger."""
+    queues = ledger.queues
+    n_ag = queues.n_agencies
+    q = ledger.queue
+    rank = ledger.rank_in_queue()
+    inbox = queues.is_inbox(q)
+    qa = np.where(inbox, q, 0)
+    real = today.replies[qa]
+    served_inbox = inbox & (rank < real + today.boilerplate[qa])
+    p_inbox = today.clarity[qa] * np.where(rank < real, 1.0, cfg.agency.boilerplate_clarity_factor)
+    office = queues.is_office(q)
+    served_office = office & (rank < today.office[np.where(office, q - queues.office0, 0)])
+    served_hub = (q == queues.hub) & (rank < today.hub_capacity)
+    served = served_inbox | served_office | served_hub
+    p_resolve = np.where(
+        served_inbox, p_inbox, np.where(served_office, cfg.citizen.offline_resolution, today.hub_clarity)
+    )
+    resolved = np.zeros(len(q), dtype=bool)
+    idx = np.flatnonzero(served)
+    resolved[idx] = rng.random(len(idx)) < p_resolve[idx]
+    fwd = np.flatnonzero((q == queues.hub) & ~served_hub)
+    if len(fwd):
+        a = ledger.agency[fwd]
+        right = rng.random(len(fwd)) < cfg.policy.integration.routing_accuracy
+        ledger.queue[fwd] = np.where(right, np.where(today.has_account[a], a, queues.office0 + a), queues.void)
+    answered = served_inbox | served_hub
+    withdrawn = queues.is_online(ledger.queue) & ~answered & (day - ledger.submitted >= cfg.citizen.retry_days)
+    delay = day - ledger.submitted[answered]
+    flows.answered += len(delay)
+    flows.online_resolved += int((answered & resolved).sum())
+    flows.answered_fast += int((delay <= cfg.metrics.response_days).sum())
+    flows.delays += np.bincount(np.minimum(delay, DELAY_CAP), minlength=DELAY_CAP + 1)
+    flows.online_ended += len(delay) + int(withdrawn.sum())
+    flows.hub_replied += int(served_hub.sum())
+    flows.replied += np.bincount(q[served_inbox], minlength=n_ag)
+    flows.resolved += np.bincount(q[served_inbox & resolved], minlength=n_ag)
+    flows.withdrawn += np.bincount(ledger.queue[withdrawn & queues.is_inbox(ledger.queue)], minlength=n_ag)
+    ended = answered | withdrawn
+    attempt_citizen, attempt_success = ledger.citizen[ended], resolved[ended]
+    alone = (ledger.group == 1) & ~ledger.assisted
+    patience = cfg.citizen.patience_days * np.where(alone, cfg.citizen.patience_ratio_excluded, 1.0)
+    dropped = ~resolved & (day - ledger.arisen >= patience)
+    ledger.queue[((served & ~resolved) | withdrawn) & ~dropped] = queues.unrouted
+    rec = ledger.take(resolved | dropped)
+    met = resolved[resolved | dropped]
+    ledger.close(rec, met)
+    group = rec["group"]
+    wait = (day - rec["arisen"]).astype(np.float64)
+    quality = np.where(met, 0.5 ** (wait / cfg.citizen.quality_half_life), 0.0)
+    flows.met += np.bincount(group[met], minlength=2)
+    flows.dropped += np.bincount(group[~met], minlength=2)
+    flows.met_cohort += np.bincount(rec["cohort"][met], minlength=2)
+    flows.dropped_cohort += np.bincount(rec["cohort"][~met], minlength=2)
+    flows.wait_days += np.bincount(group[met], weights=wait[met], minlength=2)
+    flows.quality += float(quality.sum())
+    return Closed(rec["citizen"], quality, met, attempt_citizen, attempt_success)
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
+    return a == b
+
+
+@pytest.mark.parametrize("hub", [False, True])
+def test_ledger_routing_and_service_equal_the_plain_whole_ledger_rules(hub: bool) -> None:
+    """Tail routing in place, queue heads, one compaction a day: the same flows, closed needs,
+    attempts, random stream and ledger contents as the whole-ledger rules, day after day."""
+    cfg = load_config(
+        ["citizen.patience_days=9", "citizen.patience_ratio_excluded=0.5", "citizen.retry_days=2", "seed=1"]
+    )
+    n, k = 3_000, 24  # citizens, agencies
+    rng = np.random.default_rng(7)
+    citizens = Citizens(cfg, Geography(n, 1, 8), np.ones(5), rng)
+    fast, plain = NeedLedger(Queues(k)), NeedLedger(Queues(k))
+    rng_fast, rng_plain = np.random.default_rng(3), np.random.default_rng(3)
+    for day in range(1, 61):
+        m = int(rng.integers(50, 400))  # bursts fill queues, lulls let them drain
+        who = rng.integers(0, n, m).astype(np.int32)
+        group = (~citizens.connected[who]).astype(np.int8)
+        agency = rng.integers(0, k, m).astype(np.int32)
+        today = AgencyDay(
+            has_account=rng.random(k) < 0.6,
+            clarity=rng.random(k),
+            substantive=np.zeros(k, dtype=np.int64),
+            filler=np.zeros(k, dtype=np.int64),
+            replies=rng.integers(0, 8, k),
+            boilerplate=rng.integers(0, 3, k),
+            office=rng.integers(0, 6, k),
+            responsiveness=rng.random(k),
+            hub_active=hub,
+            hub_capacity=int(rng.integers(0, 60)) if hub else 0,
+            hub_clarity=0.4 if hub else 0.0,
+        )
+        results = []
+        for ledger, r, route_fn, serve_fn in (
+            (fast, rng_fast, route, serve),
+            (plain, rng_plain, _plain_route, _plain_serve),
+        ):
+            ledger.add(who, group, group, agency, day)
+            flows = DayFlows(k)
+            route_fn(cfg, ledger, citizens, today, 0.5, day, r, flows)
+            closed = serve_fn(cfg, ledger, today, day, r, flows)
+            ledger.check_conservation()
+            results.append((vars(flows), vars(closed)))
+        (fa, ca), (fb, cb) = results
+        assert all(_same(fa[key], fb[key]) for key in fa), day
+        assert all(_same(ca[key], cb[key]) for key in ca), day
+        # the ledgers hold the same records (the returned ones wait at the end of the fast one)
+        order_a = np.lexsort([fast.cols[c] for c in fast.cols])
+        order_b = np.lexsort([plain.cols[c] for c in plain.cols])
+        assert all(np.array_equal(fast.cols[c][order_a], plain.cols[c][order_b]) for c in fast.cols)
+        assert rng_fast.random() == rng_plain.random()
+    assert fast.n_dropped.sum() > 0 and fast.n_met.sum() > 0

@@ -55,9 +55,8 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
     table = ranking(plan, runs)
     best = table.iloc[0]
     keys = list(plan.swept)
-    chosen = {k: best[k] for k in keys}
     targets = exp.calibration.targets
-    values = ", ".join(f"`{k}={chosen[k]:g}`" for k in keys)
+    values = ", ".join(f"`{k}={best[k]:g}`" for k in keys)
     closest = [
         [str(r["rank"]), *(f"{r[k]:g}" for k in keys), *(num(r[t.outcome]) for t in targets), f"{r['distance']:.2f}"]
         for _, r in table.head(10).iterrows()
@@ -92,7 +91,7 @@ def analyse(plan: Plan, runs: pd.DataFrame) -> Extra:
         f"{best['distance']:.2f} in units of each target's half-width): {fit}."
     ]
     console = f"Calibration: rank 1 of {len(table)} cells, distance {best['distance']:.2f}: " + ", ".join(
-        f"{k}={chosen[k]:g}" for k in keys
+        f"{k}={best[k]:g}" for k in keys
     )
     notes = [(TABLE, "every grid cell ranked by its distance to the calibration targets")]
     return Extra(files={TABLE: csv_bytes(table)}, markdown=md, console=console, file_notes=notes, answer=answer)

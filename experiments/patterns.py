@@ -95,9 +95,7 @@ def pattern_table(plan: Plan, store: RunStore, runs: pd.DataFrame) -> pd.DataFra
     for pattern in plan.experiment.patterns:
         first = len(rows)
         for check in pattern.checks:
-            total = np.zeros(plan.experiment.replicates)
-            for sign, term in parse_measure(check.measure):
-                total = total + sign * term_values(plan, store, runs, term)
+            total = sum(sign * term_values(plan, store, runs, term) for sign, term in parse_measure(check.measure))
             d = {k: v[0].item() for k, v in describe(total[:, None]).items()}  # n, mean, sd, ci_low, ci_high
             lo, hi = check.band
             rows.append(

@@ -131,9 +131,9 @@ def _row(table: pd.DataFrame, condition: int, outcome: str, key: str = "conditio
 # --- console -------------------------------------------------------------------------------------
 
 
-def console_table(plan: Plan, summary: pd.DataFrame, outcomes: list[str] | None = None) -> str:
-    """Conditions x outcomes, `mean ± half-width of the 95 % CI`, wrapped at 120 columns (pandas to_string)."""
-    outcomes, fmts = outcomes or plan.experiment.table, formats(summary)
+def console_table(plan: Plan, summary: pd.DataFrame) -> str:
+    """Conditions x headline outcomes, `mean ± half-width of the 95 % CI`, wrapped at 120 columns (pandas to_string)."""
+    outcomes, fmts = plan.experiment.table, formats(summary)
     rows = {c.label: {o: _row(summary, c.index, o) for o in outcomes} for c in plan.conditions}
     cells = {
         k: {o: f"{fmts[o](r['mean'])} ± {fmts[o]((r['ci_high'] - r['ci_low']) / 2)}" for o, r in v.items()}
@@ -365,22 +365,20 @@ def figure_readings(
 
 
 def results_tables(
-    plan: Plan,
     table: pd.DataFrame,
     outcomes: list[str],
     fmts: dict[str, NumberFormat],
     conds: list[Any],
     key: str = "condition",
     signed: bool = False,
-    per_table: int = 5,
 ) -> list[str]:
     """Conditions x outcomes in blocks of five; undefined cells blank, with a footnote naming them."""
     cells = {(c.index, o): _row(table, c.index, o, key) for c in conds for o in outcomes}
     undefined = {o: [c.label for c in conds if math.isnan(cells[(c.index, o)]["mean"])] for o in outcomes}
     shown = [o for o in outcomes if len(undefined[o]) < len(conds)]
     parts: list[str] = []
-    for start in range(0, len(shown), per_table):
-        chunk = shown[start : start + per_table]
+    for start in range(0, len(shown), 5):
+        chunk = shown[start : start + 5]
         rows = [[c.label, *(ci_text(cells[(c.index, o)], fmts[o], signed) for o in chunk)] for c in conds]
         parts += [*md_table(["condition", *(with_unit(o, fmts[o]) for o in chunk)], rows, "lr"), ""]
     notes = [f"{label(o)} under {', '.join(v)}" for o, v in undefined.items() if v and o in shown]
@@ -409,7 +407,7 @@ def baseline_section(plan: Plan, contrasts: pd.DataFrame, fmts: dict[str, Number
         f"{exp.replicates} replicate pairs. Pairing removes the noise the two runs share, so these intervals "
         "are narrower than a comparison of the two means above would suggest.",
         "",
-        *results_tables(plan, table, list(exp.outcomes), fmts, conds, "condition_a", signed=True),
+        *results_tables(table, list(exp.outcomes), fmts, conds, "condition_a", signed=True),
         "**Reading.**",
         "",
     ]
@@ -491,11 +489,8 @@ FILES = (
 )
 
 
-def report_md(
-    plan: Plan, tables: dict[str, pd.DataFrame], figure_files: dict[str, str], extras: list[Extra] | None = None
-) -> str:
+def report_md(plan: Plan, tables: dict[str, pd.DataFrame], figure_files: dict[str, str], extras: list[Extra]) -> str:
     exp = plan.experiment
-    extras = extras or []
     fmts = formats(tables["summary"])
     parts: list[str] = [f"# Experiment `{exp.name}`", ""]
     if exp.question:
@@ -524,7 +519,7 @@ def report_md(
             "Mean and 95 % confidence interval per condition (all outcomes and their standard deviations "
             "are in `summary.csv`).",
             "",
-            *results_tables(plan, tables["summary"], list(exp.outcomes), fmts, plan.conditions),
+            *results_tables(tables["summary"], list(exp.outcomes), fmts, plan.conditions),
             "**Reading.**",
             "",
             *(f"- {reading_across(plan, tables['summary'], o, fmts)}" for o in exp.table),

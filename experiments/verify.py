@@ -138,23 +138,6 @@ def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def in_recorded_order(record: dict[str, Any]) -> dict[str, Any]:
-    """The resolved experiment with its sweep and design parameters in the order they were run.
-
-    Manifests are written in insertion order, the order that decides the conditions and the Morris
-    sample. Older ones were written with sorted keys and carry that order in `key_order`, used here.
-    """
-    resolved = dict(record["resolved"])
-    order = record.get("key_order", {})
-    sweep = resolved.get("sweep") or {}
-    if order.get("sweep") and set(order["sweep"]) == set(sweep):
-        resolved["sweep"] = {k: sweep[k] for k in order["sweep"]}
-    design = resolved.get("design")
-    if design and order.get("design_parameters") and set(order["design_parameters"]) == set(design["parameters"]):
-        resolved["design"] = {**design, "parameters": {k: design["parameters"][k] for k in order["design_parameters"]}}
-    return resolved
-
-
 def verify(
     folder: Path,
     launcher: str | None = None,
@@ -338,7 +321,7 @@ def recorded_plan(folder: Path, manifest: dict[str, Any]) -> Plan:
     """The plan of the experiment as the manifest recorded it (never the current file in configs/experiment/)."""
     record = manifest["experiment"]
     source = f"{folder / MANIFEST}"
-    return make_plan(experiment_from_dict(in_recorded_order(record), source, default_name=record["name"]), source)
+    return make_plan(experiment_from_dict(record["resolved"], source, default_name=record["name"]), source)
 
 
 class TableStore:

@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.citizens import Citizens
 from sim.config import SimConfig
-from sim.needs import NeedLedger
+from sim.needs import NeedLedger, Queues
 
 DELAY_CAP = 64  # reply delays >= this many days share the last histogram bin
 
@@ -101,6 +101,24 @@ def route(
         return
     else:  # the usual day: they are the tail, routed in place (the same order)
         rec = {k: v[start:] for k, v in ledger.cols.items()}
+    queue, assisted = choose_channel(cfg, rec, queues, citizens, today, assisted_coverage, rng, flows)
+    if start is None:
+        ledger.resubmit(rec, queue, assisted, day)
+    else:
+        ledger.route_tail(start, queue, assisted, day)
+
+
+def choose_channel(
+    cfg: SimConfig,
+    rec: dict[str, np.ndarray],
+    queues: Queues,
+    citizens: Citizens,
+    today: AgencyDay,
+    assisted_coverage: float,
+    rng: np.random.Generator,
+    flows: DayFlows,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The channel rules for the needs `rec`: each one's queue and whether a helper goes with it."""
     c, a, group = rec["citizen"], rec["agency"], rec["group"]
     cc = cfg.citizen
     u = rng.random((2, len(c)))
@@ -126,10 +144,7 @@ def route(
     flows.burden += np.bincount(group, weights=cost, minlength=2)
     flows.online_routed += int(online.sum())
     flows.misrouted += int(misrouted.sum())
-    if start is None:
-        ledger.resubmit(rec, queue, assisted, day)
-    else:
-        ledger.route_tail(start, queue, assisted, day)
+    return queue, assisted
 
 
 def _slots(x: np.ndarray | int) -> np.ndarray:

@@ -16,7 +16,7 @@ from sim.geography import Geography
 from sim.needs import NeedLedger, Queues
 from sim.network import ActiveNeighbours, complete_ties, district_ties, ties_from_edges
 from sim.outcomes import TopShare
-from sim.service import DELAY_CAP, AgencyDay, Closed, DayFlows, route, serve
+from sim.service import DELAY_CAP, AgencyDay, Closed, DayFlows, choose_channel, route, serve
 
 
 def _direct_top_share(posts: np.ndarray, top: float = 0.05) -> float:
@@ -118,33 +118,13 @@ def test_unfollowed_slot_counts_equal_a_recount_every_day() -> None:
 
 # --- the need ledger: routing the tail in place and serving the queue heads equal the plain rules ---
 def _plain_route(cfg, ledger, citizens, today, coverage, day, rng, flows):  # type: ignore[no-untyped-def]
-    """route() as the rules read: take every unrouted need out, pick its channel, append it."""
+    """route() as the rules read: take every unrouted need out, pick its channel (the same rules), append it."""
     queues = ledger.queues
     mask = ledger.queue == queues.unrouted
     if not mask.any():
         return
     rec = ledger.take(mask)
-    c, a, group = rec["citizen"], rec["agency"], rec["group"]
-    cc = cfg.citizen
-    u = rng.random((2, len(c)))
-    connected = citizens.connected[c]
-    covered = ~connected & (citizens.assist_draw[c] < coverage)
-    reachable = today.hub_active | today.has_account[a]
-    propensity = np.where(connected, citizens.channel_propensity(cfg, c), today.responsiveness[a])
-    online = reachable & (connected | covered) & (u[0] < propensity)
-    assisted = covered & online
-    skill = np.where(connected, citizens.digital_skill[c], 1.0)
-    misrouted = online & (not today.hub_active) & (u[1] < cc.misroute_prob * (1.0 - skill))
-    queue = np.where(online, np.where(today.hub_active, queues.hub, a), queues.office0 + a)
-    queue[misrouted] = queues.void
-    cost = np.where(
-        online,
-        np.where(connected, cc.cost_online, cc.cost_assisted),
-        np.where(connected, cc.cost_offline_connected, cc.cost_offline_excluded),
-    )
-    flows.burden += np.bincount(group, weights=cost, minlength=2)
-    flows.online_routed += int(online.sum())
-    flows.misrouted += int(misrouted.sum())
+    queue, assisted = choose_channel(cfg, rec, queues, citizens, today, coverage, rng, flows)
     ledger.resubmit(rec, queue, assisted, day)
 
 

@@ -241,6 +241,20 @@ def serve(
     met = np.concatenate([np.ones(int(resolved.sum()), dtype=bool), np.zeros(len(dropped_idx), dtype=bool)])
     met = met[closing_order]
     rec = ledger.settle(closing[closing_order], back)
+    return close_needs(cfg, ledger, rec, met, day, flows, attempt_citizen, attempt_success)
+
+
+def close_needs(
+    cfg: SimConfig,
+    ledger: NeedLedger,
+    rec: dict[str, np.ndarray],
+    met: np.ndarray,
+    day: int,
+    flows: DayFlows,
+    attempt_citizen: np.ndarray,
+    attempt_success: np.ndarray,
+) -> Closed:
+    """Close the needs `rec` taken out of the ledger (met or dropped) and book them in today's flows."""
     ledger.close(rec, met)
     group = rec["group"]
     wait = (day - rec["arisen"]).astype(np.float64)

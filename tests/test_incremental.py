@@ -16,7 +16,7 @@ from sim.geography import Geography
 from sim.needs import NeedLedger, Queues
 from sim.network import ActiveNeighbours, complete_ties, district_ties, ties_from_edges
 from sim.outcomes import TopShare
-from sim.service import DELAY_CAP, AgencyDay, Closed, DayFlows, choose_channel, route, serve
+from sim.service import DELAY_CAP, AgencyDay, DayFlows, choose_channel, close_needs, route, serve
 
 
 def _direct_top_share(posts: np.ndarray, top: float = 0.05) -> float:
@@ -174,17 +174,7 @@ def _plain_serve(cfg, ledger, today, day, rng, flows):  # type: ignore[no-untype
     ledger.queue[((served & ~resolved) | withdrawn) & ~dropped] = queues.unrouted
     rec = ledger.take(resolved | dropped)
     met = resolved[resolved | dropped]
-    ledger.close(rec, met)
-    group = rec["group"]
-    wait = (day - rec["arisen"]).astype(np.float64)
-    quality = np.where(met, 0.5 ** (wait / cfg.citizen.quality_half_life), 0.0)
-    flows.met += np.bincount(group[met], minlength=2)
-    flows.dropped += np.bincount(group[~met], minlength=2)
-    flows.met_cohort += np.bincount(rec["cohort"][met], minlength=2)
-    flows.dropped_cohort += np.bincount(rec["cohort"][~met], minlength=2)
-    flows.wait_days += np.bincount(group[met], weights=wait[met], minlength=2)
-    flows.quality += float(quality.sum())
-    return Closed(rec["citizen"], quality, met, attempt_citizen, attempt_success)
+    return close_needs(cfg, ledger, rec, met, day, flows, attempt_citizen, attempt_success)
 
 
 def _same(a: object, b: object) -> bool:

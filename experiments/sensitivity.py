@@ -258,22 +258,13 @@ def confirmation(table: pd.DataFrame, hypotheses: dict[str, str]) -> pd.DataFram
     Each parameter is tested once, on the outcome named before the runs, so the other outcomes of the
     screen do not multiply its chances of clearing a 95 % floor by luck.
     """
-    rows = []
-    for parameter, outcome in hypotheses.items():
-        hit = table[(table["parameter"] == parameter) & (table["outcome"] == outcome)]
-        r = hit.iloc[0] if len(hit) else None  # an outcome undefined at some point was not analysed
-        rows.append(
-            {
-                "parameter": parameter,
-                "outcome": outcome,
-                "mu_star": r["mu_star"] if r is not None else float("nan"),
-                "noise_floor": r["noise_floor"] if r is not None else float("nan"),
-                "ratio": r["mu_star"] / r["noise_floor"] if r is not None and r["noise_floor"] > 0 else float("nan"),
-                "mu": r["mu"] if r is not None else float("nan"),
-                "confirmed": bool(r is not None and r["above_noise"]),
-            }
-        )
-    return pd.DataFrame(rows)
+    keys = pd.MultiIndex.from_tuples(list(hypotheses.items()), names=["parameter", "outcome"])
+    columns = ["mu_star", "noise_floor", "mu", "above_noise"]
+    found = table.set_index(["parameter", "outcome"])[columns] if not table.empty else pd.DataFrame(columns=columns)
+    checks = found.reindex(keys).reset_index()  # NaN where the outcome was not analysed (undefined somewhere)
+    checks.insert(4, "ratio", (checks["mu_star"] / checks["noise_floor"]).where(checks["noise_floor"] > 0))
+    checks["confirmed"] = checks.pop("above_noise").eq(True)
+    return checks
 
 
 def _confirmation_md(checks: pd.DataFrame) -> tuple[list[str], str]:

@@ -57,28 +57,9 @@ def slurm():
         slurm_cluster.stop()
 
 
-def experiments(*args: str, root: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "experiments",
-            *args,
-            "--results",
-            str(root / "results"),
-            "--cache",
-            str(root / "cache"),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=WAIT,
-        input=stdin,
-    )
-
-
-def start(*args: str, root: Path) -> subprocess.Popen:
-    cmd = [
+def _command(args: tuple[str, ...], root: Path) -> list[str]:
+    """`python -m experiments <args>` with this test's own results and cache folders."""
+    return [
         sys.executable,
         "-m",
         "experiments",
@@ -88,8 +69,22 @@ def start(*args: str, root: Path) -> subprocess.Popen:
         "--cache",
         str(root / "cache"),
     ]
+
+
+def experiments(*args: str, root: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        _command(args, root),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        input=stdin,
+    )
+
+
+def start(*args: str, root: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        cmd,
+        _command(args, root),
         cwd=REPO,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

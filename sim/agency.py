@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.config import BOILERPLATE_COST_FACTOR, FILLER_HOURS, SimConfig
+from sim.config import ADOPTION_IMITATION, BOILERPLATE_COST_FACTOR, FILLER_HOURS, SimConfig
 from sim.rounding import stochastic_round
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ class Agencies:
         mandate = cfg.policy.mandate
         a = cfg.agency
         prior = a.motivation_alpha / (a.motivation_alpha + a.motivation_beta)
-        hazard = (a.adoption_innovation + a.adoption_imitation * peer_share) * self.motivation / prior
+        hazard = (a.adoption_innovation + ADOPTION_IMITATION * peer_share) * self.motivation / prior
         if day >= mandate.start_day:
             # mandated agencies comply evenly until the deadline
             forced = 1.0 / max(1, mandate.deadline_day - day + 1)

@@ -62,17 +62,22 @@ def fixed(key: str, value: float, meaning: str, evidence: str, unit: str = "") -
     return value
 
 
-_SCREENS = (
+_ROUND_1 = (
     "below its noise floor on every outcome of the exploratory screen (results/sensitivity, "
     "results/sensitivity_quality at commit 2992081) and not confirmed by the pre-registered screen "
     "at commit 4700c07 (results/{screen}: {ratio} x the floor on {outcome})"
+)
+_ROUND_2 = (
+    "below its noise floor on every outcome of the regenerated screens (results/sensitivity, "
+    "results/sensitivity_quality at commit 32a520f) and not confirmed by the pre-registered screen "
+    "that reproduces at commit 988c16f (results/{screen}: {ratio} x the floor on {outcome})"
 )
 FILLER_HOURS = fixed(
     "agency.cost_filler",
     0.1,
     "staff hours per filler post (health tips, weather)",
     "article: district accounts 'posted health and weather news' to pass scrutiny; copying news takes "
-    "minutes. Over 0.05-0.15 h: " + _SCREENS.format(screen="sensitivity_confirm", ratio="0.70", outcome="filler share"),
+    "minutes. Over 0.05-0.15 h: " + _ROUND_1.format(screen="sensitivity_confirm", ratio="0.70", outcome="filler share"),
     unit="hours",
 )
 BOILERPLATE_COST_FACTOR = fixed(
@@ -80,7 +85,7 @@ BOILERPLATE_COST_FACTOR = fixed(
     0.3,
     "cost of a boilerplate reply relative to a real one (agency.cost_reply)",
     "modelling choice: form answers are cheap. Over 0.15-0.45: "
-    + _SCREENS.format(screen="sensitivity_confirm_replies", ratio="0.59", outcome="resolutions"),
+    + _ROUND_1.format(screen="sensitivity_confirm_replies", ratio="0.59", outcome="resolutions"),
 )
 CITIZEN_SKILL_BETA = fixed(
     "citizen.skill_beta",
@@ -88,14 +93,14 @@ CITIZEN_SKILL_BETA = fixed(
     "Beta shape b of digital skill of the connected (shape a is citizen.skill_alpha)",
     "only the mean skill acts (misrouting is linear in skill), so one shape suffices; a was confirmed "
     "(1.63 x its floor on answers), b over 1-3: "
-    + _SCREENS.format(screen="sensitivity_confirm", ratio="0.81", outcome="answers"),
+    + _ROUND_1.format(screen="sensitivity_confirm", ratio="0.81", outcome="answers"),
 )
 POPULARITY_ALPHA = fixed(
     "leader.popularity_alpha",
     1.2,
     "Pareto shape of leader popularity (follower draw weights)",
     "modelling choice: heavy-tailed audiences (article: 'influential opinion leaders'). Over 0.6-1.8: "
-    + _SCREENS.format(screen="sensitivity_confirm", ratio="0.78", outcome="the share who ever posted"),
+    + _ROUND_1.format(screen="sensitivity_confirm", ratio="0.78", outcome="the share who ever posted"),
 )
 AGENCIES_WATCHED = int(
     fixed(
@@ -103,8 +108,23 @@ AGENCIES_WATCHED = int(
         12,
         "agency accounts each leader watches",
         "modelling choice. Over 6-18: "
-        + _SCREENS.format(screen="sensitivity_confirm", ratio="0.76", outcome="the share who ever posted"),
+        + _ROUND_1.format(screen="sensitivity_confirm", ratio="0.76", outcome="the share who ever posted"),
     )
+)
+ADOPTION_IMITATION = fixed(
+    "agency.adoption_imitation",
+    0.002,
+    "Bass imitation q per day (peers with accounts; innovation p is agency.adoption_innovation)",
+    "modelling choice: slow voluntary diffusion (Ma 2013, police bureaus). Over 0.001-0.003, without a "
+    "mandate: " + _ROUND_2.format(screen="sensitivity_confirm_adoption", ratio="0.83", outcome="answers"),
+    unit="1/day",
+)
+CRITICISM_THRESHOLD = fixed(
+    "leader.criticism_threshold",
+    0.3,
+    "responsiveness under which a leader criticises a watched account (leader.criticism_prob acts)",
+    "modelling choice. Over 0.15-0.45: "
+    + _ROUND_2.format(screen="sensitivity_confirm", ratio="0.95", outcome="demand per 1,000"),
 )
 
 
@@ -312,9 +332,6 @@ class AgencyConfig:
         "modelling choice: slow voluntary diffusion (Ma 2013, police bureaus); not calibrated",
         allowed=UNIT,
         unit="1/day",
-    )
-    adoption_imitation: float = param(
-        0.002, "Bass imitation q per day (peers with accounts)", "as adoption_innovation", allowed=UNIT, unit="1/day"
     )
     level_need_shares: list[float] = param(
         [0.1, 0.2, 0.7],
@@ -568,9 +585,6 @@ class LeaderConfig:
     relay_weight: float = param(0.5, "value of a relayed post relative to a direct one", "modelling choice")
     criticism_prob: float = param(
         0.05, "daily chance a leader criticises an unresponsive watched account", "modelling choice", allowed=UNIT
-    )
-    criticism_threshold: float = param(
-        0.3, "responsiveness under which an account is criticised", "modelling choice", allowed=UNIT
     )
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.config import SimConfig
+from sim.config import CRITICISM_THRESHOLD, SimConfig
 
 if TYPE_CHECKING:
     from sim.agency import Agencies
@@ -39,7 +39,7 @@ class Leaders:
         relayable = agencies.substantive + cfg.agency.filler_value * agencies.filler
         # filler counts as filler_value of a post (rounded to whole posts), each relayed with chance relay_prob x clarity
         self.relays = rng.binomial(np.rint(relayable).astype(np.int64)[w], lc.relay_prob * clarity[w]).sum(axis=1)
-        unresponsive = (agencies.has_account & (agencies.responsiveness() < lc.criticism_threshold))[w].sum(axis=1)
+        unresponsive = (agencies.has_account & (agencies.responsiveness() < CRITICISM_THRESHOLD))[w].sum(axis=1)
         self.criticisms = rng.binomial(unresponsive, lc.criticism_prob)
 
     def reach(self) -> int:

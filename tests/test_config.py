@@ -112,10 +112,18 @@ def test_the_outcome_table_is_generated_where_the_odd_marks_it():
 
 
 def test_a_fixed_factor_is_no_config_key_and_says_so():
-    """The five former parameters that screening fixed are refused by name, and listed in the ODD."""
+    """The seven former parameters that the confirmation screens fixed are refused by name, and listed in the ODD."""
     from sim.config import FIXED_FACTORS
 
-    assert len(FIXED_FACTORS) == 5
+    assert set(FIXED_FACTORS) == {
+        "agency.cost_filler",
+        "agency.boilerplate_cost_factor",
+        "citizen.skill_beta",
+        "leader.popularity_alpha",
+        "leader.agencies_watched",
+        "agency.adoption_imitation",
+        "leader.criticism_threshold",
+    }
     defaults = flatten(SimConfig())
     text = ODD.read_text()
     for key, factor in FIXED_FACTORS.items():

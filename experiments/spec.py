@@ -14,6 +14,7 @@ import dataclasses
 import difflib
 import functools
 import re
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,14 +133,6 @@ class ExperimentConfig:
 
 
 FIELDS = tuple(f.name for f in dataclasses.fields(ExperimentConfig))
-FIGURE_FIELDS = tuple(f.name for f in dataclasses.fields(FigureSpec))
-NESTED_FIELDS = {
-    "conditions": tuple(f.name for f in dataclasses.fields(ConditionSpec)),
-    "design": tuple(f.name for f in dataclasses.fields(DesignSpec)),
-    "patterns": tuple(f.name for f in dataclasses.fields(PatternSpec)),
-    "calibration": tuple(f.name for f in dataclasses.fields(CalibrationSpec)),
-}
-CHECK_FIELDS = tuple(f.name for f in dataclasses.fields(CheckSpec))
 CHECK_KINDS = ("input", "target", "prediction")
 DESIGN_METHODS = ("morris",)
 
@@ -186,19 +179,12 @@ def config_keys() -> tuple[str, ...]:
 
 
 def _show(value: Any) -> str:
-    text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
-    if text.endswith("\n..."):
-        text = text[: -len("\n...")]
-    text = text.removesuffix("...").strip()
+    text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip().removesuffix("\n...")
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-class _Checker:
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, key: str, value: Any, allowed: str) -> ExperimentError:
-        return ExperimentError(f"invalid experiment {self.source}: {key}={_show(value)}; allowed: {allowed}")
+class _Refused(Exception):
+    """(key, value, allowed): experiment_from_dict words it as one line naming the experiment file."""
 
 
 def parse_override(item: str) -> tuple[str, Any]:
@@ -228,29 +214,37 @@ def load_experiment(name_or_path: str | Path, overrides: list[str] | None = None
     return experiment_from_dict(raw if raw is not None else {}, str(path), overrides, default_name=path.stem)
 
 
-INTERPOLATION = "${"
-
-
-def refuse_interpolations(value: Any, check: _Checker, key: str = "") -> None:
+def refuse_interpolations(value: Any, key: str = "") -> None:
     """Values read from an experiment file or a manifest are data: `${...}` (OmegaConf) is refused, never resolved."""
     if isinstance(value, str):
-        if INTERPOLATION in value:
-            raise check.fail(key or "<value>", value, "plain values (interpolations such as ${...} are not resolved)")
+        if "${" in value:
+            raise _Refused(key or "<value>", value, "plain values (interpolations such as ${...} are not resolved)")
     elif isinstance(value, dict):
         for k, v in value.items():
-            refuse_interpolations(str(k), check, f"{key}.{k}" if key else str(k))
-            refuse_interpolations(v, check, f"{key}.{k}" if key else str(k))
+            refuse_interpolations(str(k), f"{key}.{k}" if key else str(k))
+            refuse_interpolations(v, f"{key}.{k}" if key else str(k))
     elif isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
-            refuse_interpolations(v, check, f"{key}[{i}]")
+            refuse_interpolations(v, f"{key}[{i}]")
 
 
 def experiment_from_dict(
     raw: Any, source: str, overrides: list[str] | None = None, default_name: str = "experiment"
 ) -> ExperimentConfig:
-    check = _Checker(source)
+    try:
+        exp = _structured(raw, overrides)
+        exp.name = exp.name or default_name
+        _validate(exp)
+    except _Refused as err:
+        key, value, allowed = err.args
+        raise ExperimentError(f"invalid experiment {source}: {key}={_show(value)}; allowed: {allowed}") from None
+    return exp
+
+
+def _structured(raw: Any, overrides: list[str] | None) -> ExperimentConfig:
+    """The overridden mapping, its keys and value types checked, as an ExperimentConfig."""
     if not isinstance(raw, dict):
-        raise check.fail("<file>", raw, "a mapping of experiment fields")
+        raise _Refused("<file>", raw, "a mapping of experiment fields")
     raw = dict(raw)
     for item in overrides or []:
         key, value = parse_override(item)
@@ -266,67 +260,45 @@ def experiment_from_dict(
             raw["design"] = design
         else:
             raw[key] = value
-    for key, value in raw.items():
-        if key not in FIELDS:
-            raise check.fail(str(key), value, " | ".join(FIELDS))
-    refuse_interpolations(raw, check)
-    figures = raw.get("figures") or []
-    if not isinstance(figures, list):
-        raise check.fail("figures", figures, "a list of figure specs")
-    for i, fig in enumerate(figures):
-        if not isinstance(fig, dict):
-            raise check.fail(f"figures[{i}]", fig, f"a mapping with keys {' | '.join(FIGURE_FIELDS)}")
-        for key, value in fig.items():
-            if key not in FIGURE_FIELDS:
-                raise check.fail(f"figures[{i}].{key}", value, " | ".join(FIGURE_FIELDS))
-    _check_nested_keys(raw, check)
+    _check_keys(raw, ExperimentConfig, "")
+    refuse_interpolations(raw)
     sweep = raw.get("sweep")
     if sweep is not None and not isinstance(sweep, dict):
-        raise check.fail("sweep", sweep, "a mapping of config key -> non-empty list of values")
+        raise _Refused("sweep", sweep, "a mapping of config key -> non-empty list of values")
     for key in ("base", "regimes", "outcomes", "table"):
         if isinstance(raw.get(key), str):
             raw[key] = [raw[key]]
     try:
-        merged = OmegaConf.merge(OmegaConf.structured(ExperimentConfig), OmegaConf.create(raw))
-        exp = OmegaConf.to_object(merged)
+        exp = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(ExperimentConfig), OmegaConf.create(raw)))
     except OmegaConfBaseException as err:
-        key = getattr(err, "full_key", None) or "?"
-        head = str(err).strip().splitlines()[0]
-        raise check.fail(str(key), _lookup(raw, str(key)), f"a value of the right type ({head})") from None
+        key = str(getattr(err, "full_key", None) or "?")
+        raise _Refused(
+            key, _lookup(raw, key), f"a value of the right type ({str(err).strip().splitlines()[0]})"
+        ) from None
     assert isinstance(exp, ExperimentConfig)
-    if not exp.name:
-        exp.name = default_name
-    validate_experiment(exp, check)
     return exp
 
 
-def _check_nested_keys(raw: dict[str, Any], check: _Checker) -> None:
-    """Unknown keys inside conditions, design and patterns, named with the allowed ones."""
-    for section, allowed in NESTED_FIELDS.items():
-        value = raw.get(section)
-        if value is None:
+def _check_keys(raw: Any, spec: type, where: str) -> None:
+    """Unknown keys of a spec's mapping and of the specs nested in it, each named with the keys allowed there."""
+    hints = typing.get_type_hints(spec)
+    if where and not isinstance(raw, dict):
+        raise _Refused(where, raw, f"a mapping with keys {' | '.join(hints)}")
+    for key, value in raw.items():
+        if key not in hints:
+            raise _Refused(f"{where}.{key}" if where else str(key), value, " | ".join(hints))
+    for key, value in raw.items():
+        label = f"{where}.{key}" if where else key
+        inner = [t for t in typing.get_args(hints[key]) if dataclasses.is_dataclass(t)]
+        if not inner or value is None:
             continue
-        single = section in ("design", "calibration")
-        items = [value] if single else value
-        if not single and not isinstance(value, list):
-            raise check.fail(section, value, f"a list of mappings with keys {' | '.join(allowed)}")
-        for i, item in enumerate(items):
-            where = section if single else f"{section}[{i}]"
-            if not isinstance(item, dict):
-                raise check.fail(where, item, f"a mapping with keys {' | '.join(allowed)}")
-            for key, v in item.items():
-                if key not in allowed:
-                    raise check.fail(f"{where}.{key}", v, " | ".join(allowed))
-            if section == "patterns":
-                checks = item.get("checks") or []
-                if not isinstance(checks, list):
-                    raise check.fail(f"{where}.checks", checks, "a list of {measure, band}")
-                for j, c in enumerate(checks):
-                    if not isinstance(c, dict):
-                        raise check.fail(f"{where}.checks[{j}]", c, f"a mapping with keys {' | '.join(CHECK_FIELDS)}")
-                    for key, v in c.items():
-                        if key not in CHECK_FIELDS:
-                            raise check.fail(f"{where}.checks[{j}].{key}", v, " | ".join(CHECK_FIELDS))
+        if typing.get_origin(hints[key]) is not list:
+            _check_keys(value, inner[0], label)
+        elif not isinstance(value, list):
+            raise _Refused(label, value, f"a list of mappings with keys {' | '.join(typing.get_type_hints(inner[0]))}")
+        else:
+            for i, item in enumerate(value):
+                _check_keys(item, inner[0], f"{label}[{i}]")
 
 
 def _lookup(raw: dict[str, Any], key: str) -> Any:
@@ -349,40 +321,49 @@ def _suggest(word: str, choices: list[str] | tuple[str, ...], n: int = 4) -> str
     return ", ".join(close) if close else ", ".join(list(choices)[:n])
 
 
-def _check_key(key: str, check: _Checker, label: str, value: Any) -> None:
+def _check_key(key: str, label: str, value: Any) -> None:
     if key in SWEEPABLE_GROUPS or key in config_keys():
         if key == "seed":
-            raise check.fail(label, value, "not seed (replicate seeds come from the experiment's `seed`)")
+            raise _Refused(label, value, "not seed (replicate seeds come from the experiment's `seed`)")
         return
     if key == "policy":
-        raise check.fail(label, value, "not policy (list regimes under `regimes`)")
-    raise check.fail(label, value, f"a model config key such as {_suggest(key, config_keys())}, or population")
+        raise _Refused(label, value, "not policy (list regimes under `regimes`)")
+    raise _Refused(label, value, f"a model config key such as {_suggest(key, config_keys())}, or population")
+
+
+def _check_overrides(items: list[str], where: str) -> None:
+    """Model overrides `key=value` whose key is a model config key (or population)."""
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise _Refused(where, item, "model overrides of the form key=value")
+        _check_key(key.strip().lstrip("+~"), f"{where}.{key.strip()}", value)
+
+
+def _whole_numbers(spec: Any, where: str, minimum: dict[str, int]) -> None:
+    for key, low in minimum.items():
+        if getattr(spec, key) < low:
+            raise _Refused(f"{where}{key}", getattr(spec, key), f"a whole number >= {low}")
 
 
 def group_file_problem(group: str, option: str) -> str | None:
     """Why configs/<group>/<option>.yaml cannot be used (malformed or empty), or None."""
     path = CONFIG_DIR / group / f"{option}.yaml"
+    name = path.relative_to(CONFIG_DIR.parent)
     try:
         raw = yaml.safe_load(path.read_text())
     except OSError as err:
-        return f"{_rel_config(path)}: unreadable ({err.strerror or type(err).__name__})"
+        return f"{name}: unreadable ({err.strerror or type(err).__name__})"
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(err, "problem", None) or str(err).strip().splitlines()[0]
-        return f"{_rel_config(path)}: not valid YAML ({problem}{where}); allowed: a YAML mapping of {group} settings"
+        return f"{name}: not valid YAML ({problem}{where}); allowed: a YAML mapping of {group} settings"
     if raw is None or raw == {}:
-        return f"{_rel_config(path)}: empty; allowed: a mapping of {group} settings (see configs/{group}/)"
+        return f"{name}: empty; allowed: a mapping of {group} settings (see configs/{group}/)"
     if not isinstance(raw, dict):
-        return f"{_rel_config(path)}: {_show(raw)}; allowed: a mapping of {group} settings"
+        return f"{name}: {_show(raw)}; allowed: a mapping of {group} settings"
     return None
-
-
-def _rel_config(path: Path) -> str:
-    try:
-        return str(path.relative_to(CONFIG_DIR.parent))
-    except ValueError:
-        return str(path)
 
 
 def check_group_files(exp: ExperimentConfig) -> None:
@@ -406,71 +387,62 @@ def check_group_files(exp: ExperimentConfig) -> None:
             raise ExperimentError(f"invalid config file {problem}")
 
 
-def validate_experiment(exp: ExperimentConfig, check: _Checker | None = None) -> None:
-    check = check or _Checker(exp.name)
+def _validate(exp: ExperimentConfig) -> None:
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", exp.name) or exp.name.startswith("."):
-        raise check.fail("name", exp.name, "letters, digits, _ . - (it names results/<name>/)")
+        raise _Refused("name", exp.name, "letters, digits, _ . - (it names results/<name>/)")
     regimes = options("policy")
     if exp.conditions or exp.design is not None:
-        _validate_explicit(exp, check, regimes)
+        _validate_explicit(exp, regimes)
     if not exp.regimes:
-        raise check.fail("regimes", exp.regimes, f"a non-empty list of {' | '.join(regimes)}")
+        raise _Refused("regimes", exp.regimes, f"a non-empty list of {' | '.join(regimes)}")
     for r in exp.regimes:
         if r not in regimes:
-            raise check.fail("regimes", r, " | ".join(regimes))
+            raise _Refused("regimes", r, " | ".join(regimes))
     if len(set(exp.regimes)) != len(exp.regimes):
-        raise check.fail("regimes", exp.regimes, "each regime once")
+        raise _Refused("regimes", exp.regimes, "each regime once")
     if exp.baseline and (exp.baseline not in exp.regimes or len(exp.regimes) < 2):
-        raise check.fail(
+        raise _Refused(
             "baseline",
             exp.baseline,
             f"one of the experiment's regimes ({' | '.join(exp.regimes)}), with at least one other",
         )
-    for item in exp.base:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep:
-            raise check.fail("base", item, "model overrides of the form key=value")
-        _check_key(key.lstrip("+~"), check, f"base.{key}", value)
+    _check_overrides(exp.base, "base")
     for key, values in exp.sweep.items():
-        _check_key(key, check, f"sweep.{key}", values)
+        _check_key(key, f"sweep.{key}", values)
         if not isinstance(values, list) or not values:
-            raise check.fail(f"sweep.{key}", values, "a non-empty list of values")
+            raise _Refused(f"sweep.{key}", values, "a non-empty list of values")
         if len({_show(v) for v in values}) != len(values):
-            raise check.fail(f"sweep.{key}", values, "distinct values")
+            raise _Refused(f"sweep.{key}", values, "distinct values")
         if key in {b.partition("=")[0].strip() for b in exp.base}:
-            raise check.fail(f"sweep.{key}", values, "a key not also fixed in base")
+            raise _Refused(f"sweep.{key}", values, "a key not also fixed in base")
     if exp.replicates < 2:
-        raise check.fail("replicates", exp.replicates, "a whole number >= 2 (confidence intervals need two runs)")
-    if exp.seed < 0:
-        raise check.fail("seed", exp.seed, "a whole number >= 0")
-    if exp.timeseries_every < 1:
-        raise check.fail("timeseries_every", exp.timeseries_every, "a whole number >= 1")
+        raise _Refused("replicates", exp.replicates, "a whole number >= 2 (confidence intervals need two runs)")
+    _whole_numbers(exp, "", {"seed": 0, "timeseries_every": 1})
     launchers = launcher_names()
     if exp.launcher not in launchers:
-        raise check.fail("launcher", exp.launcher, " | ".join(launchers))
+        raise _Refused("launcher", exp.launcher, " | ".join(launchers))
     summary_names, series_names = outcome_names()
     if not exp.outcomes:
-        raise check.fail("outcomes", exp.outcomes, "a non-empty list of summary outcomes")
+        raise _Refused("outcomes", exp.outcomes, "a non-empty list of summary outcomes")
     for o in exp.outcomes:
         if o not in summary_names:
-            raise check.fail("outcomes", o, f"a summary outcome such as {_suggest(o, summary_names)}")
+            raise _Refused("outcomes", o, f"a summary outcome such as {_suggest(o, summary_names)}")
     if not exp.table:
         exp.table = list(exp.outcomes[:5])
     for o in exp.table:
         if o not in exp.outcomes:
-            raise check.fail("table", o, f"one of the experiment's outcomes ({', '.join(exp.outcomes)})")
+            raise _Refused("table", o, f"one of the experiment's outcomes ({', '.join(exp.outcomes)})")
     check_group_files(exp)
     if not exp.figures:
         exp.figures = default_figures(exp, series_names)
     names: set[str] = set()
     for i, fig in enumerate(exp.figures):
-        _validate_figure(i, fig, exp, check, summary_names, series_names)
+        _validate_figure(i, fig, exp)
         if fig.name in names:
-            raise check.fail(f"figures[{i}].name", fig.name, "a name not used by another figure")
+            raise _Refused(f"figures[{i}].name", fig.name, "a name not used by another figure")
         names.add(fig.name)
-    _validate_patterns(exp, check, summary_names, series_names)
-    _validate_calibration(exp, check, summary_names)
+    _validate_patterns(exp)
+    _validate_calibration(exp)
 
 
 # --- explicit conditions, designs and patterns -----------------------------------------------------
@@ -504,132 +476,123 @@ def parse_measure(text: str) -> list[tuple[int, Term]]:
     return out
 
 
-def _validate_explicit(exp: ExperimentConfig, check: _Checker, regimes: list[str]) -> None:
+def _validate_explicit(exp: ExperimentConfig, regimes: list[str]) -> None:
     """Named conditions or a design replace regimes x sweep; `regimes` becomes the regimes they use."""
     if exp.conditions and exp.design is not None:
-        raise check.fail("design", "...", "either conditions or a design, not both")
+        raise _Refused("design", "...", "either conditions or a design, not both")
     if exp.sweep:
-        raise check.fail("sweep", exp.sweep, "empty when the experiment lists conditions or a design")
+        raise _Refused("sweep", exp.sweep, "empty when the experiment lists conditions or a design")
     if exp.baseline:
-        raise check.fail("baseline", exp.baseline, "empty when the experiment lists conditions or a design")
+        raise _Refused("baseline", exp.baseline, "empty when the experiment lists conditions or a design")
     if exp.design is not None:
-        _validate_design(exp.design, exp, check, regimes)
+        _validate_design(exp.design, exp, regimes)
         exp.regimes = [exp.design.regime]
         return
     seen: set[str] = set()
     for i, cond in enumerate(exp.conditions):
         if not _NAME.fullmatch(cond.name):
-            raise check.fail(f"conditions[{i}].name", cond.name, "letters, digits and _")
+            raise _Refused(f"conditions[{i}].name", cond.name, "letters, digits and _")
         if cond.name in seen:
-            raise check.fail(f"conditions[{i}].name", cond.name, "a name not used by another condition")
+            raise _Refused(f"conditions[{i}].name", cond.name, "a name not used by another condition")
         seen.add(cond.name)
         if cond.regime not in regimes:
-            raise check.fail(f"conditions[{i}].regime", cond.regime, " | ".join(regimes))
-        for item in cond.overrides:
-            key, sep, value = item.partition("=")
-            if not sep:
-                raise check.fail(f"conditions[{i}].overrides", item, "model overrides of the form key=value")
-            _check_key(key.strip().lstrip("+~"), check, f"conditions[{i}].overrides.{key.strip()}", value)
+            raise _Refused(f"conditions[{i}].regime", cond.regime, " | ".join(regimes))
+        _check_overrides(cond.overrides, f"conditions[{i}].overrides")
     exp.regimes = list(dict.fromkeys(c.regime for c in exp.conditions))
 
 
-def _validate_design(design: DesignSpec, exp: ExperimentConfig, check: _Checker, regimes: list[str]) -> None:
+def _validate_design(design: DesignSpec, exp: ExperimentConfig, regimes: list[str]) -> None:
     if design.method not in DESIGN_METHODS:
-        raise check.fail("design.method", design.method, " | ".join(DESIGN_METHODS))
+        raise _Refused("design.method", design.method, " | ".join(DESIGN_METHODS))
     if design.regime not in regimes:
-        raise check.fail("design.regime", design.regime, " | ".join(regimes))
+        raise _Refused("design.regime", design.regime, " | ".join(regimes))
     if len(design.parameters) < 2:
-        raise check.fail("design.parameters", design.parameters, "two or more numeric config keys -> [low, high]")
+        raise _Refused("design.parameters", design.parameters, "two or more numeric config keys -> [low, high]")
     defaults = flatten(SimConfig())
     fixed = {b.partition("=")[0].strip() for b in exp.base}
     for key, bounds in design.parameters.items():
         label = f"design.parameters.{key}"
         value = defaults.get(key)
         if key not in defaults or key == "seed":
-            raise check.fail(label, bounds, f"a numeric model config key such as {_suggest(key, config_keys())}")
+            raise _Refused(label, bounds, f"a numeric model config key such as {_suggest(key, config_keys())}")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise check.fail(label, bounds, f"a numeric model config key ({key} is not numeric)")
+            raise _Refused(label, bounds, f"a numeric model config key ({key} is not numeric)")
         if key in fixed:
-            raise check.fail(label, bounds, "a key not also fixed in base")
+            raise _Refused(label, bounds, "a key not also fixed in base")
         numbers = len(bounds) == 2 and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
         if not numbers or not bounds[0] < bounds[1]:
-            raise check.fail(label, bounds, "[low, high], two numbers with low < high")
-    if design.trajectories < 2:
-        raise check.fail("design.trajectories", design.trajectories, "a whole number >= 2")
+            raise _Refused(label, bounds, "[low, high], two numbers with low < high")
+    _whole_numbers(design, "design.", {"trajectories": 2, "seed": 0, "resamples": 10})
     if design.levels < 2 or design.levels % 2:
-        raise check.fail("design.levels", design.levels, "an even whole number >= 2")
-    if design.seed < 0:
-        raise check.fail("design.seed", design.seed, "a whole number >= 0")
-    if design.resamples < 10:
-        raise check.fail("design.resamples", design.resamples, "a whole number >= 10")
+        raise _Refused("design.levels", design.levels, "an even whole number >= 2")
     for key, outcome in design.hypotheses.items():
         if key not in design.parameters:
-            raise check.fail(f"design.hypotheses.{key}", outcome, "a key of design.parameters -> an outcome")
+            raise _Refused(f"design.hypotheses.{key}", outcome, "a key of design.parameters -> an outcome")
         if outcome not in exp.outcomes:
-            raise check.fail(f"design.hypotheses.{key}", outcome, "one of the experiment's outcomes")
+            raise _Refused(f"design.hypotheses.{key}", outcome, "one of the experiment's outcomes")
 
 
-def _validate_patterns(
-    exp: ExperimentConfig, check: _Checker, summary_names: tuple[str, ...], series_names: tuple[str, ...]
-) -> None:
+def _validate_patterns(exp: ExperimentConfig) -> None:
     if not exp.patterns:
         return
+    summary_names, series_names = outcome_names()
     if not exp.conditions:
-        raise check.fail("patterns", "...", "patterns need named conditions (a `conditions` list)")
+        raise _Refused("patterns", "...", "patterns need named conditions (a `conditions` list)")
     names = [c.name for c in exp.conditions]
     ids: set[str] = set()
     for i, pattern in enumerate(exp.patterns):
         where = f"patterns[{i}]"
         if not pattern.id or pattern.id in ids:
-            raise check.fail(f"{where}.id", pattern.id, "a non-empty id not used by another pattern")
+            raise _Refused(f"{where}.id", pattern.id, "a non-empty id not used by another pattern")
         ids.add(pattern.id)
         if not pattern.checks:
-            raise check.fail(f"{where}.checks", pattern.checks, "a non-empty list of {measure, band}")
+            raise _Refused(f"{where}.checks", pattern.checks, "a non-empty list of {measure, band}")
         for j, c in enumerate(pattern.checks):
             label = f"{where}.checks[{j}]"
             try:
                 terms = parse_measure(c.measure)
             except ValueError:
-                raise check.fail(
+                raise _Refused(
                     f"{label}.measure",
                     c.measure,
                     "<condition>:<outcome>[@day<N>], or the difference of two such terms (a - b)",
                 ) from None
             for _, term in terms:
                 if term.condition not in names:
-                    raise check.fail(f"{label}.measure", c.measure, f"conditions among {' | '.join(names)}")
+                    raise _Refused(f"{label}.measure", c.measure, f"conditions among {' | '.join(names)}")
                 pool = summary_names if term.day is None else series_names
                 if term.outcome not in pool:
                     what = "a summary outcome" if term.day is None else "a time-series outcome (with @day)"
-                    raise check.fail(f"{label}.measure", c.measure, f"{what} such as {_suggest(term.outcome, pool)}")
+                    raise _Refused(f"{label}.measure", c.measure, f"{what} such as {_suggest(term.outcome, pool)}")
                 if term.day is not None and term.day < 1:
-                    raise check.fail(f"{label}.measure", c.measure, "@day<N> with N >= 1 (the first recorded day)")
+                    raise _Refused(f"{label}.measure", c.measure, "@day<N> with N >= 1 (the first recorded day)")
             if c.kind not in CHECK_KINDS:
-                raise check.fail(f"{label}.kind", c.kind, " | ".join(CHECK_KINDS))
+                raise _Refused(f"{label}.kind", c.kind, " | ".join(CHECK_KINDS))
             band = c.band
             if len(band) != 2 or (band[0] is None and band[1] is None):
-                raise check.fail(f"{label}.band", band, "[low, high] with at least one bound (null = open)")
+                raise _Refused(f"{label}.band", band, "[low, high] with at least one bound (null = open)")
             if band[0] is not None and band[1] is not None and band[0] > band[1]:
-                raise check.fail(f"{label}.band", band, "[low, high] with low <= high")
+                raise _Refused(f"{label}.band", band, "[low, high] with low <= high")
 
 
-def _validate_calibration(exp: ExperimentConfig, check: _Checker, summary_names: tuple[str, ...]) -> None:
+def _validate_calibration(exp: ExperimentConfig) -> None:
     cal = exp.calibration
     if cal is None:
         return
+    summary_names = outcome_names()[0]
     if not exp.sweep or exp.conditions or exp.design is not None:
-        raise check.fail("calibration", "...", "a calibration needs a `sweep` grid (not conditions or a design)")
+        raise _Refused("calibration", "...", "a calibration needs a `sweep` grid (not conditions or a design)")
     if not cal.targets:
-        raise check.fail("calibration.targets", cal.targets, "a non-empty list of {outcome, figure, width}")
+        raise _Refused("calibration.targets", cal.targets, "a non-empty list of {outcome, figure, width}")
     for i, t in enumerate(cal.targets):
         if t.outcome not in summary_names:
-            raise check.fail(
+            raise _Refused(
                 f"calibration.targets[{i}].outcome",
                 t.outcome,
                 f"a summary outcome such as {_suggest(t.outcome, summary_names)}",
             )
         if not t.width > 0:
-            raise check.fail(f"calibration.targets[{i}].width", t.width, "a number > 0")
+            raise _Refused(f"calibration.targets[{i}].width", t.width, "a number > 0")
 
 
 def default_figures(exp: ExperimentConfig, series_names: tuple[str, ...]) -> list[FigureSpec]:
@@ -643,46 +606,40 @@ def default_figures(exp: ExperimentConfig, series_names: tuple[str, ...]) -> lis
     return figures
 
 
-def _validate_figure(
-    i: int,
-    fig: FigureSpec,
-    exp: ExperimentConfig,
-    check: _Checker,
-    summary_names: tuple[str, ...],
-    series_names: tuple[str, ...],
-) -> None:
+def _validate_figure(i: int, fig: FigureSpec, exp: ExperimentConfig) -> None:
     label = f"figures[{i}]"
+    summary_names, series_names = outcome_names()
     if fig.kind not in FIGURE_KINDS:
-        raise check.fail(f"{label}.kind", fig.kind, " | ".join(FIGURE_KINDS))
+        raise _Refused(f"{label}.kind", fig.kind, " | ".join(FIGURE_KINDS))
     if not fig.name:
         fig.name = f"{fig.kind}_{i + 1}"
     if not re.fullmatch(r"[A-Za-z0-9_-]+", fig.name):
-        raise check.fail(f"{label}.name", fig.name, "letters, digits, _ and - (a file name)")
+        raise _Refused(f"{label}.name", fig.name, "letters, digits, _ and - (a file name)")
     if not fig.outcomes:
         fig.outcomes = list(exp.outcomes)
     pool = series_names if fig.kind == "timeseries" else summary_names
     for o in fig.outcomes:
         if o not in pool:
             what = "a time-series outcome" if fig.kind == "timeseries" else "a summary outcome"
-            raise check.fail(f"{label}.outcomes", o, f"{what} such as {_suggest(o, pool)}")
+            raise _Refused(f"{label}.outcomes", o, f"{what} such as {_suggest(o, pool)}")
     swept = list(exp.sweep)
     if fig.kind == "heatmap":
         for axis in ("x", "y"):
             value = getattr(fig, axis)
             if value not in swept:
-                raise check.fail(f"{label}.{axis}", value, f"a swept key ({' | '.join(swept) or 'the sweep is empty'})")
+                raise _Refused(f"{label}.{axis}", value, f"a swept key ({' | '.join(swept) or 'the sweep is empty'})")
         if fig.x == fig.y:
-            raise check.fail(f"{label}.y", fig.y, "a swept key other than x")
+            raise _Refused(f"{label}.y", fig.y, "a swept key other than x")
     elif fig.x or fig.y:
-        raise check.fail(f"{label}.x", fig.x or fig.y, "empty (x and y belong to heatmaps)")
+        raise _Refused(f"{label}.x", fig.x or fig.y, "empty (x and y belong to heatmaps)")
     if fig.contrast:
         if fig.kind != "heatmap":
-            raise check.fail(f"{label}.contrast", fig.contrast, "empty (contrasts belong to heatmaps)")
+            raise _Refused(f"{label}.contrast", fig.contrast, "empty (contrasts belong to heatmaps)")
         if len(fig.contrast) != 2 or fig.contrast[0] == fig.contrast[1]:
-            raise check.fail(f"{label}.contrast", fig.contrast, "two different regimes [a, b] (plots a - b)")
+            raise _Refused(f"{label}.contrast", fig.contrast, "two different regimes [a, b] (plots a - b)")
         for r in fig.contrast:
             if r not in exp.regimes:
-                raise check.fail(f"{label}.contrast", r, f"one of the experiment's regimes ({' | '.join(exp.regimes)})")
+                raise _Refused(f"{label}.contrast", r, f"one of the experiment's regimes ({' | '.join(exp.regimes)})")
 
 
 def sim_error(source: str, err: ConfigError, where: str) -> ExperimentError:

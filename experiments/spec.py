@@ -141,11 +141,6 @@ def experiment_names() -> list[str]:
     return sorted(p.stem for p in EXPERIMENT_DIR.glob("*.yaml"))
 
 
-def launcher_names() -> list[str]:
-    own = sorted(p.stem for p in LAUNCHER_DIR.glob("*.yaml"))
-    return own + [n for n in PLUGIN_LAUNCHERS if n not in own]
-
-
 def find_experiment(name_or_path: str) -> Path:
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
@@ -331,6 +326,15 @@ def _check_key(key: str, label: str, value: Any) -> None:
     raise _Refused(label, value, f"a model config key such as {_suggest(key, config_keys())}, or population")
 
 
+def _known_outcomes(label: str, names: list[str], series: bool = False) -> None:
+    """Each name is a summary outcome of the model (or, with `series`, a time-series column)."""
+    summary_names, series_names = outcome_names()
+    pool, what = (series_names, "a time-series outcome") if series else (summary_names, "a summary outcome")
+    for name in names:
+        if name not in pool:
+            raise _Refused(label, name, f"{what} such as {_suggest(name, pool)}")
+
+
 def _check_overrides(items: list[str], where: str) -> None:
     """Model overrides `key=value` whose key is a model config key (or population)."""
     for item in items:
@@ -418,15 +422,13 @@ def _validate(exp: ExperimentConfig) -> None:
     if exp.replicates < 2:
         raise _Refused("replicates", exp.replicates, "a whole number >= 2 (confidence intervals need two runs)")
     _whole_numbers(exp, "", {"seed": 0, "timeseries_every": 1})
-    launchers = launcher_names()
+    own = sorted(p.stem for p in LAUNCHER_DIR.glob("*.yaml"))
+    launchers = own + [n for n in PLUGIN_LAUNCHERS if n not in own]
     if exp.launcher not in launchers:
         raise _Refused("launcher", exp.launcher, " | ".join(launchers))
-    summary_names, series_names = outcome_names()
     if not exp.outcomes:
         raise _Refused("outcomes", exp.outcomes, "a non-empty list of summary outcomes")
-    for o in exp.outcomes:
-        if o not in summary_names:
-            raise _Refused("outcomes", o, f"a summary outcome such as {_suggest(o, summary_names)}")
+    _known_outcomes("outcomes", exp.outcomes)
     if not exp.table:
         exp.table = list(exp.outcomes[:5])
     for o in exp.table:
@@ -434,13 +436,9 @@ def _validate(exp: ExperimentConfig) -> None:
             raise _Refused("table", o, f"one of the experiment's outcomes ({', '.join(exp.outcomes)})")
     check_group_files(exp)
     if not exp.figures:
-        exp.figures = default_figures(exp, series_names)
-    names: set[str] = set()
+        exp.figures = default_figures(exp)
     for i, fig in enumerate(exp.figures):
         _validate_figure(i, fig, exp)
-        if fig.name in names:
-            raise _Refused(f"figures[{i}].name", fig.name, "a name not used by another figure")
-        names.add(fig.name)
     _validate_patterns(exp)
     _validate_calibration(exp)
 
@@ -488,13 +486,11 @@ def _validate_explicit(exp: ExperimentConfig, regimes: list[str]) -> None:
         _validate_design(exp.design, exp, regimes)
         exp.regimes = [exp.design.regime]
         return
-    seen: set[str] = set()
     for i, cond in enumerate(exp.conditions):
         if not _NAME.fullmatch(cond.name):
             raise _Refused(f"conditions[{i}].name", cond.name, "letters, digits and _")
-        if cond.name in seen:
+        if cond.name in (c.name for c in exp.conditions[:i]):
             raise _Refused(f"conditions[{i}].name", cond.name, "a name not used by another condition")
-        seen.add(cond.name)
         if cond.regime not in regimes:
             raise _Refused(f"conditions[{i}].regime", cond.regime, " | ".join(regimes))
         _check_overrides(cond.overrides, f"conditions[{i}].overrides")
@@ -539,12 +535,10 @@ def _validate_patterns(exp: ExperimentConfig) -> None:
     if not exp.conditions:
         raise _Refused("patterns", "...", "patterns need named conditions (a `conditions` list)")
     names = [c.name for c in exp.conditions]
-    ids: set[str] = set()
     for i, pattern in enumerate(exp.patterns):
         where = f"patterns[{i}]"
-        if not pattern.id or pattern.id in ids:
+        if not pattern.id or pattern.id in (p.id for p in exp.patterns[:i]):
             raise _Refused(f"{where}.id", pattern.id, "a non-empty id not used by another pattern")
-        ids.add(pattern.id)
         if not pattern.checks:
             raise _Refused(f"{where}.checks", pattern.checks, "a non-empty list of {measure, band}")
         for j, c in enumerate(pattern.checks):
@@ -579,28 +573,22 @@ def _validate_calibration(exp: ExperimentConfig) -> None:
     cal = exp.calibration
     if cal is None:
         return
-    summary_names = outcome_names()[0]
     if not exp.sweep or exp.conditions or exp.design is not None:
         raise _Refused("calibration", "...", "a calibration needs a `sweep` grid (not conditions or a design)")
     if not cal.targets:
         raise _Refused("calibration.targets", cal.targets, "a non-empty list of {outcome, figure, width}")
     for i, t in enumerate(cal.targets):
-        if t.outcome not in summary_names:
-            raise _Refused(
-                f"calibration.targets[{i}].outcome",
-                t.outcome,
-                f"a summary outcome such as {_suggest(t.outcome, summary_names)}",
-            )
+        _known_outcomes(f"calibration.targets[{i}].outcome", [t.outcome])
         if not t.width > 0:
             raise _Refused(f"calibration.targets[{i}].width", t.width, "a number > 0")
 
 
-def default_figures(exp: ExperimentConfig, series_names: tuple[str, ...]) -> list[FigureSpec]:
+def default_figures(exp: ExperimentConfig) -> list[FigureSpec]:
     """Bars of the outcomes, and their time series, when an experiment names no figures (none for a design)."""
     if exp.design is not None:
         return []
     figures = [FigureSpec(kind="bars", name="outcomes", outcomes=list(exp.outcomes[:8]))]
-    series = [o for o in exp.outcomes if o in series_names][:6]
+    series = [o for o in exp.outcomes if o in outcome_names()[1]][:6]
     if series:
         figures.append(FigureSpec(kind="timeseries", name="timeseries", outcomes=series))
     return figures
@@ -608,20 +596,17 @@ def default_figures(exp: ExperimentConfig, series_names: tuple[str, ...]) -> lis
 
 def _validate_figure(i: int, fig: FigureSpec, exp: ExperimentConfig) -> None:
     label = f"figures[{i}]"
-    summary_names, series_names = outcome_names()
     if fig.kind not in FIGURE_KINDS:
         raise _Refused(f"{label}.kind", fig.kind, " | ".join(FIGURE_KINDS))
     if not fig.name:
         fig.name = f"{fig.kind}_{i + 1}"
     if not re.fullmatch(r"[A-Za-z0-9_-]+", fig.name):
         raise _Refused(f"{label}.name", fig.name, "letters, digits, _ and - (a file name)")
+    if fig.name in (f.name for f in exp.figures[:i]):
+        raise _Refused(f"{label}.name", fig.name, "a name not used by another figure")
     if not fig.outcomes:
         fig.outcomes = list(exp.outcomes)
-    pool = series_names if fig.kind == "timeseries" else summary_names
-    for o in fig.outcomes:
-        if o not in pool:
-            what = "a time-series outcome" if fig.kind == "timeseries" else "a summary outcome"
-            raise _Refused(f"{label}.outcomes", o, f"{what} such as {_suggest(o, pool)}")
+    _known_outcomes(f"{label}.outcomes", fig.outcomes, series=fig.kind == "timeseries")
     swept = list(exp.sweep)
     if fig.kind == "heatmap":
         for axis in ("x", "y"):

@@ -243,18 +243,13 @@ def _structured(raw: Any, overrides: list[str] | None) -> ExperimentConfig:
     raw = dict(raw)
     for item in overrides or []:
         key, value = parse_override(item)
-        if key.startswith("sweep."):
-            raw["sweep"] = {**(raw.get("sweep") or {}), key[len("sweep.") :]: value}
-        elif key.startswith("design."):
-            design = dict(raw.get("design") or {})
-            sub = key[len("design.") :]
-            if sub.startswith("parameters."):
-                design["parameters"] = {**(design.get("parameters") or {}), sub[len("parameters.") :]: value}
-            else:
-                design[sub] = value
-            raw["design"] = design
-        else:
-            raw[key] = value
+        # the rest of sweep.<key> and design.parameters.<key> is one dotted model config key
+        prefix = next((p for p in ("sweep.", "design.parameters.", "design.") if key.startswith(p)), "")
+        node = raw
+        for part in prefix.split(".")[:-1]:
+            node[part] = dict(node.get(part) or {})
+            node = node[part]
+        node[key[len(prefix) :]] = value
     _check_keys(raw, ExperimentConfig, "")
     refuse_interpolations(raw)
     sweep = raw.get("sweep")

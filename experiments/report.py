@@ -87,13 +87,11 @@ def warnings_for(plan: Plan) -> list[str]:
             f"replicates={exp.replicates}: 95 % confidence intervals from fewer than {FEW_REPLICATES} runs are very "
             "wide (shares are clipped to [0, 1] in the report, not in the tables)"
         )
-    seen: set[str] = set()
+    idle: dict[str, str] = {}  # each line once, with the first condition it is about
     for cond in plan.conditions:
         for line in idle_levers(cond.config):
-            if line not in seen:
-                seen.add(line)
-                out.append(f"{cond.label}: {line}" if len(plan.conditions) > 1 else line)
-    return out
+            idle.setdefault(line, cond.label)
+    return out + [f"{c}: {line}" if len(plan.conditions) > 1 else line for line, c in idle.items()]
 
 
 LEVERS = (  # policy.<key>, what it is, the fields that switch it on (any non-zero)
@@ -296,8 +294,7 @@ def reading_series(plan: Plan, ts: pd.DataFrame, outcome: str, fmts: dict[str, N
 
 def _axis_trend(values: np.ndarray, axis: int, key: str, other: str, levels: list[Any], fmt: NumberFormat) -> str:
     """How the cell means, averaged over the other axis, change along `key`."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with warnings.catch_warnings(action="ignore", category=RuntimeWarning):  # an all-NaN row or column
         means = np.nanmean(values, axis=axis)
     if not np.isfinite(means).any() or len(means) < 2:
         return ""

@@ -262,9 +262,8 @@ def _structured(raw: Any, overrides: list[str] | None) -> ExperimentConfig:
         exp = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(ExperimentConfig), OmegaConf.create(raw)))
     except OmegaConfBaseException as err:
         key = str(getattr(err, "full_key", None) or "?")
-        raise _Refused(
-            key, _lookup(raw, key), f"a value of the right type ({str(err).strip().splitlines()[0]})"
-        ) from None
+        head = str(err).strip().splitlines()[0]
+        raise _Refused(key, _lookup(raw, key), f"a value of the right type ({head})") from None
     assert isinstance(exp, ExperimentConfig)
     return exp
 
@@ -279,7 +278,7 @@ def _check_keys(raw: Any, spec: type, where: str) -> None:
             raise _Refused(f"{where}.{key}" if where else str(key), value, " | ".join(hints))
     for key, value in raw.items():
         label = f"{where}.{key}" if where else key
-        inner = [t for t in typing.get_args(hints[key]) if dataclasses.is_dataclass(t)]
+        inner = [t for t in typing.get_args(hints[key]) if isinstance(t, type) and dataclasses.is_dataclass(t)]
         if not inner or value is None:
             continue
         if typing.get_origin(hints[key]) is not list:

@@ -449,9 +449,6 @@ class Term:
     outcome: str
     day: int | None = None  # None: the run's summary; N: the time series on day N
 
-    def text(self) -> str:
-        return f"{self.condition}:{self.outcome}" + (f"@day{self.day}" if self.day is not None else "")
-
 
 def parse_measure(text: str) -> list[tuple[int, Term]]:
     """`a:x` or `a:x - b:y` (each optionally `@day<N>`) -> [(+1, term), (-1, term)]; ValueError if malformed."""

@@ -429,21 +429,14 @@ def baseline_section(plan: Plan, contrasts: pd.DataFrame, fmts: dict[str, Number
     return [*parts, ""]
 
 
-def _population_line(plan: Plan) -> str:
+def _setup(plan: Plan) -> list[str]:
     def distinct(values: list[Any]) -> str:
         unique = sorted(set(values))
         return f"{unique[0]:,}" if len(unique) == 1 else " to ".join(f"{v:,}" for v in (unique[0], unique[-1]))
 
-    configs = [c.config for c in plan.conditions]
-    names = sorted({c.population.name for c in configs})
-    citizens = distinct([c.population.n_citizens for c in configs])
-    days = distinct([c.days for c in configs])
-    return f"- Population {', '.join(f'`{n}`' for n in names)}: {citizens} citizens; horizon {days} days."
-
-
-def _setup(plan: Plan) -> list[str]:
-    exp = plan.experiment
-    window = min(plan.conditions[0].config.metrics.summary_days, plan.conditions[0].config.days)
+    exp, configs = plan.experiment, [c.config for c in plan.conditions]
+    populations = ", ".join(f"`{n}`" for n in sorted({c.population.name for c in configs}))
+    window = min(configs[0].metrics.summary_days, configs[0].days)
     sweep = "; ".join(f"`{k}` ∈ {{{', '.join(fmt_value(v) for v in vals)}}}" for k, vals in exp.sweep.items())
     if exp.design is not None:
         d = exp.design
@@ -467,7 +460,8 @@ def _setup(plan: Plan) -> list[str]:
         f"- Model overrides for every run: {', '.join(f'`{b}`' for b in exp.base)}."
         if exp.base
         else "- Model overrides for every run: none (the model's defaults).",
-        _population_line(plan),
+        f"- Population {populations}: {distinct([c.population.n_citizens for c in configs])} citizens; "
+        f"horizon {distinct([c.days for c in configs])} days.",
         f"- {len(plan.conditions)} conditions × {exp.replicates} replicates = {len(plan.runs)} runs. "
         f"Replicate seeds: `numpy.random.SeedSequence({exp.seed}).spawn({exp.replicates})`; every condition uses "
         "the same seeds (common random numbers), so differences between conditions are paired.",

@@ -6,6 +6,7 @@ citizens), and the seeds are not the ones the calibration used.
 
 from __future__ import annotations
 
+import csv
 import functools
 import os
 import subprocess
@@ -20,6 +21,12 @@ from sim import run_simulation
 REPO = Path(__file__).resolve().parent.parent  # the checkout: configs/, docs/, results/
 SIZES = (2_000, 5_000)  # every lever and claim test holds at both
 SEEDS = (7, 8, 9)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """A CSV file as rows of strings: what a user's spreadsheet sees, no type guessing."""
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def experiments(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -6,10 +6,8 @@ time goes into what is being tested: Hydra multiruns in child processes.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
-import io
 import json
 import math
 import os
@@ -20,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import experiments
+from conftest import experiments, read_csv
 from scipy import stats
 
 from experiments import aggregate
@@ -38,10 +36,6 @@ def run(exp: Path, root: Path, *extra: str, env: dict[str, str] | None = None) -
     return experiments(
         "run", str(exp), *extra, "--results", str(root / "results"), "--cache", str(root / "cache"), env=env
     )
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(path.read_text())))
 
 
 @pytest.fixture(scope="module")

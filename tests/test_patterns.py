@@ -6,15 +6,13 @@ the real one is configs/experiment/patterns.yaml (checked for validity below).
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, experiments
+from conftest import REPO, experiments, read_csv
 
 from experiments import patterns
 from experiments.aggregate import describe
@@ -31,10 +29,6 @@ def tiny(tmp_path_factory):
     proc = experiments("run", str(TINY), "--results", str(root / "results"), "--cache", str(root / "cache"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return root, proc
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(path.read_text())))
 
 
 def test_pattern_table_structure_and_results(tiny):

@@ -6,15 +6,13 @@ The screening here is tiny (3 parameters, r = 2: 8 design points x 2 seeds of a
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import experiments
+from conftest import experiments, read_csv
 
 from experiments.designs import design_matrix
 from experiments.plan import make_plan
@@ -23,10 +21,6 @@ from experiments.spec import ExperimentError, experiment_from_dict, load_experim
 
 TINY = Path(__file__).resolve().parent / "data" / "experiments" / "morris_tiny.yaml"
 KEYS = ["citizen.threshold_alpha", "agency.staff_capacity", "policy.audit.quota"]
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(path.read_text())))
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dashboard.settings import Settings
+from sim.config import declarations
 from sim.model import GovSimModel
 
 
@@ -133,21 +134,9 @@ class ClassroomModel(GovSimModel):
                 self.events.append(Event(r, float(day), "lever", lever_label(changed, new)))
 
 
-SHORT_NAMES = {
-    "policy.audit.metric": "audit counts",
-    "policy.audit.quota": "quota",
-    "policy.training.share_per_year": "training",
-    "policy.integration.enabled": "hub",
-    "policy.inclusion.places_per_10k": "places",
-    "policy.inclusion.assisted_coverage": "assisted",
-    "policy.offline_diversion": "diversion",
-    "agency.staff_capacity": "staff",
-}
-
-
 def lever_label(key: str, value: Any) -> str:
     """A plot marker's label for a lever change: `quota 30`, `hub on`."""
-    name = SHORT_NAMES.get(key, key.rsplit(".", 1)[-1])
+    name = declarations()[key].metadata["short"] or key.rsplit(".", 1)[-1]
     if isinstance(value, bool):
         return f"{name} {'on' if value else 'off'}"
     if isinstance(value, float):

@@ -138,6 +138,7 @@ def param(
     reporting: bool = False,
     label: str = "",
     lever: bool | tuple[float, float, float] = False,
+    short: str = "",
 ) -> Any:
     """A config leaf with its one declaration: default, range, meaning, source, unit, label, lever.
 
@@ -145,7 +146,8 @@ def param(
     allowed strings. A list default is a weight vector (non-negative, positive sum).
     `label` is a short plain-language name for tables, figures and the dashboard
     (experiments/labels.py). `lever` marks a dashboard lever: True shows it over
-    its allowed range, (low, high, step) gives the dashboard's own slider range.
+    its allowed range, (low, high, step) gives the dashboard's own slider range; `short`
+    names a lever's change on the dashboard's plots (`quota 30`, `hub on`; default the key's last part).
     """
     meta = {
         "meaning": meaning,
@@ -155,6 +157,7 @@ def param(
         "reporting": reporting,
         "label": label,
         "lever": lever,
+        "short": short,
     }
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=meta)
@@ -246,6 +249,7 @@ class AgencyConfig:
         unit="x",
         label="staff capacity",
         lever=(0.25, 3.0, 0.25),
+        short="staff",
     )
     staffed_need_rate: float = param(
         0.01,
@@ -608,9 +612,16 @@ class AuditConfig:
         AUDIT_METRICS,
         label="what the audit counts",
         lever=True,
+        short="audit counts",
     )
     quota: int = param(
-        0, "count required per audit period", "lever", unit="per period", label="audit quota per period", lever=True
+        0,
+        "count required per audit period",
+        "lever",
+        unit="per period",
+        label="audit quota per period",
+        lever=True,
+        short="quota",
     )
     period_days: int = param(90, "days between audits", "lever: quarterly", allowed=COUNT, unit="days")
     pressure_step: float = param(0.25, "pressure added to an agency failing an audit", "modelling choice")
@@ -634,6 +645,7 @@ class TrainingConfig:
         unit="1/year",
         label="training: share of agencies a year",
         lever=(0.0, 1.0, 0.05),
+        short="training",
     )
     skill_gain: float = param(0.3, "skill gained by a trained agency", "modelling choice", allowed=UNIT)
     motivation_gain: float = param(
@@ -645,7 +657,13 @@ class TrainingConfig:
 @dataclass
 class IntegrationConfig:
     enabled: bool = param(
-        False, "whether a one-stop hub opens", "lever (C7)", allowed=(), label="one-stop hub (integration)", lever=True
+        False,
+        "whether a one-stop hub opens",
+        "lever (C7)",
+        allowed=(),
+        label="one-stop hub (integration)",
+        lever=True,
+        short="hub",
     )
     start_day: int = param(1, "day the hub opens", "lever", allowed=COUNT, unit="day")
     routing_accuracy: float = param(0.9, "chance the hub forwards a request to the right agency", "lever", allowed=UNIT)
@@ -670,6 +688,7 @@ class InclusionConfig:
         unit="1/year",
         label="inclusion: literacy places per 10,000 a year",
         lever=(0.0, 2000.0, 50.0),
+        short="places",
     )
     assisted_coverage: float = param(
         0.0,
@@ -678,6 +697,7 @@ class InclusionConfig:
         allowed=UNIT,
         label="inclusion: assisted-digital coverage",
         lever=True,
+        short="assisted",
     )
     start_day: int = param(1, "first day of the inclusion programme", "lever", allowed=COUNT, unit="day")
     trainee_skill: float = param(
@@ -700,6 +720,7 @@ class PolicyConfig:
         allowed=UNIT,
         label="office staff moved online",
         lever=True,
+        short="diversion",
     )
 
 

@@ -9,17 +9,15 @@ child. A run is identified by the SHA-256 of its resolved model config, so
 the same run is recognised whatever launcher, machine or order produced it.
 
 The plan is the one place a run's config is built: Hydra composes each choice
-of config groups (base, regime, population) once, the condition's values are
-set on it with Hydra's own override semantics, and the result is validated.
+of config groups (base, regime, population) once, and the condition's values
+are set on it as typed values (`sim.api.with_values`), which validates the result.
 Jobs receive exactly these configs (`experiments.launch` writes them into the
 chunk files the Hydra jobs read); nothing is rendered back into override strings.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -124,40 +122,20 @@ def make_plan(exp: ExperimentConfig, source: str) -> Plan:
 class Composer:
     """Resolved configs: Hydra composes each choice of config groups once; values are then set on a copy.
 
-    `config(fixed, values)` equals `sim.api.load_config([*fixed, *(f"{k}={v}" ...)])`: Hydra, too,
-    composes the defaults list first and then applies each `key=value` with `OmegaConf.update(...,
-    merge=True)` on the typed config, so a value is converted and checked by the schema in the same way.
+    `config(fixed, values)` equals `sim.api.load_config(fixed, **values)` (with `__` for the dots): both
+    compose the groups with Hydra and set the values with `sim.api.with_values`.
     """
 
     def __init__(self) -> None:
         self.composed: dict[tuple[str, ...], SimConfig] = {}
 
     def config(self, fixed: Sequence[str], values: dict[str, Any]) -> SimConfig:
-        from omegaconf import OmegaConf
-        from omegaconf.errors import OmegaConfBaseException
-
-        from sim.api import load_config, to_sim_config
+        from sim.api import load_config, with_values
 
         key = tuple(fixed)
         if key not in self.composed:
             self.composed[key] = self._other_regime(key) or load_config(list(fixed))
-        if not values:
-            return self.composed[key]
-        simple = _simple(values)
-        if simple is not None:  # scalars of the field's type: set them directly (as OmegaConf would)
-            out = copy.deepcopy(self.composed[key])
-            for name, value in simple.items():
-                *path, leaf = name.split(".")
-                setattr(functools.reduce(getattr, path, out), leaf, value)
-            return validate(out)
-        node = OmegaConf.structured(self.composed[key])
-        for name, value in values.items():
-            try:
-                OmegaConf.update(node, name, value, merge=True)
-            except OmegaConfBaseException as err:
-                head = str(err).strip().splitlines()[0]
-                raise ConfigError(f"invalid config: {name}={value!r}; allowed: a value of its type ({head})") from None
-        return validate(to_sim_config(node))
+        return with_values(self.composed[key], values) if values else self.composed[key]
 
     def _other_regime(self, key: tuple[str, ...]) -> SimConfig | None:
         """A composition that differs from one already made only in `policy=<regime>`: the regime's file
@@ -202,25 +180,6 @@ class Composer:
             else:
                 fixed.append(item)
         return fixed, values
-
-
-@functools.cache
-def _field_types() -> dict[str, type]:
-    return {k: type(v) for k, v in flatten(SimConfig()).items()}
-
-
-def _simple(values: dict[str, Any]) -> dict[str, Any] | None:
-    """The values as their fields' types when each is a bool, int, float or str of that type (ints as floats
-    where the field is a float, as OmegaConf converts them); None when any needs OmegaConf's conversion."""
-    types, out = _field_types(), {}
-    for name, value in values.items():
-        kind = types.get(name)
-        if kind is float and type(value) is int:
-            value = float(value)
-        if kind not in (bool, int, float, str) or type(value) is not kind:
-            return None
-        out[name] = value
-    return out
 
 
 def _named_conditions(exp: ExperimentConfig, source: str, composer: Composer) -> list[Condition]:

@@ -1,21 +1,20 @@
 """What the teacher sets: a regime preset, a comparison regime, and the levers.
 
 A lever is a config key (`policy.audit.quota`, `population.internet_penetration`,
-...). The dashboard keeps only the keys the teacher changed, as Hydra-style
-overrides on top of the regime preset, and builds every config with
-`sim.api.load_config`: the command line's composition and range checks, so a
+...). The dashboard keeps only the keys the teacher changed, as typed values on
+top of the regime preset: `sim.api.load_config` composes the preset, and
+`sim.api.with_values` sets the values with the command line's checks, so a
 refused value carries the model's own one-line `ConfigError` message.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import threading
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from sim.api import load_config, options
+from sim.api import load_config, options, with_values
 from sim.config import ConfigError, SimConfig, declarations, flatten
 from sim.levers import MID_RUN_LEVERS
 
@@ -93,27 +92,19 @@ def regimes() -> list[str]:
     return options("policy")
 
 
-def format_value(value: Any) -> str:
-    """A value as Hydra override syntax."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(round(value, 10))
-    return str(value)
-
-
 _COMPOSE_LOCK = threading.Lock()  # Hydra's compose uses global state: one at a time (towns are built in threads)
 
 
-@functools.lru_cache(maxsize=64)
-def _compose(overrides: tuple[str, ...]) -> SimConfig:
+@functools.lru_cache(maxsize=16)
+def _preset(policy: str) -> SimConfig:
     with _COMPOSE_LOCK:
-        return load_config(list(overrides))
+        return load_config(policy=policy, population=POPULATION)
 
 
-def compose(overrides: list[str]) -> SimConfig:
-    """load_config with a small cache (composing takes ~0.1 s; models may mutate their config)."""
-    return copy.deepcopy(_compose(tuple(overrides)))
+def compose(policy: str, values: dict[str, Any]) -> SimConfig:
+    """A regime preset on the classroom town with the values set: a fresh copy (models may mutate their
+    config), composed once per regime (~0.1 s) and set with `sim.api.with_values`."""
+    return with_values(_preset(policy), values)
 
 
 @dataclass(frozen=True)
@@ -126,11 +117,12 @@ class Settings:
     overrides: tuple[tuple[str, Any], ...] = field(default=())
 
     # --- building configs ---------------------------------------------------
-    def _override_list(self, scopes: tuple[str, ...]) -> list[str]:
-        return [f"{k}={format_value(v)}" for k, v in self.overrides if scope_of(k) in scopes]
+    def _values(self, scopes: tuple[str, ...]) -> dict[str, Any]:
+        """The changed keys in these scopes; floats to 10 digits (a slider's 0.15000000000000002 is 0.15)."""
+        return {k: round(v, 10) if isinstance(v, float) else v for k, v in self.overrides if scope_of(k) in scopes}
 
     def config(self) -> SimConfig:
-        cfg = compose([f"policy={self.policy}", f"population={POPULATION}", *self._override_list(("policy", "town"))])
+        cfg = compose(self.policy, self._values(("policy", "town")))
         _check_dashboard_limits(cfg)
         return cfg
 
@@ -138,7 +130,7 @@ class Settings:
         """The comparison run: regime `compare` as its preset says, on the same town (town levers, seed)."""
         if self.compare is None:
             return None
-        return compose([f"policy={self.compare}", f"population={POPULATION}", *self._override_list(("town",))])
+        return compose(self.compare, self._values(("town",)))
 
     def configs(self) -> tuple[SimConfig, SimConfig | None]:
         """Both configs, or ConfigError with a one-line message."""

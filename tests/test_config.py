@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import uuid
 
 import pytest
 
 from sim import ConfigError, SimConfig, load_config, run_simulation
-from sim.api import CONFIG_DIR, options
+from sim.api import CONFIG_DIR, options, with_values
 from sim.config import declarations, flatten, n_districts, n_leaders, validate
 from sim.parameters import ODD, main, render
 
@@ -32,6 +33,29 @@ def test_defaults_are_the_status_quo_city():
 def test_keyword_overrides_use_double_underscores():
     cfg = load_config(policy="training", population="classroom", citizen__need_rate=0.02, seed=9)
     assert (cfg.policy.name, cfg.population.n_citizens, cfg.citizen.need_rate, cfg.seed) == ("training", 500, 0.02, 9)
+
+
+def test_typed_values_are_set_as_overrides_set_them_and_refused_in_one_line():
+    """One path for typed values (keywords, dashboard levers, experiment conditions): sim.api.with_values."""
+    base = load_config(["population=classroom"])
+    typed = with_values(base, {"citizen.need_rate": 0.02, "seed": 9, "agency.staff_capacity": 1})
+    assert typed == load_config(["population=classroom", "citizen.need_rate=0.02", "seed=9", "agency.staff_capacity=1"])
+    assert type(typed.agency.staff_capacity) is float and base.seed == 0  # converted; the base is left alone
+    merged = with_values(base, {"policy.audit": {"quota": 3}, "agency.level_need_shares": [0.5, 0.3, 0.2]})
+    assert (merged.policy.audit.quota, merged.agency.level_need_shares) == (3, [0.5, 0.3, 0.2])
+    refused = {
+        "agency.staf_capacity": (1.0, "unknown key agency.staf_capacity=1.0; allowed keys in agency: motivation_alpha"),
+        "agency.cost_filler": (1.0, "agency.cost_filler is a fixed factor (0.1)"),
+        "seed": (3.0, "seed=3.0; allowed: a whole number"),
+        "policy.integration.enabled": (1, "policy.integration.enabled=1; allowed: true or false"),
+        "population.n_citizens": (-5, "population.n_citizens=-5; allowed: a whole number >= 1"),
+    }
+    for key, (value, message) in refused.items():
+        with pytest.raises(ConfigError, match=re.escape(message)) as err:
+            with_values(base, {key: value})
+        assert "\n" not in str(err.value)
+        with pytest.raises(ConfigError, match=re.escape(message)):  # the same message from load_config's keywords
+            load_config(**{key.replace(".", "__"): value})
 
 
 @pytest.mark.parametrize(

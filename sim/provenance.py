@@ -28,13 +28,19 @@ def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
 
 
 def git_commit() -> str:
-    """HEAD of the repository, with '+dirty' when tracked files differ from it."""
+    """HEAD of the repository, with '+dirty' when tracked files outside results/ differ from it.
+
+    results/ is left out: a regeneration rewrites its tracked folders one experiment after another,
+    which says nothing about the code and configs the later ones ran with."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True, text=True
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

@@ -62,22 +62,22 @@ def fixed(key: str, value: float, meaning: str, evidence: str, unit: str = "") -
     return value
 
 
-_ROUND_1 = (
-    "below its noise floor on every outcome of the exploratory screen (results/sensitivity, "
-    "results/sensitivity_quality at commit 2992081) and not confirmed by the pre-registered screen "
-    "at commit 4700c07 (results/{screen}: {ratio} x the floor on {outcome})"
-)
-_ROUND_2 = (
-    "below its noise floor on every outcome of the regenerated screens (results/sensitivity, "
-    "results/sensitivity_quality at commit 32a520f) and not confirmed by the pre-registered screen "
-    "that reproduces at commit 988c16f (results/{screen}: {ratio} x the floor on {outcome})"
-)
+def _not_confirmed(round_: int, screen: str, ratio: str, outcome: str) -> str:
+    """Why a fixed factor is fixed: the screens that left it under its floor, and the confirmation that failed."""
+    screened, confirmed = {1: ("2992081", "4700c07"), 2: ("32a520f", "988c16f")}[round_]
+    return (
+        "below its noise floor on every outcome of the screens results/sensitivity and "
+        f"results/sensitivity_quality at commit {screened}, and not confirmed by the pre-registered screen "
+        f"that reproduces at commit {confirmed} (results/{screen}: {ratio} x the floor on {outcome})"
+    )
+
+
 FILLER_HOURS = fixed(
     "agency.cost_filler",
     0.1,
     "staff hours per filler post (health tips, weather)",
     "article: district accounts 'posted health and weather news' to pass scrutiny; copying news takes "
-    "minutes. Over 0.05-0.15 h: " + _ROUND_1.format(screen="sensitivity_confirm", ratio="0.70", outcome="filler share"),
+    "minutes. Over 0.05-0.15 h: " + _not_confirmed(1, "sensitivity_confirm", "0.70", "filler share"),
     unit="hours",
 )
 BOILERPLATE_COST_FACTOR = fixed(
@@ -85,30 +85,28 @@ BOILERPLATE_COST_FACTOR = fixed(
     0.3,
     "cost of a boilerplate reply relative to a real one (agency.cost_reply)",
     "modelling choice: form answers are cheap. Over 0.15-0.45: "
-    + _ROUND_1.format(screen="sensitivity_confirm_replies", ratio="0.59", outcome="resolutions"),
+    + _not_confirmed(1, "sensitivity_confirm_replies", "0.59", "resolutions"),
 )
 CITIZEN_SKILL_BETA = fixed(
     "citizen.skill_beta",
     2.0,
     "Beta shape b of digital skill of the connected (shape a is citizen.skill_alpha)",
     "only the mean skill acts (misrouting is linear in skill), so one shape suffices; a was confirmed "
-    "(1.63 x its floor on answers), b over 1-3: "
-    + _ROUND_1.format(screen="sensitivity_confirm", ratio="0.81", outcome="answers"),
+    "(1.63 x its floor on answers), b over 1-3: " + _not_confirmed(1, "sensitivity_confirm", "0.81", "answers"),
 )
 POPULARITY_ALPHA = fixed(
     "leader.popularity_alpha",
     1.2,
     "Pareto shape of leader popularity (follower draw weights)",
     "modelling choice: heavy-tailed audiences (article: 'influential opinion leaders'). Over 0.6-1.8: "
-    + _ROUND_1.format(screen="sensitivity_confirm", ratio="0.78", outcome="the share who ever posted"),
+    + _not_confirmed(1, "sensitivity_confirm", "0.78", "the share who ever posted"),
 )
 AGENCIES_WATCHED = int(
     fixed(
         "leader.agencies_watched",
         12,
         "agency accounts each leader watches",
-        "modelling choice. Over 6-18: "
-        + _ROUND_1.format(screen="sensitivity_confirm", ratio="0.76", outcome="the share who ever posted"),
+        "modelling choice. Over 6-18: " + _not_confirmed(1, "sensitivity_confirm", "0.76", "the share who ever posted"),
     )
 )
 ADOPTION_IMITATION = fixed(
@@ -116,15 +114,14 @@ ADOPTION_IMITATION = fixed(
     0.002,
     "Bass imitation q per day (peers with accounts; innovation p is agency.adoption_innovation)",
     "modelling choice: slow voluntary diffusion (Ma 2013, police bureaus). Over 0.001-0.003, without a "
-    "mandate: " + _ROUND_2.format(screen="sensitivity_confirm_adoption", ratio="0.83", outcome="answers"),
+    "mandate: " + _not_confirmed(2, "sensitivity_confirm_adoption", "0.83", "answers"),
     unit="1/day",
 )
 CRITICISM_THRESHOLD = fixed(
     "leader.criticism_threshold",
     0.3,
     "responsiveness under which a leader criticises a watched account (leader.criticism_prob acts)",
-    "modelling choice. Over 0.15-0.45: "
-    + _ROUND_2.format(screen="sensitivity_confirm", ratio="0.95", outcome="demand per 1,000"),
+    "modelling choice. Over 0.15-0.45: " + _not_confirmed(2, "sensitivity_confirm", "0.95", "demand per 1,000"),
 )
 
 

@@ -200,7 +200,6 @@ def load_config(overrides: list[str] | None = None, **kwargs: Any) -> SimConfig:
     for item in items:
         _check_override(item)
     values = {k.replace("__", "."): v for k, v in kwargs.items()}
-    _resolve(values)  # an unknown key or a wrong type is named before Hydra composes anything
     register_configs()
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from sim import kernels
 from sim.agency import Agencies, Agency
 from sim.authority import Authority
 from sim.citizens import Citizens, Feed, gather_sum
@@ -235,11 +236,19 @@ class GovSimModel(mesa.Model):
         relays = np.append(self.leaders.relays, 0).astype(np.float32)
         crit = np.append(self.leaders.criticisms, 0).astype(np.float32)
         leaders = np.stack([relays * np.float32(cfg.leader.relay_weight), relays, crit], axis=1)
+        attention = np.float32(cfg.citizen.attention_items)
+        if kernels.ENABLED:
+            with_crit = bool(crit.any())
+            heard, relayed_crit, cred_sum, n_followed = kernels.feed_gather(
+                accounts, cit.follows_agency, leaders, cit.follows_leader, attention, with_crit
+            )
+            _saturate(heard)
+            criticised = _saturate(relayed_crit) if with_crit else None
+            return Feed(heard, criticised, credibility, cred_sum, n_followed)
         followed = gather_sum(accounts, cit.follows_agency)
         relayed = gather_sum(leaders, cit.follows_leader)
         heard = followed[:, 0] + relayed[:, 0]
         feed = followed[:, 1] + relayed[:, 1]
-        attention = np.float32(cfg.citizen.attention_items)
         # the share of the feed read: min(1, attention / max(feed, attention)), in one buffer
         np.maximum(feed, attention, out=feed)
         np.divide(attention, feed, out=feed)

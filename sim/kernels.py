@@ -1,0 +1,218 @@
+"""Compiled kernels for the citizens' daily arithmetic (numba), bitwise equal to the numpy rules.
+
+Spike (issue 10): the random draws stay in numpy (the same calls, in the same order, on
+the same Generator); only the arithmetic between draws runs here, element by element, in
+the precision and operation order the numpy expressions use (float32 where numpy computes
+in float32, each product and sum rounded as numpy rounds it, no fastmath, so no fused
+multiply-add). Transcendental functions (exp, expm1, power) stay in numpy: its SIMD
+versions may differ in the last bit from the libm numba calls.
+
+`ENABLED` switches the kernels on (the default when numba imports); `GOVSIM_NUMBA=0` in the
+environment, or setting `sim.kernels.ENABLED = False`, runs the plain numpy rules instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+try:
+    import numba
+
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover - numba is optional
+    numba = None
+    HAVE_NUMBA = False
+
+ENABLED = HAVE_NUMBA and os.environ.get("GOVSIM_NUMBA", "1") != "0"
+
+
+def _njit(f):
+    return numba.njit(cache=True, nogil=True)(f) if HAVE_NUMBA else f
+
+
+@_njit
+def _clip01(v):
+    """np.clip(v, 0, 1) of a float32 as numpy's loops do it: NaN and -0.0 pass through."""
+    if v < 0:
+        return np.float32(0.0)
+    if v > 1:
+        return np.float32(1.0)
+    return v
+
+
+@_njit
+def stimulus_posting(
+    last_active, day, window, act_active, act_count, indptr, indices, inv_degree,
+    heard, efficacy, trust, threshold, connected, ws, we, wf, wt,
+):  # fmt: skip
+    """`ActiveNeighbours.fraction(recent)` and the threshold rule of `Citizens.participate`.
+
+    Updates the active-tie counts from the citizens whose activity changed, then
+    stimulus = frac*ws + we*heard + wf*efficacy + wt*trust in float32 (numpy's order)
+    and returns the posting mask (connected & stimulus >= threshold).
+    """
+    n = len(last_active)
+    cut = day - window
+    for i in range(n):
+        a = last_active[i] > cut
+        if a != act_active[i]:
+            step = 1 if a else -1
+            for j in range(indptr[i], indptr[i + 1]):
+                act_count[indices[j]] += step
+            act_active[i] = a
+    posting = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        s = np.float32(act_count[i]) * inv_degree[i]
+        s = s * ws
+        s = s + we * heard[i]
+        s = s + wf * efficacy[i]
+        s = s + wt * trust[i]
+        posting[i] = connected[i] and s >= threshold[i]
+    return posting
+
+
+@_njit
+def post_today(posting, spontaneous, connected, last_active, day):
+    """Spontaneous posters join (connected only); ids of today's posters, their last day set."""
+    for s in spontaneous:
+        if connected[s]:
+            posting[s] = True
+    ids = np.flatnonzero(posting)
+    for i in ids:
+        last_active[i] = day
+    return ids
+
+
+@_njit
+def feed_gather(accounts, follows_agency, leaders, follows_leader, attention, with_crit):
+    """`GovSimModel._exposure` before the saturation: gather_sum of both tables, slot order.
+
+    Returns heard (valuable items read, before 1 - exp(-x)), criticism relayed,
+    credibility sum and accounts followed, each a contiguous float32 column.
+    """
+    k, n = follows_agency.shape
+    kl = follows_leader.shape[0]
+    heard = np.empty(n, dtype=np.float32)
+    crit = np.empty(n if with_crit else 0, dtype=np.float32)
+    cred = np.empty(n, dtype=np.float32)
+    nacc = np.empty(n, dtype=np.float32)
+    for i in range(n):
+        r = follows_agency[0, i]
+        v0 = accounts[r, 0]
+        v1 = accounts[r, 1]
+        v2 = accounts[r, 2]
+        v3 = accounts[r, 3]
+        for s in range(1, k):
+            r = follows_agency[s, i]
+            v0 += accounts[r, 0]
+            v1 += accounts[r, 1]
+            v2 += accounts[r, 2]
+            v3 += accounts[r, 3]
+        r = follows_leader[0, i]
+        w0 = leaders[r, 0]
+        w1 = leaders[r, 1]
+        w2 = leaders[r, 2]
+        for s in range(1, kl):
+            r = follows_leader[s, i]
+            w0 += leaders[r, 0]
+            w1 += leaders[r, 1]
+            w2 += leaders[r, 2]
+        h = v0 + w0
+        f = v1 + w1
+        if not f > attention:  # np.maximum(feed, attention)
+            f = attention
+        f = attention / f
+        if f > np.float32(1.0):  # np.minimum(1, f)
+            f = np.float32(1.0)
+        heard[i] = h * f
+        if with_crit:
+            crit[i] = w2
+        cred[i] = v2
+        nacc[i] = v3
+    return heard, crit, cred, nacc
+
+
+@_njit
+def hear(trust, heard, criticised, with_crit, cred_sum, n_followed, connected, gain, loss, learning, pull_on):
+    """`Citizens.hear`: the trust change in float32, the credibility pull in float64, in place."""
+    for i in range(len(trust)):
+        t = trust[i]
+        change = gain * heard[i] * (np.float32(1.0) - t)
+        if with_crit:
+            change = change - loss * criticised[i] * t
+        if pull_on:
+            c = n_followed[i]
+            m = c if c > np.float32(1.0) else np.float32(1.0)
+            pull = np.float64(cred_sum[i]) / np.float64(m)
+            pull = pull - np.float64(t)
+            pull = pull * np.float64(learning)
+            if c == 0:
+                pull = 0.0
+            change = np.float32(np.float64(change) + pull)
+        if not connected[i]:  # change *= connected
+            change = change * np.float32(0.0)
+        trust[i] = _clip01(t + change)
+
+
+@_njit
+def churn_apply(slots, u, n, home, follows, credibility, connected, unfollowed, n_agencies):
+    """`Citizens.churn` after its draws: keep or drop each reconsidered slot, in draw order.
+
+    Unfollowed-slot counts move by each write's change: over the writes to one slot they add
+    up to its final state minus its first, what the per-unique-slot count gives.
+    """
+    for i in range(len(slots)):
+        slot = slots[i] // n
+        who = slots[i] - slot * n
+        agency = home[slot, who]
+        cred = credibility[agency]
+        open_ = not np.isnan(cred) and connected[who]
+        p = np.float64(cred) if open_ else 1.0
+        keep = u[i] < p
+        new = agency if (keep or not open_) else n_agencies
+        old = follows[slot, who]
+        follows[slot, who] = new
+        unfollowed[agency] += np.int64(new == n_agencies) - np.int64(old == n_agencies)
+
+
+@_njit
+def learn(efficacy, citizen, success, rate):
+    """`Citizens.learn_from_attempts`: deltas from the values before any update, added in order, clipped."""
+    m = len(citizen)
+    delta = np.empty(m, dtype=np.float32)
+    for j in range(m):
+        delta[j] = rate * ((np.float32(1.0) if success[j] else np.float32(0.0)) - efficacy[citizen[j]])
+    for j in range(m):
+        efficacy[citizen[j]] += delta[j]
+    for j in range(m):
+        efficacy[citizen[j]] = _clip01(efficacy[citizen[j]])
+
+
+@_njit
+def experience(citizen, quality, expectation, satisfaction, trust, efficacy, sl, tl, sf, up, down):
+    """`Citizens.experience`: numpy's gathers, np.add.at in index order and the clips, fused."""
+    m = len(citizen)
+    felt = np.empty(m, dtype=np.float32)
+    ratchet = np.empty(m, dtype=np.float32)
+    for j in range(m):
+        q = np.float32(quality[j])
+        x = expectation[citizen[j]]
+        felt[j] = _clip01(np.float32(0.5) + q - x)
+        d = q - x
+        a = d if d > 0 else np.float32(0.0)
+        e = x - q
+        b = e if e > 0 else np.float32(0.0)
+        ratchet[j] = up * a - down * b
+    for col, rate in ((satisfaction, sl), (trust, tl), (efficacy, sf)):
+        delta = np.empty(m, dtype=np.float32)
+        for j in range(m):
+            delta[j] = rate * (felt[j] - col[citizen[j]])
+        for j in range(m):
+            col[citizen[j]] += delta[j]
+    for j in range(m):
+        expectation[citizen[j]] += ratchet[j]
+    for col in (trust, satisfaction, expectation, efficacy):
+        for j in range(m):
+            col[citizen[j]] = _clip01(col[citizen[j]])

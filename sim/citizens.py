@@ -186,7 +186,9 @@ class Citizens:
         )  # fmt: skip
         k = rng.binomial(self.n, c.spontaneous_rate)
         spontaneous = rng.integers(0, self.n, size=k)
-        ids = kernels.post_today(posting, spontaneous, self.connected, self.last_active, day)
+        kernels.mark_spontaneous(posting, spontaneous, self.connected)
+        ids = np.flatnonzero(posting)  # numpy's is faster than a compiled loop
+        self.last_active[ids] = day
         self.posts[ids] += 1 + rng.poisson(self.voice[ids]).astype(np.int32)
         return ids
 

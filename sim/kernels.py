@@ -74,15 +74,11 @@ def stimulus_posting(
 
 
 @_njit
-def post_today(posting, spontaneous, connected, last_active, day):
-    """Spontaneous posters join (connected only); ids of today's posters, their last day set."""
+def mark_spontaneous(posting, spontaneous, connected):
+    """Spontaneous posters join today's posters (connected only)."""
     for s in spontaneous:
         if connected[s]:
             posting[s] = True
-    ids = np.flatnonzero(posting)
-    for i in ids:
-        last_active[i] = day
-    return ids
 
 
 @_njit
@@ -216,3 +212,21 @@ def experience(citizen, quality, expectation, satisfaction, trust, efficacy, sl,
     for col in (trust, satisfaction, expectation, efficacy):
         for j in range(m):
             col[citizen[j]] = _clip01(col[citizen[j]])
+
+
+@_njit
+def pair_counts(arisen, met, base):
+    """np.bincount(arisen * base + met, minlength=base * base) without the crowd-long temporaries."""
+    counts = np.zeros(base * base, dtype=np.int64)
+    for i in range(len(arisen)):
+        counts[arisen[i] * base + met[i]] += 1
+    return counts
+
+
+@_njit
+def count_recent(last_active, cut):
+    """np.count_nonzero(last_active > cut)."""
+    count = 0
+    for i in range(len(last_active)):
+        count += last_active[i] > cut
+    return count

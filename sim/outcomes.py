@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim import kernels
 from sim.measures import DAILY_OUTCOMES, SUMMARY_OUTCOMES  # noqa: F401  (public names, declared once there)
 from sim.needs import GROUPS
 from sim.service import DELAY_CAP, AgencyDay, DayFlows
@@ -63,7 +64,10 @@ def gini_of_shares(met: np.ndarray, arisen: np.ndarray) -> float:
     if base == 1:
         return 0.0
     # one bincount over the whole crowd (selecting citizens first costs more than counting them)
-    counts = np.bincount(arisen * np.int32(base) + met, minlength=base * base)
+    if kernels.ENABLED:
+        counts = kernels.pair_counts(arisen, met, base)
+    else:
+        counts = np.bincount(arisen * np.int32(base) + met, minlength=base * base)
     counts[:base] = 0  # citizens without needs
     keys = np.flatnonzero(counts)
     weight = counts[keys].astype(np.float64)
@@ -160,6 +164,13 @@ class Recorder:
             self._holders_key = n_connected
         return self._holders
 
+    def _n_active(self, day: int) -> int:
+        """Citizens who posted within the activity window."""
+        window = self.model.cfg.metrics.window_days
+        if kernels.ENABLED:
+            return int(kernels.count_recent(self.model.citizens.last_active, day - window))
+        return int(np.count_nonzero(self.model.citizens.active_recently(day, window)))
+
     def _window(self, day: int, window: int) -> tuple[dict[str, float], np.ndarray]:
         """Each flow summed over the window ending on `day`, and the reply-delay histogram."""
         lo = max(1, day - window + 1)
@@ -203,7 +214,7 @@ class Recorder:
             "misrouted_share": _ratio(w["misrouted"], w["online_routed"]),
             "resolution_rate": _ratio(w["online_resolved"], w["online_ended"]),
             # only the connected post (Citizens.participate), so activity needs no connected mask
-            "active_share": _ratio(int(np.count_nonzero(cit.active_recently(day, m.cfg.metrics.window_days))), n_conn),
+            "active_share": _ratio(self._n_active(day), n_conn),
             "ever_posted_share": _ratio(int(np.count_nonzero(cit.posts)), n_conn),
             "top5_post_share": self.top_share(cit.posts, n_conn),
             "mean_efficacy": float(cit.efficacy.mean()),

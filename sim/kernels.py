@@ -230,3 +230,106 @@ def count_recent(last_active, cut):
     for i in range(len(last_active)):
         count += last_active[i] > cut
     return count
+
+
+@_njit
+def serve_heads(q, slots, office0, hub, clarity, replies, boiler, offline_resolution, hub_clarity):
+    """`NeedLedger.heads` and the chance each head is resolved (`serve` before its draw), in one pass.
+
+    A record's rank in its queue is the number of earlier records in that queue (ledger order is
+    first come, first served), so the heads come out in ledger order without sorting. Returns the
+    heads' positions (ascending), their chance to be resolved, and the positions of the hub's mail.
+    """
+    m = len(q)
+    seen = np.zeros(len(slots), dtype=np.int64)
+    idx = np.empty(m, dtype=np.int64)
+    p = np.empty(m, dtype=np.float64)
+    hub_mail = np.empty(m, dtype=np.int64)
+    nh = 0
+    nm = 0
+    for i in range(m):
+        qi = q[i]
+        r = seen[qi]
+        seen[qi] = r + 1
+        if qi == hub:
+            hub_mail[nm] = i
+            nm += 1
+        if r < slots[qi]:
+            idx[nh] = i
+            if qi < office0:
+                p[nh] = clarity[qi] * (1.0 if r < replies[qi] else boiler)
+            elif qi < hub:
+                p[nh] = offline_resolution
+            else:
+                p[nh] = hub_clarity
+            nh += 1
+    return idx[:nh], p[:nh], hub_mail[:nm]
+
+
+@_njit
+def serve_close(
+    q, submitted, arisen, group, assisted, citizen, idx, resolved, day, retry_days, response_days,
+    office0, hub, void, delay_cap, patience_days, ratio_excluded, delays, replied, resolved_by, withdrawn,
+):  # fmt: skip
+    """`serve` after its draws, one pass in ledger order: answers, withdrawals, drops and returns.
+
+    Adds to the day's histograms and per-agency counts in place and returns the scalar counts
+    (answered, online resolved, answered fast, withdrawn, hub replied), the online attempts that
+    ended (citizen, success), the closing records (position, met) and the records going back.
+    """
+    m = len(q)
+    counts = np.zeros(5, dtype=np.int64)
+    attempt_citizen = np.empty(m, dtype=citizen.dtype)
+    attempt_success = np.empty(m, dtype=np.bool_)
+    closing = np.empty(m, dtype=np.int64)
+    met = np.empty(m, dtype=np.bool_)
+    back = np.empty(m, dtype=np.int64)
+    na = nc = nb = 0
+    j = 0
+    nh = len(idx)
+    for i in range(m):
+        head = j < nh and idx[j] == i
+        res = False
+        if head:
+            res = resolved[j]
+            j += 1
+        qi = q[i]
+        answered = head and (qi < office0 or qi == hub)
+        stale = False
+        if answered:
+            delay = day - submitted[i]
+            counts[0] += 1
+            counts[1] += res
+            counts[2] += delay <= response_days
+            delays[min(delay, delay_cap)] += 1
+            if qi == hub:
+                counts[4] += 1
+            else:
+                replied[qi] += 1
+                resolved_by[qi] += res
+            attempt_citizen[na] = citizen[i]
+            attempt_success[na] = res
+            na += 1
+        elif (qi < office0 or qi == hub or qi == void) and day - submitted[i] >= retry_days:  # noqa: SIM109 (numba)
+            stale = True
+            counts[3] += 1
+            if qi < office0:
+                withdrawn[qi] += 1
+            attempt_citizen[na] = citizen[i]
+            attempt_success[na] = False
+            na += 1
+        if head and res:
+            closing[nc] = i
+            met[nc] = True
+            nc += 1
+            continue
+        alone = group[i] == 1 and not assisted[i]
+        patience = patience_days * (ratio_excluded if alone else 1.0)
+        if np.float64(day - arisen[i]) >= patience:
+            closing[nc] = i
+            met[nc] = False
+            nc += 1
+        elif head or stale:
+            back[nb] = i
+            nb += 1
+    return counts, attempt_citizen[:na], attempt_success[:na], closing[:nc], met[:nc], back[:nb]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim import kernels
 from sim.citizens import Citizens
 from sim.config import SimConfig
 from sim.needs import NeedLedger, Queues
@@ -176,6 +177,8 @@ def serve(
     slots[:n_ag] = _slots(today.replies + today.boilerplate)
     slots[queues.office0 : queues.hub] = _slots(today.office)
     slots[queues.hub] = _slots(today.hub_capacity)
+    if kernels.ENABLED:
+        return _serve_compiled(cfg, ledger, today, day, rng, flows, slots)
     idx, rank, order, start, count = ledger.heads(slots)  # served: the first records of each queue
     q = ledger.queue
     qs = q[idx]
@@ -241,6 +244,35 @@ def serve(
     met = np.concatenate([np.ones(int(resolved.sum()), dtype=bool), np.zeros(len(dropped_idx), dtype=bool)])
     met = met[closing_order]
     rec = ledger.settle(closing[closing_order], back)
+    return close_needs(cfg, ledger, rec, met, day, flows, attempt_citizen, attempt_success)
+
+
+def _serve_compiled(
+    cfg: SimConfig, ledger: NeedLedger, today: AgencyDay, day: int, rng: np.random.Generator, flows: DayFlows,
+    slots: np.ndarray,
+) -> Closed:  # fmt: skip
+    """`serve` with its per-record rules in sim.kernels: the same draws in the same order, the same records."""
+    queues = ledger.queues
+    c = cfg.citizen
+    idx, p_resolve, hub_mail = kernels.serve_heads(
+        ledger.queue, slots, queues.office0, queues.hub, today.clarity, today.replies,
+        float(cfg.agency.boilerplate_clarity_factor), float(c.offline_resolution), float(today.hub_clarity),
+    )  # fmt: skip
+    resolved = rng.random(len(idx)) < p_resolve
+    _forward(cfg, ledger, today, hub_mail[int(slots[queues.hub]) :], rng)
+    counts, attempt_citizen, attempt_success, closing, met, back = kernels.serve_close(
+        ledger.queue, ledger.submitted, ledger.arisen, ledger.group, ledger.assisted, ledger.citizen, idx,
+        resolved, day, c.retry_days, cfg.metrics.response_days, queues.office0, queues.hub, queues.void,
+        DELAY_CAP, float(c.patience_days), float(c.patience_ratio_excluded), flows.delays, flows.replied,
+        flows.resolved, flows.withdrawn,
+    )  # fmt: skip
+    answered, online_resolved, fast, withdrawn, hub_replied = counts.tolist()
+    flows.answered += answered
+    flows.online_resolved += online_resolved
+    flows.answered_fast += fast
+    flows.online_ended += answered + withdrawn
+    flows.hub_replied += hub_replied
+    rec = ledger.settle(closing, back)
     return close_needs(cfg, ledger, rec, met, day, flows, attempt_citizen, attempt_success)
 
 

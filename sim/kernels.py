@@ -333,3 +333,90 @@ def serve_close(
             back[nb] = i
             nb += 1
     return counts, attempt_citizen[:na], attempt_success[:na], closing[:nc], met[:nc], back[:nb]
+
+
+@_njit
+def choose_channel(
+    u, c, a, group, connected_all, assist_draw, coverage, trust, efficacy, digital_skill, has_account,
+    responsiveness, hub_active, trust_weight, misroute_prob, hub, office0, void, costs, burden,
+):  # fmt: skip
+    """`service.choose_channel` after its draw: each need's queue and helper, and the burden paid.
+
+    `coverage` is compared in the precision numpy compares it (float32 for a Python float);
+    `costs` = (online, assisted, offline connected, offline excluded). Adds to `burden` in
+    need order (np.bincount's order) and returns queue, assisted, online and misrouted counts.
+    """
+    m = len(c)
+    queue = np.empty(m, dtype=np.int32)
+    assisted = np.empty(m, dtype=np.bool_)
+    b = np.zeros(2, dtype=np.float64)
+    n_online = 0
+    n_misrouted = 0
+    for i in range(m):
+        ci = c[i]
+        ai = a[i]
+        conn = connected_all[ci]
+        covered = (not conn) and assist_draw[ci] < coverage
+        reachable = hub_active or has_account[ai]
+        if conn:
+            tilt = np.float32(1.0) + trust_weight * (np.float32(2.0) * trust[ci] - np.float32(1.0))
+            x = efficacy[ci] * tilt
+            prop = np.float64(np.float32(1.0) if np.float32(1.0) < x else x)
+        else:
+            prop = responsiveness[ai]
+        online = reachable and (conn or covered) and u[0, i] < prop
+        assisted[i] = covered and online
+        skill = digital_skill[ci] if conn else np.float32(1.0)
+        mis = online and (not hub_active) and u[1, i] < np.float64(misroute_prob * (np.float32(1.0) - skill))
+        if online:
+            queue[i] = hub if hub_active else ai
+            cost = costs[0] if conn else costs[1]
+        else:
+            queue[i] = office0 + ai
+            cost = costs[2] if conn else costs[3]
+        if mis:
+            queue[i] = void
+        b[group[i]] += cost
+        n_online += online
+        n_misrouted += mis
+    burden += b
+    return queue, assisted, n_online, n_misrouted
+
+
+@_njit
+def needs_thinned(cand, u, p_max, origin_excluded, efficacy, need_rate, ratio_excluded, latent):
+    """`GovSimModel._needs_arise`'s thinning: the candidates whose draw falls under their need rate.
+
+    p = need_rate * weight * (1 + latent * efficacy), the last factor in float32 as numpy has it.
+    """
+    m = len(cand)
+    who = np.empty(m, dtype=cand.dtype)
+    k = 0
+    for i in range(m):
+        ci = cand[i]
+        weight = ratio_excluded if origin_excluded[ci] else 1.0
+        boost = np.float32(1.0) + latent * efficacy[ci]
+        p = need_rate * weight * np.float64(boost)
+        if u[i] * p_max < p:
+            who[k] = ci
+            k += 1
+    return who[:k]
+
+
+@_njit
+def needs_book(who, level, sector, district, n_sectors, district_level, origin_excluded, connected, needs_arisen):
+    """The agency of each new need (`Geography.agency_index`), its group and cohort; counts it per citizen."""
+    m = len(who)
+    agency = np.empty(m, dtype=np.int32)
+    group = np.empty(m, dtype=np.int8)
+    cohort = np.empty(m, dtype=np.int8)
+    for i in range(m):
+        w = who[i]
+        if level[i] == district_level:
+            agency[i] = 2 * n_sectors + np.int32(district[w]) * n_sectors + sector[i]
+        else:
+            agency[i] = level[i] * n_sectors + sector[i]
+        group[i] = 0 if connected[w] else 1
+        cohort[i] = 1 if origin_excluded[w] else 0
+        needs_arisen[w] += 1
+    return agency, group, cohort

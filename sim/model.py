@@ -17,7 +17,7 @@ from sim.agency import Agencies, Agency
 from sim.authority import Authority
 from sim.citizens import Citizens, Feed, gather_sum
 from sim.config import AGENCIES_WATCHED, POPULARITY_ALPHA, SECTORS, SimConfig, n_districts, n_leaders, validate
-from sim.geography import Geography
+from sim.geography import DISTRICT, Geography
 from sim.leader import Leaders, OpinionLeader
 from sim.levers import set_lever
 from sim.needs import NeedLedger, Queues
@@ -266,6 +266,21 @@ class GovSimModel(mesa.Model):
         top_weight = max(1.0, c.need_ratio_excluded)
         p_max = c.need_rate * top_weight * (1 + c.latent_demand)
         cand = rng.integers(0, cit.n, size=rng.binomial(cit.n, p_max))
+        if kernels.ENABLED:
+            u = rng.random(len(cand))
+            who = kernels.needs_thinned(
+                cand, u, p_max, cit.origin_excluded, cit.efficacy, float(c.need_rate),
+                float(c.need_ratio_excluded), np.float32(c.latent_demand),
+            )  # fmt: skip
+            a = self.cfg.agency
+            sector = _draw(rng, a.sector_need_shares, len(who))
+            level = _draw(rng, a.level_need_shares, len(who))
+            agency, group, cohort = kernels.needs_book(
+                who, level, sector, cit.district, self.geo.n_sectors, DISTRICT, cit.origin_excluded,
+                cit.connected, cit.needs_arisen,
+            )  # fmt: skip
+            self.ledger.add(who, group, cohort, agency, day)
+            return len(who)
         weight = np.where(cit.origin_excluded[cand], c.need_ratio_excluded, 1.0)
         # latent demand: citizens who believe asking helps voice more needs (C10)
         p = c.need_rate * weight * (1 + c.latent_demand * cit.efficacy[cand])

@@ -123,6 +123,19 @@ def choose_channel(
     c, a, group = rec["citizen"], rec["agency"], rec["group"]
     cc = cfg.citizen
     u = rng.random((2, len(c)))
+    if kernels.ENABLED:
+        # the coverage compares in the precision numpy gives it (a Python float: the draws' float32)
+        cov = np.asarray(assisted_coverage, dtype=np.result_type(citizens.assist_draw.dtype, assisted_coverage))
+        costs = np.array([cc.cost_online, cc.cost_assisted, cc.cost_offline_connected, cc.cost_offline_excluded])
+        queue, assisted, n_online, n_misrouted = kernels.choose_channel(
+            u, c, a, group, citizens.connected, citizens.assist_draw, float(cov), citizens.trust,
+            citizens.efficacy, citizens.digital_skill, today.has_account, today.responsiveness,
+            bool(today.hub_active), np.float32(cc.trust_channel_weight), np.float32(cc.misroute_prob),
+            queues.hub, queues.office0, queues.void, costs, flows.burden,
+        )  # fmt: skip
+        flows.online_routed += int(n_online)
+        flows.misrouted += int(n_misrouted)
+        return queue, assisted
     connected = citizens.connected[c]
     # a relative or an assisted-digital centre can help: online if the citizen believes it works
     covered = ~connected & (citizens.assist_draw[c] < assisted_coverage)

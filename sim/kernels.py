@@ -420,3 +420,132 @@ def needs_book(who, level, sector, district, n_sectors, district_level, origin_e
         cohort[i] = 1 if origin_excluded[w] else 0
         needs_arisen[w] += 1
     return agency, group, cohort
+
+
+@_njit
+def _stochastic_round(x, u):
+    """sim.rounding.stochastic_round of one value: floor(x + u) for x > 0, else 0."""
+    return np.int64(np.floor(x + u)) if x > 0 else np.int64(0)
+
+
+@_njit
+def plan(
+    u, acc, mandated, pressure, demand, motivation, skill, inbox, period_count, metric, target,
+    office_rate, case_rate, post_hours_all, diversion, cost_reply, cost_post, hub_share, clarity_floor,
+    one_minus_floor, audit_crowding, base_compliance, unit_cost_metric,
+):  # fmt: skip
+    """`Agencies.plan` and `_audit_gap` after their draw, agency by agency, in numpy's operation order.
+
+    `metric`: 0 no audit work (metric none or quota 0), 1 posts, 2 replies, 3 resolutions;
+    office_rate = staff_capacity * offline_staff_ratio, case_rate = staff_capacity *
+    online_staff_ratio, post_hours_all = staff_capacity * posting_hours (Python products).
+    Returns office, hub_hours, substantive, replies, filler, boilerplate.
+    """
+    n = len(acc)
+    office_out = np.empty(n, dtype=np.int64)
+    hub_hours = np.empty(n, dtype=np.float64)
+    substantive = np.empty(n, dtype=np.int64)
+    replies_out = np.empty(n, dtype=np.int64)
+    filler = np.zeros(n, dtype=np.int64)
+    boilerplate = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        a = acc[i]
+        office = office_rate * demand[i]
+        pressed = a and (mandated[i] or pressure[i] > 0)
+        diverted = diversion * office if pressed else 0.0
+        office_out[i] = _stochastic_round(office - diverted, u[0, i])
+        post_hours = post_hours_all if a else 0.0
+        case_hours = case_rate * demand[i] + diverted * cost_reply if a else 0.0
+        pooled = hub_share * case_hours
+        hub_hours[i] = pooled * motivation[i] * skill[i]
+        case_hours = case_hours - pooled
+        hours = post_hours + case_hours
+        effort = hours * motivation[i]
+        idle = hours - effort
+        post_share = post_hours / hours if hours > 0 else 0.0
+        clarity = clarity_floor + one_minus_floor * skill[i]
+        r = np.float64(inbox[i]) - np.floor(effort * skill[i] / cost_reply)
+        room = 0.0 if r < 0.0 else r  # np.maximum(0, r)
+        # _audit_gap
+        if metric == 0:
+            audit_cost = 0.0
+            unit_cost = 0.0
+            units = np.int64(0)
+        else:
+            rep = effort * skill[i] / cost_reply
+            if metric == 1:
+                planned = effort * post_share * (1.0 - skill[i]) / cost_post
+            elif metric == 2:
+                planned = rep
+            else:
+                planned = rep * clarity
+            gap = (target - np.float64(period_count[i])) - planned
+            cb = base_compliance + pressure[i]
+            compliance = 1.0 if cb > 1.0 else cb  # np.minimum(1.0, cb)
+            if metric == 3:
+                gap = gap / clarity
+            units = _stochastic_round(compliance * gap, u[1, i]) if (a and gap > 0) else np.int64(0)
+            if metric != 1:
+                fu = np.float64(units)
+                units = np.int64(fu if fu < room else room)  # np.minimum(units, room)
+            unit_cost = unit_cost_metric
+            audit_cost = np.float64(units) * unit_cost
+        ac = audit_crowding * audit_cost
+        from_effort = effort if effort < ac else ac
+        fi = from_effort + idle
+        affordable = audit_cost if audit_cost < fi else fi
+        done = np.floor(affordable / unit_cost + 1e-9) if unit_cost > 0 else 0.0
+        fu = np.float64(units)
+        units = np.int64(fu if fu < done else done)
+        spent = np.float64(units) * unit_cost
+        left = effort - (from_effort if from_effort < spent else spent)
+        substantive[i] = _stochastic_round(left * post_share * (1.0 - skill[i]) / cost_post, u[3, i])
+        rp = _stochastic_round(left * skill[i] / cost_reply, u[2, i])
+        inb = inbox[i]
+        replies = inb if inb < rp else rp
+        if metric == 1:
+            filler[i] = units if a else 0
+        elif metric == 2:
+            d = inb - replies
+            boilerplate[i] = units if units < d else d
+        elif metric == 3:
+            s = replies + units
+            replies = inb if inb < s else s
+        replies_out[i] = replies
+    return office_out, hub_hours, substantive, replies_out, filler, boilerplate
+
+
+@_njit
+def settle(
+    replied, resolved, withdrawn, substantive, filler, replies, skill, alpha, clarity_floor, one_minus_floor,
+    boiler_factor, filler_value, day, answered_ema, ended_ema, value_ema, items_ema, posts_total, filler_total,
+    replies_total, resolutions_total, period_counts, last_substantive_day, last_reply_day, last_resolution_day,
+):  # fmt: skip
+    """`Agencies.settle`: the day's EMAs and totals, agency by agency, in place."""
+    for i in range(len(replied)):
+        rd = replied[i]
+        answered_ema[i] += alpha * (np.float64(rd) - answered_ema[i])
+        ended_ema[i] += alpha * (np.float64(rd + withdrawn[i]) - ended_ema[i])
+        clarity = clarity_floor + one_minus_floor * skill[i]
+        real = replies[i] if replies[i] < rd else rd
+        boiler = np.float64(rd - real) * boiler_factor
+        value = (
+            np.float64(substantive[i]) + filler_value * np.float64(filler[i]) + np.float64(real) + boiler
+        ) * clarity
+        items = substantive[i] + filler[i] + rd
+        value_ema[i] += alpha * (value - value_ema[i])
+        items_ema[i] += alpha * (np.float64(items) - items_ema[i])
+        posts = substantive[i] + filler[i]
+        posts_total[i] += posts
+        filler_total[i] += filler[i]
+        replies_total[i] += rd
+        resolutions_total[i] += resolved[i]
+        period_counts[0, i] += posts
+        period_counts[1, i] += rd
+        period_counts[2, i] += resolved[i]
+        if substantive[i] > 0:
+            last_substantive_day[i] = day
+        if rd > 0:
+            last_reply_day[i] = day
+        if resolved[i] > 0:
+            last_resolution_day[i] = day

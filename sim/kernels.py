@@ -629,3 +629,57 @@ def crowd_counts(last_active, cut, posts, connected):
         ever += posts[i] != 0
         conn += connected[i]
     return active, ever, conn
+
+
+@_njit
+def compact(b, size, closed, back):
+    """One ledger column of `NeedLedger.settle`, in place: returns b[closed]; keeps the other records
+    in order, then the records at `back` (both ascending, disjoint) at the end."""
+    out = np.empty(len(closed), dtype=b.dtype)
+    for j in range(len(closed)):
+        out[j] = b[closed[j]]
+    moved = np.empty(len(back), dtype=b.dtype)
+    for j in range(len(back)):
+        moved[j] = b[back[j]]
+    w = 0
+    ic = 0
+    ib = 0
+    nc = len(closed)
+    nb = len(back)
+    for i in range(size):
+        if ic < nc and closed[ic] == i:
+            ic += 1
+            continue
+        if ib < nb and back[ib] == i:
+            ib += 1
+            continue
+        b[w] = b[i]
+        w += 1
+    for j in range(nb):
+        b[w + j] = moved[j]
+    return out
+
+
+@_njit
+def feed_tables(substantive, filler, clarity, credibility, filler_value, relays, criticisms, relay_weight):
+    """`GovSimModel._exposure`'s account and leader tables (float32, a zero pad row each) and whether
+    any leader criticised today; the account values in float64 first, as numpy's stack has them."""
+    n = len(substantive)
+    accounts = np.zeros((n + 1, 4), dtype=np.float32)
+    for i in range(n):
+        accounts[i, 0] = np.float32((np.float64(substantive[i]) + filler_value * np.float64(filler[i])) * clarity[i])
+        accounts[i, 1] = np.float32(np.float64(substantive[i] + filler[i]))
+        c = credibility[i]
+        if not np.isnan(c):
+            accounts[i, 2] = c
+            accounts[i, 3] = np.float32(1.0)
+    nl = len(relays)
+    leaders = np.zeros((nl + 1, 3), dtype=np.float32)
+    any_crit = False
+    for i in range(nl):
+        r = np.float32(relays[i])
+        leaders[i, 0] = r * relay_weight
+        leaders[i, 1] = r
+        leaders[i, 2] = np.float32(criticisms[i])
+        any_crit = any_crit or criticisms[i] != 0
+    return accounts, leaders, any_crit

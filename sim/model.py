@@ -222,6 +222,18 @@ class GovSimModel(mesa.Model):
         t = self.today
         filler_value = cfg.agency.filler_value
         credibility = self.credibility_table()
+        attention = np.float32(cfg.citizen.attention_items)
+        if kernels.ENABLED:
+            accounts, leaders, with_crit = kernels.feed_tables(
+                t.substantive, t.filler, t.clarity, credibility, float(filler_value), self.leaders.relays,
+                self.leaders.criticisms, np.float32(cfg.leader.relay_weight),
+            )  # fmt: skip
+            heard, relayed_crit, cred_sum, n_followed = kernels.feed_gather(
+                accounts, cit.follows_agency, leaders, cit.follows_leader, attention, with_crit
+            )
+            _saturate(heard)
+            criticised = _saturate(relayed_crit) if with_crit else None
+            return Feed(heard, criticised, credibility, cred_sum, n_followed)
         has_account = ~np.isnan(credibility)
         # one row per account (and the unfollowed pad), one gather per follow slot for all four columns
         accounts = np.stack(
@@ -236,15 +248,6 @@ class GovSimModel(mesa.Model):
         relays = np.append(self.leaders.relays, 0).astype(np.float32)
         crit = np.append(self.leaders.criticisms, 0).astype(np.float32)
         leaders = np.stack([relays * np.float32(cfg.leader.relay_weight), relays, crit], axis=1)
-        attention = np.float32(cfg.citizen.attention_items)
-        if kernels.ENABLED:
-            with_crit = bool(crit.any())
-            heard, relayed_crit, cred_sum, n_followed = kernels.feed_gather(
-                accounts, cit.follows_agency, leaders, cit.follows_leader, attention, with_crit
-            )
-            _saturate(heard)
-            criticised = _saturate(relayed_crit) if with_crit else None
-            return Feed(heard, criticised, credibility, cred_sum, n_followed)
         followed = gather_sum(accounts, cit.follows_agency)
         relayed = gather_sum(leaders, cit.follows_leader)
         heard = followed[:, 0] + relayed[:, 0]

@@ -683,3 +683,49 @@ def feed_tables(substantive, filler, clarity, credibility, filler_value, relays,
         leaders[i, 2] = np.float32(criticisms[i])
         any_crit = any_crit or criticisms[i] != 0
     return accounts, leaders, any_crit
+
+
+@_njit
+def close_counts(
+    group, cohort, arisen, met, day, n_met, n_dropped, f_met, f_dropped, f_met_cohort, f_dropped_cohort, wait_days
+):
+    """`close_needs`' counts (the ledger's and the day's, in place) and each closed need's wait (float64);
+    the waits of met needs summed per group in need order, as np.bincount's weights are."""
+    m = len(group)
+    wait = np.empty(m, dtype=np.float64)
+    ws = np.zeros(2, dtype=np.float64)
+    for i in range(m):
+        g = group[i]
+        w = np.float64(day - arisen[i])
+        wait[i] = w
+        if met[i]:
+            n_met[g] += 1
+            f_met[g] += 1
+            f_met_cohort[cohort[i]] += 1
+            ws[g] += w
+        else:
+            n_dropped[g] += 1
+            f_dropped[g] += 1
+            f_dropped_cohort[cohort[i]] += 1
+    wait_days += ws
+    return wait
+
+
+@_njit
+def leader_inputs(watched, substantive, filler, filler_value, skill, clarity_floor, one_minus_floor, relay_prob,
+                  has_account, answered_ema, ended_ema, threshold):  # fmt: skip
+    """`Leaders.act` before its draws: posts relayable and the chance of each (leader, watched account),
+    and the unresponsive accounts each leader watches."""
+    nl, k = watched.shape
+    n_posts = np.empty((nl, k), dtype=np.int64)
+    p = np.empty((nl, k), dtype=np.float64)
+    unresponsive = np.zeros(nl, dtype=np.int64)
+    for i in range(nl):
+        for j in range(k):
+            a = watched[i, j]
+            n_posts[i, j] = np.int64(np.rint(np.float64(substantive[a]) + filler_value * np.float64(filler[a])))
+            p[i, j] = relay_prob * (clarity_floor + one_minus_floor * skill[a])
+            ended = ended_ema[a] > 1e-9
+            resp = answered_ema[a] / ended_ema[a] if ended else 1.0
+            unresponsive[i] += has_account[a] and resp < threshold
+    return n_posts, p, unresponsive

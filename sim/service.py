@@ -300,6 +300,14 @@ def close_needs(
     attempt_success: np.ndarray,
 ) -> Closed:
     """Close the needs `rec` taken out of the ledger (met or dropped) and book them in today's flows."""
+    if kernels.ENABLED:
+        wait = kernels.close_counts(
+            rec["group"], rec["cohort"], rec["arisen"], met, day, ledger.n_met, ledger.n_dropped, flows.met,
+            flows.dropped, flows.met_cohort, flows.dropped_cohort, flows.wait_days,
+        )  # fmt: skip
+        quality = np.where(met, 0.5 ** (wait / cfg.citizen.quality_half_life), 0.0)
+        flows.quality += float(quality.sum())
+        return Closed(rec["citizen"], quality, met, attempt_citizen, attempt_success)
     ledger.close(rec, met)
     group = rec["group"]
     wait = (day - rec["arisen"]).astype(np.float64)

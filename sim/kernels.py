@@ -22,7 +22,7 @@ try:
 
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover - numba is optional
-    numba = None
+    numba = None  # type: ignore[assignment]
     HAVE_NUMBA = False
 
 ENABLED = HAVE_NUMBA and os.environ.get("GOVSIM_NUMBA", "1") != "0"

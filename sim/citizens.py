@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim import kernels
 from sim.config import CITIZEN_SKILL_BETA, SimConfig
 from sim.geography import CITY, DISTRICT, Geography
 from sim.network import ActiveNeighbours, Ties, district_ties
@@ -154,6 +155,8 @@ class Citizens:
         Returns the ids of citizens who post today.
         """
         c = cfg.citizen
+        if kernels.ENABLED:
+            return self._participate_compiled(cfg, day, heard, rng)
         recent = self.active_recently(day, cfg.metrics.window_days)
         stimulus = self.active_ties.fraction(recent)
         stimulus *= np.float32(c.weight_social)
@@ -169,11 +172,39 @@ class Citizens:
         self.posts[ids] += 1 + rng.poisson(self.voice[ids]).astype(np.int32)
         return ids
 
+    def _participate_compiled(
+        self, cfg: SimConfig, day: int, heard: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """`participate` with the arithmetic between draws in sim.kernels (the same draws, the same numbers)."""
+        c = cfg.citizen
+        act = self.active_ties
+        posting = kernels.stimulus_posting(
+            self.last_active, day, cfg.metrics.window_days, act.active, act.count, act.ties.indptr,
+            act.ties.indices, act.ties.inverse_degree, heard, self.efficacy, self.trust, self.threshold,
+            self.connected, np.float32(c.weight_social), np.float32(c.weight_exposure),
+            np.float32(c.weight_efficacy), np.float32(c.weight_trust),
+        )  # fmt: skip
+        k = rng.binomial(self.n, c.spontaneous_rate)
+        spontaneous = rng.integers(0, self.n, size=k)
+        kernels.mark_spontaneous(posting, spontaneous, self.connected)
+        ids = np.flatnonzero(posting)  # numpy's is faster than a compiled loop
+        self.last_active[ids] = day
+        self.posts[ids] += 1 + rng.poisson(self.voice[ids]).astype(np.int32)
+        return ids
+
     def hear(self, cfg: SimConfig, feed: Feed) -> None:
         """Trust of the connected: relayed content builds it, criticism erodes it, and it
         drifts toward the credibility of the accounts they follow (C3, C5).
         """
         c = cfg.citizen
+        if kernels.ENABLED:
+            crit = feed.criticised
+            kernels.hear(
+                self.trust, feed.heard, feed.heard if crit is None else crit, crit is not None,
+                feed.credibility_sum, feed.accounts_followed, self.connected, np.float32(c.trust_relay_gain),
+                np.float32(c.trust_criticism_loss), np.float32(c.credibility_learning), c.credibility_learning > 0,
+            )  # fmt: skip
+            return
         change = np.float32(c.trust_relay_gain) * feed.heard * (1.0 - self.trust)
         if feed.criticised is not None:
             change -= np.float32(c.trust_criticism_loss) * feed.criticised * self.trust
@@ -201,6 +232,13 @@ class Citizens:
             return
         k, n = self.home_agency.shape
         slots = rng.integers(0, k * n, size=rng.binomial(k * n, rate))
+        if kernels.ENABLED:
+            u = rng.random(len(slots))
+            kernels.churn_apply(
+                slots, u, n, self.home_agency, self.follows_agency, credibility, self.connected, self.unfollowed,
+                self.n_agencies,
+            )  # fmt: skip
+            return
         slot, who = np.divmod(slots, n)
         agency = self.home_agency[slot, who]
         cred = credibility[agency]
@@ -220,6 +258,9 @@ class Citizens:
         if len(citizen) == 0:
             return
         e = self.efficacy
+        if kernels.ENABLED:
+            kernels.learn(e, citizen, success, np.float32(cfg.citizen.efficacy_learning))
+            return
         delta = cfg.citizen.efficacy_learning * (success.astype(np.float32) - e[citizen])
         np.add.at(e, citizen, delta)
         e[citizen] = np.clip(e[citizen], 0.0, 1.0)
@@ -231,6 +272,14 @@ class Citizens:
         if len(citizen) == 0:
             return
         c = cfg.citizen
+        if kernels.ENABLED:
+            f32 = np.float32
+            kernels.experience(
+                citizen, quality, self.expectation, self.satisfaction, self.trust, self.efficacy,
+                f32(c.satisfaction_learning), f32(c.trust_learning), f32(c.satisfaction_feedback),
+                f32(c.expectation_up), f32(c.expectation_down),
+            )  # fmt: skip
+            return
         q = quality.astype(np.float32)
         x = self.expectation[citizen]
         felt = np.clip(0.5 + q - x, 0.0, 1.0)

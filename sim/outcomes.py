@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim import kernels
 from sim.measures import DAILY_OUTCOMES, SUMMARY_OUTCOMES  # noqa: F401  (public names, declared once there)
 from sim.needs import GROUPS
 from sim.service import DELAY_CAP, AgencyDay, DayFlows
@@ -63,7 +64,10 @@ def gini_of_shares(met: np.ndarray, arisen: np.ndarray) -> float:
     if base == 1:
         return 0.0
     # one bincount over the whole crowd (selecting citizens first costs more than counting them)
-    counts = np.bincount(arisen * np.int32(base) + met, minlength=base * base)
+    if kernels.ENABLED:
+        counts = kernels.pair_counts(arisen, met, base)
+    else:
+        counts = np.bincount(arisen * np.int32(base) + met, minlength=base * base)
     counts[:base] = 0  # citizens without needs
     keys = np.flatnonzero(counts)
     weight = counts[keys].astype(np.float64)
@@ -160,6 +164,11 @@ class Recorder:
             self._holders_key = n_connected
         return self._holders
 
+    def _n_active(self, day: int) -> int:
+        """Citizens who posted within the activity window."""
+        window = self.model.cfg.metrics.window_days
+        return int(np.count_nonzero(self.model.citizens.active_recently(day, window)))
+
     def _window(self, day: int, window: int) -> tuple[dict[str, float], np.ndarray]:
         """Each flow summed over the window ending on `day`, and the reply-delay histogram."""
         lo = max(1, day - window + 1)
@@ -175,7 +184,16 @@ class Recorder:
         n_acc = int(acc.sum())
         cit = m.citizens
         conn = cit.connected
-        n_conn = int(conn.sum())
+        if kernels.ENABLED:  # the crowd's counts in one pass, its means bit for bit as numpy's
+            n_active, n_ever, n_conn = kernels.crowd_counts(
+                cit.last_active, day - m.cfg.metrics.window_days, cit.posts, conn
+            )
+            means = [kernels.mean_f32(x) for x in (cit.efficacy, cit.trust, cit.satisfaction, cit.expectation)]
+        else:
+            n_conn = int(conn.sum())
+            n_active = self._n_active(day)
+            n_ever = int(np.count_nonzero(cit.posts))
+            means = [float(x.mean()) for x in (cit.efficacy, cit.trust, cit.satisfaction, cit.expectation)]
         per_1k = 1000.0 / cit.n
         ledger = m.ledger
         pending = ledger.n_pending
@@ -203,13 +221,13 @@ class Recorder:
             "misrouted_share": _ratio(w["misrouted"], w["online_routed"]),
             "resolution_rate": _ratio(w["online_resolved"], w["online_ended"]),
             # only the connected post (Citizens.participate), so activity needs no connected mask
-            "active_share": _ratio(int(np.count_nonzero(cit.active_recently(day, m.cfg.metrics.window_days))), n_conn),
-            "ever_posted_share": _ratio(int(np.count_nonzero(cit.posts)), n_conn),
+            "active_share": _ratio(n_active, n_conn),
+            "ever_posted_share": _ratio(n_ever, n_conn),
             "top5_post_share": self.top_share(cit.posts, n_conn),
-            "mean_efficacy": float(cit.efficacy.mean()),
-            "mean_trust": float(cit.trust.mean()),
-            "mean_satisfaction": float(cit.satisfaction.mean()),
-            "expectation_gap": float(cit.expectation.mean()) - _ratio(w["quality"], w["closed"]),
+            "mean_efficacy": means[0],
+            "mean_trust": means[1],
+            "mean_satisfaction": means[2],
+            "expectation_gap": means[3] - _ratio(w["quality"], w["closed"]),
             "audit_pass_rate": m.authority.last_pass_rate,
             "real_engagement": _ratio(int((acc & recent).sum()), n_acc),
             "leader_reach": m.leaders.reach() / max(n_conn, 1),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim import kernels
 from sim.citizens import Citizens
 from sim.config import SimConfig
 from sim.needs import NeedLedger, Queues
@@ -122,6 +123,19 @@ def choose_channel(
     c, a, group = rec["citizen"], rec["agency"], rec["group"]
     cc = cfg.citizen
     u = rng.random((2, len(c)))
+    if kernels.ENABLED:
+        # the coverage compares in the precision numpy gives it (a Python float: the draws' float32)
+        cov = np.asarray(assisted_coverage, dtype=np.result_type(citizens.assist_draw.dtype, assisted_coverage))
+        costs = np.array([cc.cost_online, cc.cost_assisted, cc.cost_offline_connected, cc.cost_offline_excluded])
+        queue, assisted, n_online, n_misrouted = kernels.choose_channel(
+            u, c, a, group, citizens.connected, citizens.assist_draw, float(cov), citizens.trust,
+            citizens.efficacy, citizens.digital_skill, today.has_account, today.responsiveness,
+            bool(today.hub_active), np.float32(cc.trust_channel_weight), np.float32(cc.misroute_prob),
+            queues.hub, queues.office0, queues.void, costs, flows.burden,
+        )  # fmt: skip
+        flows.online_routed += int(n_online)
+        flows.misrouted += int(n_misrouted)
+        return queue, assisted
     connected = citizens.connected[c]
     # a relative or an assisted-digital centre can help: online if the citizen believes it works
     covered = ~connected & (citizens.assist_draw[c] < assisted_coverage)
@@ -176,6 +190,8 @@ def serve(
     slots[:n_ag] = _slots(today.replies + today.boilerplate)
     slots[queues.office0 : queues.hub] = _slots(today.office)
     slots[queues.hub] = _slots(today.hub_capacity)
+    if kernels.ENABLED:
+        return _serve_compiled(cfg, ledger, today, day, rng, flows, slots)
     idx, rank, order, start, count = ledger.heads(slots)  # served: the first records of each queue
     q = ledger.queue
     qs = q[idx]
@@ -244,6 +260,35 @@ def serve(
     return close_needs(cfg, ledger, rec, met, day, flows, attempt_citizen, attempt_success)
 
 
+def _serve_compiled(
+    cfg: SimConfig, ledger: NeedLedger, today: AgencyDay, day: int, rng: np.random.Generator, flows: DayFlows,
+    slots: np.ndarray,
+) -> Closed:  # fmt: skip
+    """`serve` with its per-record rules in sim.kernels: the same draws in the same order, the same records."""
+    queues = ledger.queues
+    c = cfg.citizen
+    idx, p_resolve, hub_mail = kernels.serve_heads(
+        ledger.queue, slots, queues.office0, queues.hub, today.clarity, today.replies,
+        float(cfg.agency.boilerplate_clarity_factor), float(c.offline_resolution), float(today.hub_clarity),
+    )  # fmt: skip
+    resolved = rng.random(len(idx)) < p_resolve
+    _forward(cfg, ledger, today, hub_mail[int(slots[queues.hub]) :], rng)
+    counts, attempt_citizen, attempt_success, closing, met, back = kernels.serve_close(
+        ledger.queue, ledger.submitted, ledger.arisen, ledger.group, ledger.assisted, ledger.citizen, idx,
+        resolved, day, c.retry_days, cfg.metrics.response_days, queues.office0, queues.hub, queues.void,
+        DELAY_CAP, float(c.patience_days), float(c.patience_ratio_excluded), flows.delays, flows.replied,
+        flows.resolved, flows.withdrawn,
+    )  # fmt: skip
+    answered, online_resolved, fast, withdrawn, hub_replied = counts.tolist()
+    flows.answered += answered
+    flows.online_resolved += online_resolved
+    flows.answered_fast += fast
+    flows.online_ended += answered + withdrawn
+    flows.hub_replied += hub_replied
+    rec = ledger.settle(closing, back)
+    return close_needs(cfg, ledger, rec, met, day, flows, attempt_citizen, attempt_success)
+
+
 def close_needs(
     cfg: SimConfig,
     ledger: NeedLedger,
@@ -255,6 +300,14 @@ def close_needs(
     attempt_success: np.ndarray,
 ) -> Closed:
     """Close the needs `rec` taken out of the ledger (met or dropped) and book them in today's flows."""
+    if kernels.ENABLED:
+        wait = kernels.close_counts(
+            rec["group"], rec["cohort"], rec["arisen"], met, day, ledger.n_met, ledger.n_dropped, flows.met,
+            flows.dropped, flows.met_cohort, flows.dropped_cohort, flows.wait_days,
+        )  # fmt: skip
+        quality = np.where(met, 0.5 ** (wait / cfg.citizen.quality_half_life), 0.0)
+        flows.quality += float(quality.sum())
+        return Closed(rec["citizen"], quality, met, attempt_citizen, attempt_success)
     ledger.close(rec, met)
     group = rec["group"]
     wait = (day - rec["arisen"]).astype(np.float64)

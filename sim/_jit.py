@@ -1,0 +1,709 @@
+"""The compiled kernels themselves (numba); imported on first use by sim.kernels (see its docstring)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+def _njit(f):
+    return numba.njit(cache=True, nogil=True)(f)
+
+
+@_njit
+def _clip01(v):
+    """np.clip(v, 0, 1) of a float32 as numpy's loops do it: NaN and -0.0 pass through."""
+    if v < 0:
+        return np.float32(0.0)
+    if v > 1:
+        return np.float32(1.0)
+    return v
+
+
+@_njit
+def stimulus_posting(
+    last_active, day, window, act_active, act_count, indptr, indices, inv_degree,
+    heard, efficacy, trust, threshold, connected, ws, we, wf, wt,
+):  # fmt: skip
+    """`ActiveNeighbours.fraction(recent)` and the threshold rule of `Citizens.participate`.
+
+    Updates the active-tie counts from the citizens whose activity changed, then
+    stimulus = frac*ws + we*heard + wf*efficacy + wt*trust in float32 (numpy's order)
+    and returns the posting mask (connected & stimulus >= threshold).
+    """
+    n = len(last_active)
+    cut = day - window
+    for i in range(n):
+        a = last_active[i] > cut
+        if a != act_active[i]:
+            step = 1 if a else -1
+            for j in range(indptr[i], indptr[i + 1]):
+                act_count[indices[j]] += step
+            act_active[i] = a
+    posting = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        s = np.float32(act_count[i]) * inv_degree[i]
+        s = s * ws
+        s = s + we * heard[i]
+        s = s + wf * efficacy[i]
+        s = s + wt * trust[i]
+        posting[i] = connected[i] and s >= threshold[i]
+    return posting
+
+
+@_njit
+def mark_spontaneous(posting, spontaneous, connected):
+    """Spontaneous posters join today's posters (connected only)."""
+    for s in spontaneous:
+        if connected[s]:
+            posting[s] = True
+
+
+@_njit
+def feed_gather(accounts, follows_agency, leaders, follows_leader, attention, with_crit):
+    """`GovSimModel._exposure` before the saturation: gather_sum of both tables, slot order.
+
+    Returns heard (valuable items read, before 1 - exp(-x)), criticism relayed,
+    credibility sum and accounts followed, each a contiguous float32 column.
+    """
+    k, n = follows_agency.shape
+    kl = follows_leader.shape[0]
+    heard = np.empty(n, dtype=np.float32)
+    crit = np.empty(n if with_crit else 0, dtype=np.float32)
+    cred = np.empty(n, dtype=np.float32)
+    nacc = np.empty(n, dtype=np.float32)
+    for i in range(n):
+        r = follows_agency[0, i]
+        v0 = accounts[r, 0]
+        v1 = accounts[r, 1]
+        v2 = accounts[r, 2]
+        v3 = accounts[r, 3]
+        for s in range(1, k):
+            r = follows_agency[s, i]
+            v0 += accounts[r, 0]
+            v1 += accounts[r, 1]
+            v2 += accounts[r, 2]
+            v3 += accounts[r, 3]
+        r = follows_leader[0, i]
+        w0 = leaders[r, 0]
+        w1 = leaders[r, 1]
+        w2 = leaders[r, 2]
+        for s in range(1, kl):
+            r = follows_leader[s, i]
+            w0 += leaders[r, 0]
+            w1 += leaders[r, 1]
+            w2 += leaders[r, 2]
+        h = v0 + w0
+        f = v1 + w1
+        if not f > attention:  # np.maximum(feed, attention)
+            f = attention
+        f = attention / f
+        if f > np.float32(1.0):  # np.minimum(1, f)
+            f = np.float32(1.0)
+        heard[i] = h * f
+        if with_crit:
+            crit[i] = w2
+        cred[i] = v2
+        nacc[i] = v3
+    return heard, crit, cred, nacc
+
+
+@_njit
+def hear(trust, heard, criticised, with_crit, cred_sum, n_followed, connected, gain, loss, learning, pull_on):
+    """`Citizens.hear`: the trust change in float32, the credibility pull in float64, in place."""
+    for i in range(len(trust)):
+        t = trust[i]
+        change = gain * heard[i] * (np.float32(1.0) - t)
+        if with_crit:
+            change = change - loss * criticised[i] * t
+        if pull_on:
+            c = n_followed[i]
+            m = c if c > np.float32(1.0) else np.float32(1.0)
+            pull = np.float64(cred_sum[i]) / np.float64(m)
+            pull = pull - np.float64(t)
+            pull = pull * np.float64(learning)
+            if c == 0:
+                pull = 0.0
+            change = np.float32(np.float64(change) + pull)
+        if not connected[i]:  # change *= connected
+            change = change * np.float32(0.0)
+        trust[i] = _clip01(t + change)
+
+
+@_njit
+def churn_apply(slots, u, n, home, follows, credibility, connected, unfollowed, n_agencies):
+    """`Citizens.churn` after its draws: keep or drop each reconsidered slot, in draw order.
+
+    Unfollowed-slot counts move by each write's change: over the writes to one slot they add
+    up to its final state minus its first, what the per-unique-slot count gives.
+    """
+    for i in range(len(slots)):
+        slot = slots[i] // n
+        who = slots[i] - slot * n
+        agency = home[slot, who]
+        cred = credibility[agency]
+        open_ = not np.isnan(cred) and connected[who]
+        p = np.float64(cred) if open_ else 1.0
+        keep = u[i] < p
+        new = agency if (keep or not open_) else n_agencies
+        old = follows[slot, who]
+        follows[slot, who] = new
+        unfollowed[agency] += np.int64(new == n_agencies) - np.int64(old == n_agencies)
+
+
+@_njit
+def learn(efficacy, citizen, success, rate):
+    """`Citizens.learn_from_attempts`: deltas from the values before any update, added in order, clipped."""
+    m = len(citizen)
+    delta = np.empty(m, dtype=np.float32)
+    for j in range(m):
+        delta[j] = rate * ((np.float32(1.0) if success[j] else np.float32(0.0)) - efficacy[citizen[j]])
+    for j in range(m):
+        efficacy[citizen[j]] += delta[j]
+    for j in range(m):
+        efficacy[citizen[j]] = _clip01(efficacy[citizen[j]])
+
+
+@_njit
+def experience(citizen, quality, expectation, satisfaction, trust, efficacy, sl, tl, sf, up, down):
+    """`Citizens.experience`: numpy's gathers, np.add.at in index order and the clips, fused."""
+    m = len(citizen)
+    felt = np.empty(m, dtype=np.float32)
+    ratchet = np.empty(m, dtype=np.float32)
+    for j in range(m):
+        q = np.float32(quality[j])
+        x = expectation[citizen[j]]
+        felt[j] = _clip01(np.float32(0.5) + q - x)
+        d = q - x
+        a = d if d > 0 else np.float32(0.0)
+        e = x - q
+        b = e if e > 0 else np.float32(0.0)
+        ratchet[j] = up * a - down * b
+    for col, rate in ((satisfaction, sl), (trust, tl), (efficacy, sf)):
+        delta = np.empty(m, dtype=np.float32)
+        for j in range(m):
+            delta[j] = rate * (felt[j] - col[citizen[j]])
+        for j in range(m):
+            col[citizen[j]] += delta[j]
+    for j in range(m):
+        expectation[citizen[j]] += ratchet[j]
+    for col in (trust, satisfaction, expectation, efficacy):
+        for j in range(m):
+            col[citizen[j]] = _clip01(col[citizen[j]])
+
+
+@_njit
+def pair_counts(arisen, met, base):
+    """np.bincount(arisen * base + met, minlength=base * base) without the crowd-long temporaries."""
+    counts = np.zeros(base * base, dtype=np.int64)
+    for i in range(len(arisen)):
+        counts[arisen[i] * base + met[i]] += 1
+    return counts
+
+
+@_njit
+def serve_heads(q, slots, office0, hub, clarity, replies, boiler, offline_resolution, hub_clarity):
+    """`NeedLedger.heads` and the chance each head is resolved (`serve` before its draw), in one pass.
+
+    A record's rank in its queue is the number of earlier records in that queue (ledger order is
+    first come, first served), so the heads come out in ledger order without sorting. Returns the
+    heads' positions (ascending), their chance to be resolved, and the positions of the hub's mail.
+    """
+    m = len(q)
+    seen = np.zeros(len(slots), dtype=np.int64)
+    idx = np.empty(m, dtype=np.int64)
+    p = np.empty(m, dtype=np.float64)
+    hub_mail = np.empty(m, dtype=np.int64)
+    nh = 0
+    nm = 0
+    for i in range(m):
+        qi = q[i]
+        r = seen[qi]
+        seen[qi] = r + 1
+        if qi == hub:
+            hub_mail[nm] = i
+            nm += 1
+        if r < slots[qi]:
+            idx[nh] = i
+            if qi < office0:
+                p[nh] = clarity[qi] * (1.0 if r < replies[qi] else boiler)
+            elif qi < hub:
+                p[nh] = offline_resolution
+            else:
+                p[nh] = hub_clarity
+            nh += 1
+    return idx[:nh], p[:nh], hub_mail[:nm]
+
+
+@_njit
+def serve_close(
+    q, submitted, arisen, group, assisted, citizen, idx, resolved, day, retry_days, response_days,
+    office0, hub, void, delay_cap, patience_days, ratio_excluded, delays, replied, resolved_by, withdrawn,
+):  # fmt: skip
+    """`serve` after its draws, one pass in ledger order: answers, withdrawals, drops and returns.
+
+    Adds to the day's histograms and per-agency counts in place and returns the scalar counts
+    (answered, online resolved, answered fast, withdrawn, hub replied), the online attempts that
+    ended (citizen, success), the closing records (position, met) and the records going back.
+    """
+    m = len(q)
+    counts = np.zeros(5, dtype=np.int64)
+    attempt_citizen = np.empty(m, dtype=citizen.dtype)
+    attempt_success = np.empty(m, dtype=np.bool_)
+    closing = np.empty(m, dtype=np.int64)
+    met = np.empty(m, dtype=np.bool_)
+    back = np.empty(m, dtype=np.int64)
+    na = nc = nb = 0
+    j = 0
+    nh = len(idx)
+    for i in range(m):
+        head = j < nh and idx[j] == i
+        res = False
+        if head:
+            res = resolved[j]
+            j += 1
+        qi = q[i]
+        answered = head and (qi < office0 or qi == hub)
+        stale = False
+        if answered:
+            delay = day - submitted[i]
+            counts[0] += 1
+            counts[1] += res
+            counts[2] += delay <= response_days
+            delays[min(delay, delay_cap)] += 1
+            if qi == hub:
+                counts[4] += 1
+            else:
+                replied[qi] += 1
+                resolved_by[qi] += res
+            attempt_citizen[na] = citizen[i]
+            attempt_success[na] = res
+            na += 1
+        elif (qi < office0 or qi == hub or qi == void) and day - submitted[i] >= retry_days:  # noqa: SIM109 (numba)
+            stale = True
+            counts[3] += 1
+            if qi < office0:
+                withdrawn[qi] += 1
+            attempt_citizen[na] = citizen[i]
+            attempt_success[na] = False
+            na += 1
+        if head and res:
+            closing[nc] = i
+            met[nc] = True
+            nc += 1
+            continue
+        alone = group[i] == 1 and not assisted[i]
+        patience = patience_days * (ratio_excluded if alone else 1.0)
+        if np.float64(day - arisen[i]) >= patience:
+            closing[nc] = i
+            met[nc] = False
+            nc += 1
+        elif head or stale:
+            back[nb] = i
+            nb += 1
+    return counts, attempt_citizen[:na], attempt_success[:na], closing[:nc], met[:nc], back[:nb]
+
+
+@_njit
+def choose_channel(
+    u, c, a, group, connected_all, assist_draw, coverage, trust, efficacy, digital_skill, has_account,
+    responsiveness, hub_active, trust_weight, misroute_prob, hub, office0, void, costs, burden,
+):  # fmt: skip
+    """`service.choose_channel` after its draw: each need's queue and helper, and the burden paid.
+
+    `coverage` is compared in the precision numpy compares it (float32 for a Python float);
+    `costs` = (online, assisted, offline connected, offline excluded). Adds to `burden` in
+    need order (np.bincount's order) and returns queue, assisted, online and misrouted counts.
+    """
+    m = len(c)
+    queue = np.empty(m, dtype=np.int32)
+    assisted = np.empty(m, dtype=np.bool_)
+    b = np.zeros(2, dtype=np.float64)
+    n_online = 0
+    n_misrouted = 0
+    for i in range(m):
+        ci = c[i]
+        ai = a[i]
+        conn = connected_all[ci]
+        covered = (not conn) and assist_draw[ci] < coverage
+        reachable = hub_active or has_account[ai]
+        if conn:
+            tilt = np.float32(1.0) + trust_weight * (np.float32(2.0) * trust[ci] - np.float32(1.0))
+            x = efficacy[ci] * tilt
+            prop = np.float64(np.float32(1.0) if np.float32(1.0) < x else x)
+        else:
+            prop = responsiveness[ai]
+        online = reachable and (conn or covered) and u[0, i] < prop
+        assisted[i] = covered and online
+        skill = digital_skill[ci] if conn else np.float32(1.0)
+        mis = online and (not hub_active) and u[1, i] < np.float64(misroute_prob * (np.float32(1.0) - skill))
+        if online:
+            queue[i] = hub if hub_active else ai
+            cost = costs[0] if conn else costs[1]
+        else:
+            queue[i] = office0 + ai
+            cost = costs[2] if conn else costs[3]
+        if mis:
+            queue[i] = void
+        b[group[i]] += cost
+        n_online += online
+        n_misrouted += mis
+    burden += b
+    return queue, assisted, n_online, n_misrouted
+
+
+@_njit
+def needs_thinned(cand, u, p_max, origin_excluded, efficacy, need_rate, ratio_excluded, latent):
+    """`GovSimModel._needs_arise`'s thinning: the candidates whose draw falls under their need rate.
+
+    p = need_rate * weight * (1 + latent * efficacy), the last factor in float32 as numpy has it.
+    """
+    m = len(cand)
+    who = np.empty(m, dtype=cand.dtype)
+    k = 0
+    for i in range(m):
+        ci = cand[i]
+        weight = ratio_excluded if origin_excluded[ci] else 1.0
+        boost = np.float32(1.0) + latent * efficacy[ci]
+        p = need_rate * weight * np.float64(boost)
+        if u[i] * p_max < p:
+            who[k] = ci
+            k += 1
+    return who[:k]
+
+
+@_njit
+def needs_book(who, level, sector, district, n_sectors, district_level, origin_excluded, connected, needs_arisen):
+    """The agency of each new need (`Geography.agency_index`), its group and cohort; counts it per citizen."""
+    m = len(who)
+    agency = np.empty(m, dtype=np.int32)
+    group = np.empty(m, dtype=np.int8)
+    cohort = np.empty(m, dtype=np.int8)
+    for i in range(m):
+        w = who[i]
+        if level[i] == district_level:
+            agency[i] = 2 * n_sectors + np.int32(district[w]) * n_sectors + sector[i]
+        else:
+            agency[i] = level[i] * n_sectors + sector[i]
+        group[i] = 0 if connected[w] else 1
+        cohort[i] = 1 if origin_excluded[w] else 0
+        needs_arisen[w] += 1
+    return agency, group, cohort
+
+
+@_njit
+def _stochastic_round(x, u):
+    """sim.rounding.stochastic_round of one value: floor(x + u) for x > 0, else 0."""
+    return np.int64(np.floor(x + u)) if x > 0 else np.int64(0)
+
+
+@_njit
+def plan(
+    u, acc, mandated, pressure, demand, motivation, skill, inbox, period_count, metric, target,
+    office_rate, case_rate, post_hours_all, diversion, cost_reply, cost_post, hub_share, clarity_floor,
+    one_minus_floor, audit_crowding, base_compliance, unit_cost_metric,
+):  # fmt: skip
+    """`Agencies.plan` and `_audit_gap` after their draw, agency by agency, in numpy's operation order.
+
+    `metric`: 0 no audit work (metric none or quota 0), 1 posts, 2 replies, 3 resolutions;
+    office_rate = staff_capacity * offline_staff_ratio, case_rate = staff_capacity *
+    online_staff_ratio, post_hours_all = staff_capacity * posting_hours (Python products).
+    Returns office, hub_hours, substantive, replies, filler, boilerplate.
+    """
+    n = len(acc)
+    office_out = np.empty(n, dtype=np.int64)
+    hub_hours = np.empty(n, dtype=np.float64)
+    substantive = np.empty(n, dtype=np.int64)
+    replies_out = np.empty(n, dtype=np.int64)
+    filler = np.zeros(n, dtype=np.int64)
+    boilerplate = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        a = acc[i]
+        office = office_rate * demand[i]
+        pressed = a and (mandated[i] or pressure[i] > 0)
+        diverted = diversion * office if pressed else 0.0
+        office_out[i] = _stochastic_round(office - diverted, u[0, i])
+        post_hours = post_hours_all if a else 0.0
+        case_hours = case_rate * demand[i] + diverted * cost_reply if a else 0.0
+        pooled = hub_share * case_hours
+        hub_hours[i] = pooled * motivation[i] * skill[i]
+        case_hours = case_hours - pooled
+        hours = post_hours + case_hours
+        effort = hours * motivation[i]
+        idle = hours - effort
+        post_share = post_hours / hours if hours > 0 else 0.0
+        clarity = clarity_floor + one_minus_floor * skill[i]
+        r = np.float64(inbox[i]) - np.floor(effort * skill[i] / cost_reply)
+        room = 0.0 if r < 0.0 else r  # np.maximum(0, r)
+        # _audit_gap
+        if metric == 0:
+            audit_cost = 0.0
+            unit_cost = 0.0
+            units = np.int64(0)
+        else:
+            rep = effort * skill[i] / cost_reply
+            if metric == 1:
+                planned = effort * post_share * (1.0 - skill[i]) / cost_post
+            elif metric == 2:
+                planned = rep
+            else:
+                planned = rep * clarity
+            gap = (target - np.float64(period_count[i])) - planned
+            cb = base_compliance + pressure[i]
+            compliance = 1.0 if cb > 1.0 else cb  # np.minimum(1.0, cb)
+            if metric == 3:
+                gap = gap / clarity
+            units = _stochastic_round(compliance * gap, u[1, i]) if (a and gap > 0) else np.int64(0)
+            if metric != 1:
+                fu = np.float64(units)
+                units = np.int64(fu if fu < room else room)  # np.minimum(units, room)
+            unit_cost = unit_cost_metric
+            audit_cost = np.float64(units) * unit_cost
+        ac = audit_crowding * audit_cost
+        from_effort = effort if effort < ac else ac
+        fi = from_effort + idle
+        affordable = audit_cost if audit_cost < fi else fi
+        done = np.floor(affordable / unit_cost + 1e-9) if unit_cost > 0 else 0.0
+        fu = np.float64(units)
+        units = np.int64(fu if fu < done else done)
+        spent = np.float64(units) * unit_cost
+        left = effort - (from_effort if from_effort < spent else spent)
+        substantive[i] = _stochastic_round(left * post_share * (1.0 - skill[i]) / cost_post, u[3, i])
+        rp = _stochastic_round(left * skill[i] / cost_reply, u[2, i])
+        inb = inbox[i]
+        replies = inb if inb < rp else rp
+        if metric == 1:
+            filler[i] = units if a else 0
+        elif metric == 2:
+            d = inb - replies
+            boilerplate[i] = units if units < d else d
+        elif metric == 3:
+            s = replies + units
+            replies = inb if inb < s else s
+        replies_out[i] = replies
+    return office_out, hub_hours, substantive, replies_out, filler, boilerplate
+
+
+@_njit
+def settle(
+    replied, resolved, withdrawn, substantive, filler, replies, skill, alpha, clarity_floor, one_minus_floor,
+    boiler_factor, filler_value, day, answered_ema, ended_ema, value_ema, items_ema, posts_total, filler_total,
+    replies_total, resolutions_total, period_counts, last_substantive_day, last_reply_day, last_resolution_day,
+):  # fmt: skip
+    """`Agencies.settle`: the day's EMAs and totals, agency by agency, in place."""
+    for i in range(len(replied)):
+        rd = replied[i]
+        answered_ema[i] += alpha * (np.float64(rd) - answered_ema[i])
+        ended_ema[i] += alpha * (np.float64(rd + withdrawn[i]) - ended_ema[i])
+        clarity = clarity_floor + one_minus_floor * skill[i]
+        real = replies[i] if replies[i] < rd else rd
+        boiler = np.float64(rd - real) * boiler_factor
+        value = (
+            np.float64(substantive[i]) + filler_value * np.float64(filler[i]) + np.float64(real) + boiler
+        ) * clarity
+        items = substantive[i] + filler[i] + rd
+        value_ema[i] += alpha * (value - value_ema[i])
+        items_ema[i] += alpha * (np.float64(items) - items_ema[i])
+        posts = substantive[i] + filler[i]
+        posts_total[i] += posts
+        filler_total[i] += filler[i]
+        replies_total[i] += rd
+        resolutions_total[i] += resolved[i]
+        period_counts[0, i] += posts
+        period_counts[1, i] += rd
+        period_counts[2, i] += resolved[i]
+        if substantive[i] > 0:
+            last_substantive_day[i] = day
+        if rd > 0:
+            last_reply_day[i] = day
+        if resolved[i] > 0:
+            last_resolution_day[i] = day
+
+
+@_njit
+def _block_f32(a, lo, n):
+    """numpy's pairwise-sum leaf: n < 8 in order, else 8 accumulators over a block of <= 128."""
+    if n < 8:
+        res = np.float32(0.0)
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    end = n - n % 8
+    while i < end:
+        j = lo + i
+        r0 += a[j]
+        r1 += a[j + 1]
+        r2 += a[j + 2]
+        r3 += a[j + 3]
+        r4 += a[j + 4]
+        r5 += a[j + 5]
+        r6 += a[j + 6]
+        r7 += a[j + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@_njit
+def _pairwise_f32(a):
+    """numpy's pairwise summation of a float32 array: halves (the first a multiple of 8) down to blocks
+    of <= 128. Without recursion (a self-recursive function loaded from numba's cache crashes)."""
+    n = len(a)
+    if n <= 128:
+        return _block_f32(a, 0, n)
+    lo_s = np.empty(64, dtype=np.int64)
+    n_s = np.empty(64, dtype=np.int64)
+    state = np.zeros(64, dtype=np.int8)
+    vals = np.empty(64, dtype=np.float32)
+    top = 0
+    nv = 0
+    lo_s[0] = 0
+    n_s[0] = n
+    while top >= 0:
+        lo = lo_s[top]
+        m = n_s[top]
+        if m <= 128:
+            vals[nv] = _block_f32(a, lo, m)
+            nv += 1
+            top -= 1
+            continue
+        half = m // 2
+        half -= half % 8
+        if state[top] == 0:  # the left half first
+            state[top] = 1
+            lo_s[top + 1], n_s[top + 1], state[top + 1] = lo, half, 0
+            top += 1
+        elif state[top] == 1:  # then the right half
+            state[top] = 2
+            lo_s[top + 1], n_s[top + 1], state[top + 1] = lo + half, m - half, 0
+            top += 1
+        else:  # left + right
+            nv -= 1
+            vals[nv - 1] = vals[nv - 1] + vals[nv]
+            top -= 1
+    return vals[0]
+
+
+@_njit
+def mean_f32(a):
+    """float(a.mean()) of a float32 array, bit for bit: numpy's pairwise float32 sum over the count."""
+    return np.float64(np.float32(np.float64(_pairwise_f32(a)) / len(a)))
+
+
+@_njit
+def crowd_counts(last_active, cut, posts, connected):
+    """Active citizens (last_active > cut), citizens who ever posted, connected citizens."""
+    active = 0
+    ever = 0
+    conn = 0
+    for i in range(len(posts)):
+        active += last_active[i] > cut
+        ever += posts[i] != 0
+        conn += connected[i]
+    return active, ever, conn
+
+
+@_njit
+def compact(b, size, closed, back):
+    """One ledger column of `NeedLedger.settle`, in place: returns b[closed]; keeps the other records
+    in order, then the records at `back` (both ascending, disjoint) at the end."""
+    out = np.empty(len(closed), dtype=b.dtype)
+    for j in range(len(closed)):
+        out[j] = b[closed[j]]
+    moved = np.empty(len(back), dtype=b.dtype)
+    for j in range(len(back)):
+        moved[j] = b[back[j]]
+    w = 0
+    ic = 0
+    ib = 0
+    nc = len(closed)
+    nb = len(back)
+    for i in range(size):
+        if ic < nc and closed[ic] == i:
+            ic += 1
+            continue
+        if ib < nb and back[ib] == i:
+            ib += 1
+            continue
+        b[w] = b[i]
+        w += 1
+    for j in range(nb):
+        b[w + j] = moved[j]
+    return out
+
+
+@_njit
+def feed_tables(substantive, filler, clarity, credibility, filler_value, relays, criticisms, relay_weight):
+    """`GovSimModel._exposure`'s account and leader tables (float32, a zero pad row each) and whether
+    any leader criticised today; the account values in float64 first, as numpy's stack has them."""
+    n = len(substantive)
+    accounts = np.zeros((n + 1, 4), dtype=np.float32)
+    for i in range(n):
+        accounts[i, 0] = np.float32((np.float64(substantive[i]) + filler_value * np.float64(filler[i])) * clarity[i])
+        accounts[i, 1] = np.float32(np.float64(substantive[i] + filler[i]))
+        c = credibility[i]
+        if not np.isnan(c):
+            accounts[i, 2] = c
+            accounts[i, 3] = np.float32(1.0)
+    nl = len(relays)
+    leaders = np.zeros((nl + 1, 3), dtype=np.float32)
+    any_crit = False
+    for i in range(nl):
+        r = np.float32(relays[i])
+        leaders[i, 0] = r * relay_weight
+        leaders[i, 1] = r
+        leaders[i, 2] = np.float32(criticisms[i])
+        any_crit = any_crit or criticisms[i] != 0
+    return accounts, leaders, any_crit
+
+
+@_njit
+def close_counts(
+    group, cohort, arisen, met, day, n_met, n_dropped, f_met, f_dropped, f_met_cohort, f_dropped_cohort, wait_days
+):
+    """`close_needs`' counts (the ledger's and the day's, in place) and each closed need's wait (float64);
+    the waits of met needs summed per group in need order, as np.bincount's weights are."""
+    m = len(group)
+    wait = np.empty(m, dtype=np.float64)
+    ws = np.zeros(2, dtype=np.float64)
+    for i in range(m):
+        g = group[i]
+        w = np.float64(day - arisen[i])
+        wait[i] = w
+        if met[i]:
+            n_met[g] += 1
+            f_met[g] += 1
+            f_met_cohort[cohort[i]] += 1
+            ws[g] += w
+        else:
+            n_dropped[g] += 1
+            f_dropped[g] += 1
+            f_dropped_cohort[cohort[i]] += 1
+    wait_days += ws
+    return wait
+
+
+@_njit
+def leader_inputs(watched, substantive, filler, filler_value, skill, clarity_floor, one_minus_floor, relay_prob,
+                  has_account, answered_ema, ended_ema, threshold):  # fmt: skip
+    """`Leaders.act` before its draws: posts relayable and the chance of each (leader, watched account),
+    and the unresponsive accounts each leader watches."""
+    nl, k = watched.shape
+    n_posts = np.empty((nl, k), dtype=np.int64)
+    p = np.empty((nl, k), dtype=np.float64)
+    unresponsive = np.zeros(nl, dtype=np.int64)
+    for i in range(nl):
+        for j in range(k):
+            a = watched[i, j]
+            n_posts[i, j] = np.int64(np.rint(np.float64(substantive[a]) + filler_value * np.float64(filler[a])))
+            p[i, j] = relay_prob * (clarity_floor + one_minus_floor * skill[a])
+            ended = ended_ema[a] > 1e-9
+            resp = answered_ema[a] / ended_ema[a] if ended else 1.0
+            unresponsive[i] += has_account[a] and resp < threshold
+    return n_posts, p, unresponsive

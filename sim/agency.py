@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim import kernels
 from sim.config import ADOPTION_IMITATION, BOILERPLATE_COST_FACTOR, FILLER_HOURS, SimConfig
 from sim.rounding import stochastic_round
 
@@ -147,9 +146,6 @@ class Agencies:
         a = cfg.agency
         policy = cfg.policy
         u = rng.random((5, self.n))  # office, audit, replies, posts; row 4 is spare (kept: calibrated streams)
-        if kernels.ENABLED:
-            self._plan_compiled(cfg, day, inbox, hub_share, u)
-            return
         acc = self.has_account
         office = self.office_capacity(cfg)
         pressed = acc & (self.mandated | (self.pressure > 0))
@@ -187,35 +183,6 @@ class Agencies:
             self.boilerplate = np.minimum(units, inbox - self.replies)
         elif metric == "resolutions":  # only real replies count, each resolves with clarity
             self.replies = np.minimum(inbox, self.replies + units)
-
-    def _plan_compiled(self, cfg: SimConfig, day: int, inbox: np.ndarray, hub_share: float, u: np.ndarray) -> None:
-        """`plan` after its draw in sim.kernels: the same numbers, agency by agency."""
-        a = cfg.agency
-        audit = cfg.policy.audit
-        metric = (
-            0
-            if audit.metric == "none" or audit.quota == 0
-            else 1 + ["posts", "replies", "resolutions"].index(audit.metric)
-        )
-        target = 0.0
-        if metric:
-            into_period = (day - 1) % audit.period_days + 1
-            target = audit.quota * into_period / audit.period_days
-        unit_cost = {
-            "none": 0.0,
-            "posts": FILLER_HOURS,
-            "replies": a.cost_reply * BOILERPLATE_COST_FACTOR,
-            "resolutions": a.cost_reply,
-        }[audit.metric]
-        column = self.period_counts[METRIC_COLUMN.get(audit.metric, 0)]
-        self.office, self.hub_hours, self.substantive, self.replies, self.filler, self.boilerplate = kernels.plan(
-            u, self.has_account, self.mandated, self.pressure, self.demand, self.motivation, self.skill,
-            inbox, column, metric, float(target), a.staff_capacity * a.offline_staff_ratio,
-            a.staff_capacity * a.online_staff_ratio, a.staff_capacity * a.posting_hours,
-            float(cfg.policy.offline_diversion), float(a.cost_reply), float(a.cost_post), float(hub_share),
-            float(a.clarity_floor), 1.0 - a.clarity_floor, float(a.audit_crowding), float(a.base_compliance),
-            float(unit_cost),
-        )  # fmt: skip
 
     def _audit_gap(
         self,
@@ -262,16 +229,6 @@ class Agencies:
     ) -> None:
         """Book today's posts and what the service of the inbox actually delivered."""
         alpha = 1.0 / cfg.metrics.window_days
-        if kernels.ENABLED:
-            ac = cfg.agency
-            kernels.settle(
-                replied, resolved, withdrawn, self.substantive, self.filler, self.replies, self.skill, alpha,
-                float(ac.clarity_floor), 1.0 - ac.clarity_floor, float(ac.boilerplate_clarity_factor),
-                float(ac.filler_value), day, self.answered_ema, self.ended_ema, self.value_ema, self.items_ema,
-                self.posts_total, self.filler_total, self.replies_total, self.resolutions_total,
-                self.period_counts, self.last_substantive_day, self.last_reply_day, self.last_resolution_day,
-            )  # fmt: skip
-            return
         self.answered_ema += alpha * (replied - self.answered_ema)
         self.ended_ema += alpha * (replied + withdrawn - self.ended_ema)
         clarity = self.clarity(cfg)

@@ -2,8 +2,9 @@
 
 Connected and digitally excluded citizens share the same columns; the
 `connected` flag decides which channels they have. Nothing here loops over
-citizens in Python: each daily rule is a handful of array operations, or
-touches only the few citizens who had an event today.
+citizens in Python: the random draws are numpy calls on the model's generator,
+and the arithmetic between them runs as compiled loops over the columns
+(sim.kernels), or touches only the few citizens who had an event today.
 """
 
 from __future__ import annotations
@@ -23,23 +24,6 @@ NEVER = -(10**6)  # "last active" of a citizen who never posted
 def index_dtype(size: int) -> type:
     """Narrowest integer type that indexes `size` items (follow tables are n-long)."""
     return np.int16 if size <= np.iinfo(np.int16).max else np.int32
-
-
-def gather_sum(table: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Sum over follow slots of table[follow] (whole rows of a 2-d table), slot by slot, in one buffer.
-
-    A table of several float32 columns is gathered row-wise in one take per slot
-    (cheaper than one take per column), and each column adds up in slot order.
-    """
-    out = np.take(table, rows[0], axis=0)
-    chunk = 1 << 16  # citizens at a time: the gather buffer stays small (a crowd-long one was the day's peak)
-    buf = np.empty_like(out[:chunk])
-    for lo in range(0, rows.shape[1], chunk):
-        part = out[lo : lo + chunk]
-        for row in rows[1:]:
-            # follow slots always index the table; mode="clip" lets take write into `buf` unbuffered
-            part += np.take(table, row[lo : lo + chunk], axis=0, out=buf[: len(part)], mode="clip")
-    return out
 
 
 @dataclass(frozen=True)
@@ -134,16 +118,6 @@ class Citizens:
         """0 connected, 1 excluded (the need ledger's group codes)."""
         return (~self.connected).astype(np.int8)
 
-    def channel_propensity(self, cfg: SimConfig, ids: np.ndarray) -> np.ndarray:
-        """Chance to try the online channel: efficacy, tilted by trust (C5, C10)."""
-        w = cfg.citizen.trust_channel_weight
-        tilt = 1.0 + w * (2.0 * self.trust[ids] - 1.0)
-        return np.minimum(1.0, self.efficacy[ids] * tilt)
-
-    def assisted(self, coverage: float) -> np.ndarray:
-        """Excluded citizens reached by an assisted-digital centre or a relative."""
-        return ~self.connected & (self.assist_draw < coverage)
-
     def active_recently(self, day: int, window: int) -> np.ndarray:
         return self.last_active > day - window
 
@@ -151,31 +125,12 @@ class Citizens:
     def participate(self, cfg: SimConfig, day: int, heard: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Threshold rule (C5): post if content heard, active ties and efficacy outweigh the threshold.
 
-        `heard` is the saturating exposure 1 - exp(-valuable items seen today).
+        stimulus = weight_social x share of ties active within the window + weight_exposure x heard
+        + weight_efficacy x efficacy + weight_trust x trust; connected citizens post when it reaches
+        their threshold, and a few post spontaneously. `heard` is the saturating exposure
+        1 - exp(-valuable items seen today).
         Returns the ids of citizens who post today.
         """
-        c = cfg.citizen
-        if kernels.ENABLED:
-            return self._participate_compiled(cfg, day, heard, rng)
-        recent = self.active_recently(day, cfg.metrics.window_days)
-        stimulus = self.active_ties.fraction(recent)
-        stimulus *= np.float32(c.weight_social)
-        stimulus += np.float32(c.weight_exposure) * heard
-        stimulus += np.float32(c.weight_efficacy) * self.efficacy
-        stimulus += np.float32(c.weight_trust) * self.trust
-        posting = self.connected & (stimulus >= self.threshold)
-        k = rng.binomial(self.n, c.spontaneous_rate)
-        spontaneous = rng.integers(0, self.n, size=k)
-        posting[spontaneous[self.connected[spontaneous]]] = True
-        ids = np.flatnonzero(posting)
-        self.last_active[ids] = day
-        self.posts[ids] += 1 + rng.poisson(self.voice[ids]).astype(np.int32)
-        return ids
-
-    def _participate_compiled(
-        self, cfg: SimConfig, day: int, heard: np.ndarray, rng: np.random.Generator
-    ) -> np.ndarray:
-        """`participate` with the arithmetic between draws in sim.kernels (the same draws, the same numbers)."""
         c = cfg.citizen
         act = self.active_ties
         posting = kernels.stimulus_posting(
@@ -197,29 +152,14 @@ class Citizens:
         drifts toward the credibility of the accounts they follow (C3, C5).
         """
         c = cfg.citizen
-        if kernels.ENABLED:
-            crit = feed.criticised
-            kernels.hear(
-                self.trust, feed.heard, feed.heard if crit is None else crit, crit is not None,
-                feed.credibility_sum, feed.accounts_followed, self.connected, np.float32(c.trust_relay_gain),
-                np.float32(c.trust_criticism_loss), np.float32(c.credibility_learning), c.credibility_learning > 0,
-            )  # fmt: skip
-            return
-        change = np.float32(c.trust_relay_gain) * feed.heard * (1.0 - self.trust)
-        if feed.criticised is not None:
-            change -= np.float32(c.trust_criticism_loss) * feed.criticised * self.trust
-        if c.credibility_learning > 0:
-            # pull = rate x (mean credibility followed - trust) in float64, in one buffer
-            count = feed.accounts_followed
-            pull = np.maximum(count, 1).astype(np.float64)
-            np.divide(feed.credibility_sum, pull, out=pull)
-            pull -= self.trust
-            pull *= np.float32(c.credibility_learning)
-            pull[count == 0] = 0.0  # no followed account: no pull
-            change += pull
-        change *= self.connected
-        self.trust += change
-        np.clip(self.trust, 0.0, 1.0, out=self.trust)
+        crit = feed.criticised
+        # trust += relay_gain x heard x (1 - trust) - criticism_loss x criticised x trust
+        #          + credibility_learning x (mean credibility followed - trust), clipped to [0, 1]
+        kernels.hear(
+            self.trust, feed.heard, feed.heard if crit is None else crit, crit is not None,
+            feed.credibility_sum, feed.accounts_followed, self.connected, np.float32(c.trust_relay_gain),
+            np.float32(c.trust_criticism_loss), np.float32(c.credibility_learning), c.credibility_learning > 0,
+        )  # fmt: skip
 
     def churn(self, cfg: SimConfig, credibility: np.ndarray, rng: np.random.Generator) -> None:
         """A few follow slots are reconsidered each day: kept with the account's credibility (C3).
@@ -232,38 +172,19 @@ class Citizens:
             return
         k, n = self.home_agency.shape
         slots = rng.integers(0, k * n, size=rng.binomial(k * n, rate))
-        if kernels.ENABLED:
-            u = rng.random(len(slots))
-            kernels.churn_apply(
-                slots, u, n, self.home_agency, self.follows_agency, credibility, self.connected, self.unfollowed,
-                self.n_agencies,
-            )  # fmt: skip
-            return
-        slot, who = np.divmod(slots, n)
-        agency = self.home_agency[slot, who]
-        cred = credibility[agency]
-        open_ = ~np.isnan(cred) & self.connected[who]
-        keep = rng.random(len(slots)) < np.where(open_, cred, 1.0)
-        # the unfollowed-slot counts move by the slots whose state changed (each slot once)
-        unique = np.unique(slots)
-        u_slot, u_who = np.divmod(unique, n)
-        before = self.follows_agency[u_slot, u_who] == self.n_agencies
-        self.follows_agency[slot, who] = np.where(keep | ~open_, agency, self.n_agencies)
-        change = (self.follows_agency[u_slot, u_who] == self.n_agencies).astype(np.int64) - before
-        home = self.home_agency[u_slot, u_who]  # always a real agency, never the unfollowed pad
-        self.unfollowed += np.bincount(home, weights=change, minlength=self.n_agencies).astype(np.int64)
+        u = rng.random(len(slots))
+        # kept with probability = the account's credibility; each changed slot moves its agency's count once
+        kernels.churn_apply(
+            slots, u, n, self.home_agency, self.follows_agency, credibility, self.connected, self.unfollowed,
+            self.n_agencies,
+        )  # fmt: skip
 
     def learn_from_attempts(self, cfg: SimConfig, citizen: np.ndarray, success: np.ndarray) -> None:
         """Online attempts that end teach efficacy: resolved -> up, otherwise down."""
         if len(citizen) == 0:
             return
-        e = self.efficacy
-        if kernels.ENABLED:
-            kernels.learn(e, citizen, success, np.float32(cfg.citizen.efficacy_learning))
-            return
-        delta = cfg.citizen.efficacy_learning * (success.astype(np.float32) - e[citizen])
-        np.add.at(e, citizen, delta)
-        e[citizen] = np.clip(e[citizen], 0.0, 1.0)
+        # efficacy += rate x (success - efficacy before today's attempts), summed per citizen, clipped to [0, 1]
+        kernels.learn(self.efficacy, citizen, success, np.float32(cfg.citizen.efficacy_learning))
 
     def experience(self, cfg: SimConfig, citizen: np.ndarray, quality: np.ndarray) -> None:
         """A closed need: the expectation gap sets satisfaction, which feeds trust and efficacy;
@@ -272,24 +193,14 @@ class Citizens:
         if len(citizen) == 0:
             return
         c = cfg.citizen
-        if kernels.ENABLED:
-            f32 = np.float32
-            kernels.experience(
-                citizen, quality, self.expectation, self.satisfaction, self.trust, self.efficacy,
-                f32(c.satisfaction_learning), f32(c.trust_learning), f32(c.satisfaction_feedback),
-                f32(c.expectation_up), f32(c.expectation_down),
-            )  # fmt: skip
-            return
-        q = quality.astype(np.float32)
-        x = self.expectation[citizen]
-        felt = np.clip(0.5 + q - x, 0.0, 1.0)
-        np.add.at(self.satisfaction, citizen, c.satisfaction_learning * (felt - self.satisfaction[citizen]))
-        np.add.at(self.trust, citizen, c.trust_learning * (felt - self.trust[citizen]))
-        np.add.at(self.efficacy, citizen, c.satisfaction_feedback * (felt - self.efficacy[citizen]))
-        ratchet = c.expectation_up * np.maximum(q - x, 0) - c.expectation_down * np.maximum(x - q, 0)
-        np.add.at(self.expectation, citizen, ratchet)
-        for col in (self.trust, self.satisfaction, self.expectation, self.efficacy):
-            col[citizen] = np.clip(col[citizen], 0.0, 1.0)
+        f32 = np.float32
+        # felt = clip(0.5 + quality - expectation); satisfaction, trust and efficacy move toward it;
+        # expectation ratchets up by expectation_up x (quality - expectation) if positive, down otherwise
+        kernels.experience(
+            citizen, quality, self.expectation, self.satisfaction, self.trust, self.efficacy,
+            f32(c.satisfaction_learning), f32(c.trust_learning), f32(c.satisfaction_feedback),
+            f32(c.expectation_up), f32(c.expectation_down),
+        )  # fmt: skip
 
     def include(self, ids: np.ndarray, skill: float) -> None:
         """Digital-literacy graduates come online with low skill (inclusion lever)."""

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim import kernels
 from sim.config import CRITICISM_THRESHOLD, SimConfig
 
 if TYPE_CHECKING:
@@ -36,16 +35,6 @@ class Leaders:
         """Relay valuable posts of the watched accounts; criticise the unresponsive ones."""
         lc = cfg.leader
         w = self.watched
-        if kernels.ENABLED:
-            a = cfg.agency
-            n_posts, p, unresponsive = kernels.leader_inputs(
-                w, agencies.substantive, agencies.filler, float(a.filler_value), agencies.skill,
-                float(a.clarity_floor), 1.0 - a.clarity_floor, float(lc.relay_prob), agencies.has_account,
-                agencies.answered_ema, agencies.ended_ema, float(CRITICISM_THRESHOLD),
-            )  # fmt: skip
-            self.relays = rng.binomial(n_posts, p).sum(axis=1)
-            self.criticisms = rng.binomial(unresponsive, lc.criticism_prob)
-            return
         clarity = agencies.clarity(cfg)
         relayable = agencies.substantive + cfg.agency.filler_value * agencies.filler
         # filler counts as filler_value of a post (rounded to whole posts), each relayed with chance relay_prob x clarity

@@ -15,9 +15,9 @@ import numpy as np
 from sim import kernels
 from sim.agency import Agencies, Agency
 from sim.authority import Authority
-from sim.citizens import Citizens, Feed, gather_sum
+from sim.citizens import Citizens, Feed
 from sim.config import AGENCIES_WATCHED, POPULARITY_ALPHA, SECTORS, SimConfig, n_districts, n_leaders, validate
-from sim.geography import DISTRICT, Geography
+from sim.geography import Geography
 from sim.leader import Leaders, OpinionLeader
 from sim.levers import set_lever
 from sim.needs import NeedLedger, Queues
@@ -223,43 +223,19 @@ class GovSimModel(mesa.Model):
         filler_value = cfg.agency.filler_value
         credibility = self.credibility_table()
         attention = np.float32(cfg.citizen.attention_items)
-        if kernels.ENABLED:
-            accounts, leaders, with_crit = kernels.feed_tables(
-                t.substantive, t.filler, t.clarity, credibility, float(filler_value), self.leaders.relays,
-                self.leaders.criticisms, np.float32(cfg.leader.relay_weight),
-            )  # fmt: skip
-            heard, relayed_crit, cred_sum, n_followed = kernels.feed_gather(
-                accounts, cit.follows_agency, leaders, cit.follows_leader, attention, with_crit
-            )
-            _saturate(heard)
-            criticised = _saturate(relayed_crit) if with_crit else None
-            return Feed(heard, criticised, credibility, cred_sum, n_followed)
-        has_account = ~np.isnan(credibility)
-        # one row per account (and the unfollowed pad), one gather per follow slot for all four columns
-        accounts = np.stack(
-            [
-                np.append((t.substantive + filler_value * t.filler) * t.clarity, 0.0),  # value of its posts
-                np.append(t.substantive + t.filler, 0),  # items in the feed
-                np.where(has_account, credibility, np.float32(0.0)),
-                has_account,
-            ],
-            axis=1,
-        ).astype(np.float32)
-        relays = np.append(self.leaders.relays, 0).astype(np.float32)
-        crit = np.append(self.leaders.criticisms, 0).astype(np.float32)
-        leaders = np.stack([relays * np.float32(cfg.leader.relay_weight), relays, crit], axis=1)
-        followed = gather_sum(accounts, cit.follows_agency)
-        relayed = gather_sum(leaders, cit.follows_leader)
-        heard = followed[:, 0] + relayed[:, 0]
-        feed = followed[:, 1] + relayed[:, 1]
-        # the share of the feed read: min(1, attention / max(feed, attention)), in one buffer
-        np.maximum(feed, attention, out=feed)
-        np.divide(attention, feed, out=feed)
-        np.minimum(np.float32(1.0), feed, out=feed)
-        heard *= feed
+        # one row per account (value of its posts, items, credibility, has an account; the unfollowed
+        # pad last) and one per leader (relayed value, relays, criticisms), summed over follow slots;
+        # the share of the feed read is min(1, attention / max(feed, attention))
+        accounts, leaders, with_crit = kernels.feed_tables(
+            t.substantive, t.filler, t.clarity, credibility, float(filler_value), self.leaders.relays,
+            self.leaders.criticisms, np.float32(cfg.leader.relay_weight),
+        )  # fmt: skip
+        heard, relayed_crit, cred_sum, n_followed = kernels.feed_gather(
+            accounts, cit.follows_agency, leaders, cit.follows_leader, attention, with_crit
+        )
         _saturate(heard)
-        criticised = _saturate(np.ascontiguousarray(relayed[:, 2])) if crit.any() else None
-        return Feed(heard, criticised, credibility, followed[:, 2], followed[:, 3])
+        criticised = _saturate(relayed_crit) if with_crit else None
+        return Feed(heard, criticised, credibility, cred_sum, n_followed)
 
     def _needs_arise(self, day: int) -> int:
         """Needs arrive by thinning: O(needs), not O(citizens) (C6, C10)."""
@@ -269,21 +245,6 @@ class GovSimModel(mesa.Model):
         top_weight = max(1.0, c.need_ratio_excluded)
         p_max = c.need_rate * top_weight * (1 + c.latent_demand)
         cand = rng.integers(0, cit.n, size=rng.binomial(cit.n, p_max))
-        if kernels.ENABLED:
-            u = rng.random(len(cand))
-            who = kernels.needs_thinned(
-                cand, u, p_max, cit.origin_excluded, cit.efficacy, float(c.need_rate),
-                float(c.need_ratio_excluded), np.float32(c.latent_demand),
-            )  # fmt: skip
-            a = self.cfg.agency
-            sector = _draw(rng, a.sector_need_shares, len(who))
-            level = _draw(rng, a.level_need_shares, len(who))
-            agency, group, cohort = kernels.needs_book(
-                who, level, sector, cit.district, self.geo.n_sectors, DISTRICT, cit.origin_excluded,
-                cit.connected, cit.needs_arisen,
-            )  # fmt: skip
-            self.ledger.add(who, group, cohort, agency, day)
-            return len(who)
         weight = np.where(cit.origin_excluded[cand], c.need_ratio_excluded, 1.0)
         # latent demand: citizens who believe asking helps voice more needs (C10)
         p = c.need_rate * weight * (1 + c.latent_demand * cit.efficacy[cand])

@@ -182,63 +182,16 @@ class NeedLedger:
         """Remove the records at positions `closed` (ascending) and return them (ledger order); the
         records at `back` (ascending) go back to their citizens: to the end, unrouted.
 
-        One compaction for the day: the order is the one of closing the records, marking the
-        returned ones unrouted in place, then taking every unrouted record out and appending it.
+        One compaction for the day, each column in one compiled pass: the order is the one of
+        closing the records, marking the returned ones unrouted in place, then taking every
+        unrouted record out and appending it.
         """
-        if kernels.ENABLED:  # each column closed and compacted in one pass
-            out = {k: kernels.compact(b, self._size, closed, back) for k, b in self._buf.items()}
-            self._size -= len(closed)
-            self._views()
-            self.cols["queue"][self._size - len(back) :] = self.queues.unrouted
-            self.unrouted_from = self._size - len(back)
-            return out
-        out = {k: v[closed] for k, v in self.cols.items()}
-        keep = np.ones(self._size, dtype=bool)
-        keep[closed] = False
-        keep[back] = False
-        self._keep(keep, back)
+        out = {k: kernels.compact(b, self._size, closed, back) for k, b in self._buf.items()}
+        self._size -= len(closed)
+        self._views()
         self.cols["queue"][self._size - len(back) :] = self.queues.unrouted
         self.unrouted_from = self._size - len(back)
         return out
-
-    def close(self, records: dict[str, np.ndarray], met: np.ndarray) -> None:
-        """Count taken records as met (met=True) or dropped, once."""
-        g = records["group"]
-        self.n_met += np.bincount(g[met], minlength=2)
-        self.n_dropped += np.bincount(g[~met], minlength=2)
-
-    def by_queue(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Positions sorted by queue, ledger order inside a queue; where each queue starts; its size."""
-        q = self.cols["queue"]
-        # small ints sort by radix in O(n): ten times faster than a comparison sort here
-        keys = q.astype(np.int16) if self.queues.count <= np.iinfo(np.int16).max else q
-        order = np.argsort(keys, kind="stable")
-        count = np.bincount(q, minlength=self.queues.count)
-        start = np.cumsum(count) - count
-        return order, start, count
-
-    def heads(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The first `slots[q]` records of every queue q (first come, first served).
-
-        Returns their positions (ascending: ledger order) and their rank inside
-        their queue, and the day's `by_queue` (order, start, count): O(records) for
-        the sort, O(queues + heads) after it.
-        """
-        order, start, count = self.by_queue()
-        n = len(slots)  # ids past the slots (none in a valid ledger) are never served
-        k = np.minimum(slots, count[:n])
-        first = np.cumsum(k) - k
-        rank = np.arange(int(k.sum())) - np.repeat(first, k)
-        pos = order[np.repeat(start[:n], k) + rank]
-        sort = np.argsort(pos)
-        return pos[sort], rank[sort], order, start, count
-
-    def rank_in_queue(self) -> np.ndarray:
-        """Position of each record inside its queue, 0 = first come (ledger order)."""
-        order, start, count = self.by_queue()
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order)) - np.repeat(start, count)
-        return rank
 
     def queue_sizes(self) -> np.ndarray:
         return np.bincount(self.cols["queue"], minlength=self.queues.count)

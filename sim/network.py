@@ -67,24 +67,15 @@ class Ties:
 class ActiveNeighbours:
     """Active neighbours of every citizen, kept current from the citizens whose activity changed.
 
-    A day touches O(changed x degree) ties instead of every tie; the counts are
-    integers, so they equal `Ties.count_active` exactly.
+    The participation kernel (`sim.kernels.stimulus_posting`) updates them each day: it
+    touches O(changed x degree) ties instead of every tie; the counts are integers, so
+    they equal `Ties.count_active` exactly.
     """
 
     def __init__(self, ties: Ties) -> None:
         self.ties = ties
         self.active = np.zeros(ties.n, dtype=bool)
         self.count = np.zeros(ties.n, dtype=np.int32)
-
-    def fraction(self, active: np.ndarray) -> np.ndarray:
-        """Share of each citizen's ties that are active today (0 for the isolated), float32."""
-        changed = np.flatnonzero(active != self.active)
-        if len(changed):
-            neighbour, pos = self.ties.neighbours(changed)
-            step = np.where(active[changed], 1, -1).astype(np.int32)
-            np.add.at(self.count, neighbour, step[pos])
-            np.copyto(self.active, active)  # in place: no new citizen-long array kept each day
-        return self.count.astype(np.float32) * self.ties.inverse_degree
 
 
 def ties_from_edges(n: int, u: np.ndarray, v: np.ndarray) -> Ties:

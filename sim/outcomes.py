@@ -64,10 +64,7 @@ def gini_of_shares(met: np.ndarray, arisen: np.ndarray) -> float:
     if base == 1:
         return 0.0
     # one bincount over the whole crowd (selecting citizens first costs more than counting them)
-    if kernels.ENABLED:
-        counts = kernels.pair_counts(arisen, met, base)
-    else:
-        counts = np.bincount(arisen * np.int32(base) + met, minlength=base * base)
+    counts = kernels.pair_counts(arisen, met, base)  # np.bincount(arisen * base + met), in one pass
     counts[:base] = 0  # citizens without needs
     keys = np.flatnonzero(counts)
     weight = counts[keys].astype(np.float64)
@@ -164,11 +161,6 @@ class Recorder:
             self._holders_key = n_connected
         return self._holders
 
-    def _n_active(self, day: int) -> int:
-        """Citizens who posted within the activity window."""
-        window = self.model.cfg.metrics.window_days
-        return int(np.count_nonzero(self.model.citizens.active_recently(day, window)))
-
     def _window(self, day: int, window: int) -> tuple[dict[str, float], np.ndarray]:
         """Each flow summed over the window ending on `day`, and the reply-delay histogram."""
         lo = max(1, day - window + 1)
@@ -184,16 +176,11 @@ class Recorder:
         n_acc = int(acc.sum())
         cit = m.citizens
         conn = cit.connected
-        if kernels.ENABLED:  # the crowd's counts in one pass, its means bit for bit as numpy's
-            n_active, n_ever, n_conn = kernels.crowd_counts(
-                cit.last_active, day - m.cfg.metrics.window_days, cit.posts, conn
-            )
-            means = [kernels.mean_f32(x) for x in (cit.efficacy, cit.trust, cit.satisfaction, cit.expectation)]
-        else:
-            n_conn = int(conn.sum())
-            n_active = self._n_active(day)
-            n_ever = int(np.count_nonzero(cit.posts))
-            means = [float(x.mean()) for x in (cit.efficacy, cit.trust, cit.satisfaction, cit.expectation)]
+        # the crowd's counts in one pass; its means summed pairwise, as np.mean sums them
+        n_active, n_ever, n_conn = kernels.crowd_counts(
+            cit.last_active, day - m.cfg.metrics.window_days, cit.posts, conn
+        )
+        means = [kernels.mean_f32(x) for x in (cit.efficacy, cit.trust, cit.satisfaction, cit.expectation)]
         per_1k = 1000.0 / cit.n
         ledger = m.ledger
         pending = ledger.n_pending

@@ -119,45 +119,30 @@ def choose_channel(
     rng: np.random.Generator,
     flows: DayFlows,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The channel rules for the needs `rec`: each one's queue and whether a helper goes with it."""
+    """The channel rules for the needs `rec`: each one's queue and whether a helper goes with it.
+
+    A connected citizen goes online with chance efficacy x (1 + trust_channel_weight x (2 trust - 1)),
+    capped at 1; an excluded one only with a relative or an assisted-digital centre (coverage),
+    which goes by what it knows of the account: its responsiveness. Online needs go to the hub
+    when it is open, else to the agency's inbox if it has an account; without a hub a citizen
+    guesses the agency and misroutes with chance misroute_prob x (1 - digital skill), helpers
+    know the way. Every other need goes to the agency's office. The helper's follow-up (and
+    patience) comes only with the helper's channel. Each channel's cost is the burden paid.
+    """
     c, a, group = rec["citizen"], rec["agency"], rec["group"]
     cc = cfg.citizen
     u = rng.random((2, len(c)))
-    if kernels.ENABLED:
-        # the coverage compares in the precision numpy gives it (a Python float: the draws' float32)
-        cov = np.asarray(assisted_coverage, dtype=np.result_type(citizens.assist_draw.dtype, assisted_coverage))
-        costs = np.array([cc.cost_online, cc.cost_assisted, cc.cost_offline_connected, cc.cost_offline_excluded])
-        queue, assisted, n_online, n_misrouted = kernels.choose_channel(
-            u, c, a, group, citizens.connected, citizens.assist_draw, float(cov), citizens.trust,
-            citizens.efficacy, citizens.digital_skill, today.has_account, today.responsiveness,
-            bool(today.hub_active), np.float32(cc.trust_channel_weight), np.float32(cc.misroute_prob),
-            queues.hub, queues.office0, queues.void, costs, flows.burden,
-        )  # fmt: skip
-        flows.online_routed += int(n_online)
-        flows.misrouted += int(n_misrouted)
-        return queue, assisted
-    connected = citizens.connected[c]
-    # a relative or an assisted-digital centre can help: online if the citizen believes it works
-    covered = ~connected & (citizens.assist_draw[c] < assisted_coverage)
-    reachable = today.hub_active | today.has_account[a]
-    # a citizen goes by efficacy and trust; a helper goes by what they know of the account: its responsiveness
-    propensity = np.where(connected, citizens.channel_propensity(cfg, c), today.responsiveness[a])
-    online = reachable & (connected | covered) & (u[0] < propensity)
-    # the helper's follow-up (and patience) comes only with the helper's channel
-    assisted = covered & online
-    # without a hub the citizen must guess the agency; helpers know the way
-    skill = np.where(connected, citizens.digital_skill[c], 1.0)
-    misrouted = online & (not today.hub_active) & (u[1] < cc.misroute_prob * (1.0 - skill))
-    queue = np.where(online, np.where(today.hub_active, queues.hub, a), queues.office0 + a)
-    queue[misrouted] = queues.void
-    cost = np.where(
-        online,
-        np.where(connected, cc.cost_online, cc.cost_assisted),
-        np.where(connected, cc.cost_offline_connected, cc.cost_offline_excluded),
-    )
-    flows.burden += np.bincount(group, weights=cost, minlength=2)
-    flows.online_routed += int(online.sum())
-    flows.misrouted += int(misrouted.sum())
+    # the coverage compares in the precision numpy would give it (a Python float: the draws' float32)
+    cov = np.asarray(assisted_coverage, dtype=np.result_type(citizens.assist_draw.dtype, assisted_coverage))
+    costs = np.array([cc.cost_online, cc.cost_assisted, cc.cost_offline_connected, cc.cost_offline_excluded])
+    queue, assisted, n_online, n_misrouted = kernels.choose_channel(
+        u, c, a, group, citizens.connected, citizens.assist_draw, float(cov), citizens.trust,
+        citizens.efficacy, citizens.digital_skill, today.has_account, today.responsiveness,
+        bool(today.hub_active), np.float32(cc.trust_channel_weight), np.float32(cc.misroute_prob),
+        queues.hub, queues.office0, queues.void, costs, flows.burden,
+    )  # fmt: skip
+    flows.online_routed += int(n_online)
+    flows.misrouted += int(n_misrouted)
     return queue, assisted
 
 
@@ -180,9 +165,8 @@ def serve(
     """Answer queues within capacity, forward hub mail, withdraw and drop (C4, C7, C8).
 
     The rules read per record (rank in its queue under the capacity, age over
-    the patience, an online attempt older than the retry delay) are evaluated
-    on the records they can concern: the heads of the queues, the hub's mail,
-    and the old; the random draws follow ledger order as the rules list them.
+    the patience, an online attempt older than the retry delay) run as compiled
+    passes over the ledger, in ledger order; the random draws follow that order.
     """
     queues = ledger.queues
     n_ag = queues.n_agencies
@@ -190,89 +174,21 @@ def serve(
     slots[:n_ag] = _slots(today.replies + today.boilerplate)
     slots[queues.office0 : queues.hub] = _slots(today.office)
     slots[queues.hub] = _slots(today.hub_capacity)
-    if kernels.ENABLED:
-        return _serve_compiled(cfg, ledger, today, day, rng, flows, slots)
-    idx, rank, order, start, count = ledger.heads(slots)  # served: the first records of each queue
-    q = ledger.queue
-    qs = q[idx]
-    s_inbox = qs < queues.office0
-    s_office = queues.is_office(qs)
-    s_hub = qs == queues.hub
-    qa = np.where(s_inbox, qs, 0)
-    boiler = cfg.agency.boilerplate_clarity_factor
-    p_inbox = today.clarity[qa] * np.where(rank < today.replies[qa], 1.0, boiler)
-    p_resolve = np.where(s_inbox, p_inbox, np.where(s_office, cfg.citizen.offline_resolution, today.hub_clarity))
-    resolved = rng.random(len(idx)) < p_resolve
-
-    # what the hub's pooled staff did not answer today goes on to an agency
-    hub_mail = order[start[queues.hub] : start[queues.hub] + count[queues.hub]]  # ledger order
-    _forward(cfg, ledger, today, hub_mail[int(slots[queues.hub]) :], rng)
-
-    answered = s_inbox | s_hub
-    answered_idx = idx[answered]
-    stale = queues.is_online(q)  # q is the ledger's column: forwarded mail is in its new queue
-    stale &= day - ledger.submitted >= cfg.citizen.retry_days
-    stale[answered_idx] = False
-    withdrawn_idx = np.flatnonzero(stale)
-    del stale
-
-    delay = day - ledger.submitted[answered_idx]
-    flows.answered += len(delay)
-    flows.online_resolved += int(resolved[answered].sum())
-    flows.answered_fast += int((delay <= cfg.metrics.response_days).sum())
-    flows.delays += np.bincount(np.minimum(delay, DELAY_CAP), minlength=DELAY_CAP + 1)
-    flows.online_ended += len(delay) + len(withdrawn_idx)
-    flows.hub_replied += int(s_hub.sum())
-    flows.replied += np.bincount(qs[s_inbox], minlength=n_ag)
-    flows.resolved += np.bincount(qs[s_inbox & resolved], minlength=n_ag)
-    qw = q[withdrawn_idx]
-    flows.withdrawn += np.bincount(qw[queues.is_inbox(qw)], minlength=n_ag)
-
-    # online attempts that ended today (answered or withdrawn), in ledger order
-    ended = np.concatenate([answered_idx, withdrawn_idx])
-    ended_order = np.argsort(ended, kind="stable")
-    attempt_citizen = ledger.citizen[ended[ended_order]]
-    attempt_success = np.concatenate([resolved[answered], np.zeros(len(withdrawn_idx), dtype=bool)])[ended_order]
-
-    # older, rural citizens cannot keep returning to an office: they give up sooner,
-    # unless a helper follows the case up for them
     c = cfg.citizen
-    age = day - ledger.arisen
-    floor = [p for p in (c.patience_days * c.patience_ratio_excluded, c.patience_days * 1.0) if p == p]
-    old = np.flatnonzero(age >= min(floor)) if floor else np.zeros(0, dtype=np.int64)  # can run out of patience
-    del age
-    alone = (ledger.group[old] == 1) & ~ledger.assisted[old]
-    patience = c.patience_days * np.where(alone, c.patience_ratio_excluded, 1.0)
-    gone = np.zeros(len(q), dtype=bool)
-    gone[idx[resolved]] = True
-    dropped_idx = old[~gone[old] & (day - ledger.arisen[old] >= patience)]
-    gone[dropped_idx] = True
-    # answered-but-unresolved and withdrawn needs go back to their citizen
-    back = np.concatenate([idx[~resolved], withdrawn_idx])
-    back = np.sort(back[~gone[back]])
-    del gone
-
-    closing = np.concatenate([idx[resolved], dropped_idx])
-    closing_order = np.argsort(closing, kind="stable")
-    met = np.concatenate([np.ones(int(resolved.sum()), dtype=bool), np.zeros(len(dropped_idx), dtype=bool)])
-    met = met[closing_order]
-    rec = ledger.settle(closing[closing_order], back)
-    return close_needs(cfg, ledger, rec, met, day, flows, attempt_citizen, attempt_success)
-
-
-def _serve_compiled(
-    cfg: SimConfig, ledger: NeedLedger, today: AgencyDay, day: int, rng: np.random.Generator, flows: DayFlows,
-    slots: np.ndarray,
-) -> Closed:  # fmt: skip
-    """`serve` with its per-record rules in sim.kernels: the same draws in the same order, the same records."""
-    queues = ledger.queues
-    c = cfg.citizen
+    # the heads of each queue (its first `slots` records, first come first served) and their chance
+    # to be resolved: clarity in an inbox (x boilerplate_clarity_factor past the real replies),
+    # offline_resolution in an office, the hub's clarity at the hub
     idx, p_resolve, hub_mail = kernels.serve_heads(
         ledger.queue, slots, queues.office0, queues.hub, today.clarity, today.replies,
         float(cfg.agency.boilerplate_clarity_factor), float(c.offline_resolution), float(today.hub_clarity),
     )  # fmt: skip
     resolved = rng.random(len(idx)) < p_resolve
+    # what the hub's pooled staff did not answer today goes on to an agency
     _forward(cfg, ledger, today, hub_mail[int(slots[queues.hub]) :], rng)
+    # one pass in ledger order: answered heads end an online attempt; an online need older than
+    # retry_days is withdrawn (and resubmitted); older, rural citizens cannot keep returning to an
+    # office, so a need older than the patience (x patience_ratio_excluded for the excluded
+    # without a helper) is dropped; answered-but-unresolved and withdrawn needs go back
     counts, attempt_citizen, attempt_success, closing, met, back = kernels.serve_close(
         ledger.queue, ledger.submitted, ledger.arisen, ledger.group, ledger.assisted, ledger.citizen, idx,
         resolved, day, c.retry_days, cfg.metrics.response_days, queues.office0, queues.hub, queues.void,
@@ -300,23 +216,12 @@ def close_needs(
     attempt_success: np.ndarray,
 ) -> Closed:
     """Close the needs `rec` taken out of the ledger (met or dropped) and book them in today's flows."""
-    if kernels.ENABLED:
-        wait = kernels.close_counts(
-            rec["group"], rec["cohort"], rec["arisen"], met, day, ledger.n_met, ledger.n_dropped, flows.met,
-            flows.dropped, flows.met_cohort, flows.dropped_cohort, flows.wait_days,
-        )  # fmt: skip
-        quality = np.where(met, 0.5 ** (wait / cfg.citizen.quality_half_life), 0.0)
-        flows.quality += float(quality.sum())
-        return Closed(rec["citizen"], quality, met, attempt_citizen, attempt_success)
-    ledger.close(rec, met)
-    group = rec["group"]
-    wait = (day - rec["arisen"]).astype(np.float64)
+    # the ledger's and the day's met/dropped counts per group and cohort, and each need's wait
+    wait = kernels.close_counts(
+        rec["group"], rec["cohort"], rec["arisen"], met, day, ledger.n_met, ledger.n_dropped, flows.met,
+        flows.dropped, flows.met_cohort, flows.dropped_cohort, flows.wait_days,
+    )  # fmt: skip
     quality = np.where(met, 0.5 ** (wait / cfg.citizen.quality_half_life), 0.0)
-    flows.met += np.bincount(group[met], minlength=2)
-    flows.dropped += np.bincount(group[~met], minlength=2)
-    flows.met_cohort += np.bincount(rec["cohort"][met], minlength=2)
-    flows.dropped_cohort += np.bincount(rec["cohort"][~met], minlength=2)
-    flows.wait_days += np.bincount(group[met], weights=wait[met], minlength=2)
     flows.quality += float(quality.sum())
     return Closed(rec["citizen"], quality, met, attempt_citizen, attempt_success)
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import sim.network
+from sim import kernels
 from sim.api import load_config
 from sim.citizens import Citizens
 from sim.geography import Geography
@@ -28,16 +29,26 @@ def _direct_top_share(posts: np.ndarray, top: float = 0.05) -> float:
 
 
 def test_active_neighbours_equal_the_sparse_product_every_day() -> None:
+    """The participation kernel's incremental tie counts, and its threshold on their share."""
     rng = np.random.default_rng(5)
     n = 3_000
     district = np.repeat(np.arange(3), n // 3)
     ties = district_ties(rng, np.array([0, 1000, 2000]), np.array([1000, 1000, 1000]), district, 6.0)
     tracker = ActiveNeighbours(ties)
     last_active = np.full(n, -(10**6))
+    zero = np.zeros(n, dtype=np.float32)
+    threshold = rng.random(n).astype(np.float32)
+    one, nil = np.float32(1.0), np.float32(0.0)
     for day in range(1, 120):
         active = last_active > day - 30
-        expected = ties.count_active(active).astype(np.float32) * ties.inverse_degree
-        assert np.array_equal(tracker.fraction(active), expected)
+        posting = kernels.stimulus_posting(
+            last_active, day, 30, tracker.active, tracker.count, ties.indptr, ties.indices, ties.inverse_degree,
+            zero, zero, zero, threshold, np.ones(n, dtype=bool), one, nil, nil, nil,
+        )  # fmt: skip
+        assert np.array_equal(tracker.count, ties.count_active(active))
+        assert np.array_equal(tracker.active, active)
+        share = ties.count_active(active).astype(np.float32) * ties.inverse_degree
+        assert np.array_equal(posting, share >= threshold)
         # bursts and lulls: some days many citizens start, some days almost none
         rate = 0.2 if day % 17 == 0 else 0.01
         last_active[rng.random(n) < rate] = day
@@ -128,12 +139,22 @@ def _plain_route(cfg, ledger, citizens, today, coverage, day, rng, flows):  # ty
     ledger.resubmit(rec, queue, assisted, day)
 
 
+def _rank_in_queue(ledger: NeedLedger) -> np.ndarray:
+    """Position of each record inside its queue, 0 = first come (ledger order), by a stable sort."""
+    q = ledger.queue
+    order = np.argsort(q, kind="stable")
+    count = np.bincount(q, minlength=ledger.queues.count)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - np.repeat(np.cumsum(count) - count, count)
+    return rank
+
+
 def _plain_serve(cfg, ledger, today, day, rng, flows):  # type: ignore[no-untyped-def]
     """serve() as the rules read: every rule a mask over the whole ledger."""
     queues = ledger.queues
     n_ag = queues.n_agencies
     q = ledger.queue
-    rank = ledger.rank_in_queue()
+    rank = _rank_in_queue(ledger)
     inbox = queues.is_inbox(q)
     qa = np.where(inbox, q, 0)
     real = today.replies[qa]

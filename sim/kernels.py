@@ -11,7 +11,7 @@ in numpy, whose SIMD versions may differ in the last bit from the libm numba cal
 Agencies and leaders (hundreds of rows at the default city) stay numpy: compiled, they
 would save about 5 % of a day and hide the rules reviewers read most.
 
-The kernels live in sim._jit and load on first use: importing numba costs half a second,
+The kernels live in the modules of `_MODULES` and load on first use: importing numba costs half a second,
 and commands that run no model (`python -m experiments list`) should not pay it. Each is
 compiled once per machine and cached next to its source (numba's `cache=True`).
 """
@@ -20,15 +20,19 @@ from __future__ import annotations
 
 from typing import Any
 
+# the modules that hold the kernels, loaded together on first use
+_MODULES = ("sim._jit",)
+
 
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
-    from sim import _jit
+    import importlib
 
-    for key, value in vars(_jit).items():
-        if not key.startswith("_") and key not in ("numba", "np", "annotations"):
-            globals().setdefault(key, value)
+    for module in _MODULES:
+        for key, value in vars(importlib.import_module(module)).items():
+            if not key.startswith("_") and key not in ("numba", "np", "annotations"):
+                globals().setdefault(key, value)
     try:
         return globals()[name]
     except KeyError:

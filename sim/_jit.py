@@ -193,15 +193,6 @@ def experience(citizen, quality, expectation, satisfaction, trust, efficacy, sl,
 
 
 @_njit
-def pair_counts(arisen, met, base):
-    """np.bincount(arisen * base + met, minlength=base * base) without the crowd-long temporaries."""
-    counts = np.zeros(base * base, dtype=np.int64)
-    for i in range(len(arisen)):
-        counts[arisen[i] * base + met[i]] += 1
-    return counts
-
-
-@_njit
 def serve_heads(q, slots, office0, hub, clarity, replies, boiler, offline_resolution, hub_clarity):
     """`NeedLedger.heads` and the chance each head is resolved (`serve` before its draw), in one pass.
 
@@ -353,92 +344,32 @@ def choose_channel(
 
 
 @_njit
-def _block_f32(a, lo, n):
-    """numpy's pairwise-sum leaf: n < 8 in order, else 8 accumulators over a block of <= 128."""
-    if n < 8:
-        res = np.float32(0.0)
-        for i in range(lo, lo + n):
-            res += a[i]
-        return res
-    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-    i = 8
-    end = n - n % 8
-    while i < end:
-        j = lo + i
-        r0 += a[j]
-        r1 += a[j + 1]
-        r2 += a[j + 2]
-        r3 += a[j + 3]
-        r4 += a[j + 4]
-        r5 += a[j + 5]
-        r6 += a[j + 6]
-        r7 += a[j + 7]
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += a[lo + i]
-        i += 1
-    return res
+def crowd_pass(last_active, cut, posts, connected, arisen, met, cutoff, base):
+    """`Recorder.outcomes`' counts over the crowd, in one pass.
 
-
-@_njit
-def _pairwise_f32(a):
-    """numpy's pairwise summation of a float32 array: halves (the first a multiple of 8) down to blocks
-    of <= 128. Without recursion (a self-recursive function loaded from numba's cache crashes)."""
-    n = len(a)
-    if n <= 128:
-        return _block_f32(a, 0, n)
-    lo_s = np.empty(64, dtype=np.int64)
-    n_s = np.empty(64, dtype=np.int64)
-    state = np.zeros(64, dtype=np.int8)
-    vals = np.empty(64, dtype=np.float32)
-    top = 0
-    nv = 0
-    lo_s[0] = 0
-    n_s[0] = n
-    while top >= 0:
-        lo = lo_s[top]
-        m = n_s[top]
-        if m <= 128:
-            vals[nv] = _block_f32(a, lo, m)
-            nv += 1
-            top -= 1
-            continue
-        half = m // 2
-        half -= half % 8
-        if state[top] == 0:  # the left half first
-            state[top] = 1
-            lo_s[top + 1], n_s[top + 1], state[top + 1] = lo, half, 0
-            top += 1
-        elif state[top] == 1:  # then the right half
-            state[top] = 2
-            lo_s[top + 1], n_s[top + 1], state[top + 1] = lo + half, m - half, 0
-            top += 1
-        else:  # left + right
-            nv -= 1
-            vals[nv - 1] = vals[nv - 1] + vals[nv]
-            top -= 1
-    return vals[0]
-
-
-@_njit
-def mean_f32(a):
-    """float(a.mean()) of a float32 array, bit for bit: numpy's pairwise float32 sum over the count."""
-    return np.float64(np.float32(np.float64(_pairwise_f32(a)) / len(a)))
-
-
-@_njit
-def crowd_counts(last_active, cut, posts, connected):
-    """Active citizens (last_active > cut), citizens who ever posted, connected citizens."""
-    active = 0
-    ever = 0
-    conn = 0
-    for i in range(len(posts)):
+    Returns the counts (active: last_active > cut, ever posted, connected, posts in all), the
+    posts at or above `cutoff` in row order, and the (needs arisen, needs met) pair counts as a
+    table pairs[arisen, met] (base > max(arisen)), counted in 4 interleaved tables so that the
+    increments of the commonest pair do not wait on each other (unsigned indices: no wraparound).
+    """
+    n = len(posts)
+    active = ever = conn = total = nc = 0
+    candidates = np.empty(n, dtype=posts.dtype)
+    pairs = np.zeros(4 * base * base, dtype=np.int64)
+    table = np.uint64(base * base)
+    row = np.uint64(base)
+    for i in range(n):
         active += last_active[i] > cut
-        ever += posts[i] != 0
+        p = posts[i]
+        ever += p != 0
+        total += p
+        candidates[nc] = p
+        nc += p >= cutoff
         conn += connected[i]
-    return active, ever, conn
+        pairs[np.uint64(i & 3) * table + np.uint64(arisen[i]) * row + np.uint64(met[i])] += 1
+    counts = np.array([active, ever, conn, total], dtype=np.int64)
+    pairs = pairs.reshape(4, base, base)
+    return counts, candidates[:nc], pairs[0] + pairs[1] + pairs[2] + pairs[3]
 
 
 @_njit

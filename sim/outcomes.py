@@ -54,17 +54,15 @@ _FLOWS = (
 )
 
 
-def gini_of_shares(met: np.ndarray, arisen: np.ndarray) -> float:
+def gini_of_shares(pairs: np.ndarray) -> float:
     """Exact Gini of met/arisen over citizens with at least one need.
 
     Shares are ratios of small integers, so citizens are grouped by their
-    (arisen, met) pair with one bincount instead of sorting the crowd.
+    (arisen, met) pair instead of sorting the crowd: `pairs[arisen, met]` counts
+    them (a square table, at least max(arisen) + 1 wide).
     """
-    base = int(arisen.max(initial=0)) + 1
-    if base == 1:
-        return 0.0
-    # one bincount over the whole crowd (selecting citizens first costs more than counting them)
-    counts = kernels.pair_counts(arisen, met, base)  # np.bincount(arisen * base + met), in one pass
+    base = pairs.shape[1]
+    counts = pairs.ravel().copy()  # key arisen * base + met
     counts[:base] = 0  # citizens without needs
     keys = np.flatnonzero(counts)
     weight = counts[keys].astype(np.float64)
@@ -90,13 +88,12 @@ class TopShare:
         self.top = top
         self.cutoff = 0
 
-    def __call__(self, posts: np.ndarray, n: int) -> float:
-        """`posts` of every citizen; `n` connected. Only the connected post, so the rest add zeros."""
-        total = int(posts.sum(dtype=np.int64))
+    def __call__(self, posts: np.ndarray, n: int, total: int, candidates: np.ndarray) -> float:
+        """`posts` of every citizen, `total` their sum; `n` connected; `candidates` the posts at or above
+        `self.cutoff` (any order). Only the connected post, so the rest add zeros."""
         if total == 0:
             return 0.0
         n_top = int(np.ceil(self.top * n))
-        candidates = posts[posts >= self.cutoff] if self.cutoff > 0 else posts
         if len(candidates) < n_top:  # the group grew (inclusion): start from everyone
             candidates = posts
         heaviest = np.partition(candidates, len(candidates) - n_top)[len(candidates) - n_top :]
@@ -176,11 +173,13 @@ class Recorder:
         n_acc = int(acc.sum())
         cit = m.citizens
         conn = cit.connected
-        # the crowd's counts in one pass; its means summed pairwise, as np.mean sums them
-        n_active, n_ever, n_conn = kernels.crowd_counts(
-            cit.last_active, day - m.cfg.metrics.window_days, cit.posts, conn
-        )
-        means = [kernels.mean_f32(x) for x in (cit.efficacy, cit.trust, cit.satisfaction, cit.expectation)]
+        # the crowd's counts, the top-share candidates and the (arisen, met) pairs in one kernel call
+        counts, candidates, pairs = kernels.crowd_pass(
+            cit.last_active, day - m.cfg.metrics.window_days, cit.posts, conn, cit.needs_arisen, cit.needs_met,
+            self.top_share.cutoff, int(cit.needs_arisen.max(initial=0)) + 1,
+        )  # fmt: skip
+        n_active, n_ever, n_conn, total_posts = counts.tolist()
+        means = [float(x.mean()) for x in (cit.efficacy, cit.trust, cit.satisfaction, cit.expectation)]
         per_1k = 1000.0 / cit.n
         ledger = m.ledger
         pending = ledger.n_pending
@@ -210,7 +209,7 @@ class Recorder:
             # only the connected post (Citizens.participate), so activity needs no connected mask
             "active_share": _ratio(n_active, n_conn),
             "ever_posted_share": _ratio(n_ever, n_conn),
-            "top5_post_share": self.top_share(cit.posts, n_conn),
+            "top5_post_share": self.top_share(cit.posts, n_conn, total_posts, candidates),
             "mean_efficacy": means[0],
             "mean_trust": means[1],
             "mean_satisfaction": means[2],
@@ -237,7 +236,7 @@ class Recorder:
             "needs_met_origin_excluded": origin["excluded"],
             "equity_gap_origin": origin["connected"] - origin["excluded"],
             "unmet_needs_excluded": float(ledger.n_dropped[1] + pending[1]),
-            "gini_needs_met": gini_of_shares(cit.needs_met, cit.needs_arisen),
+            "gini_needs_met": gini_of_shares(pairs),
         }
         for g, name in enumerate(GROUPS):
             out[f"wait_days_{name}"] = _ratio(w[f"wait_{name}"], w[f"met_{name}"])

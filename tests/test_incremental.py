@@ -107,7 +107,9 @@ def test_top_share_equals_a_full_sort_as_posts_grow_and_the_crowd_comes_online()
         posts[writers] += 1 + rng.poisson(rng.lognormal(0, 2, writers.sum())).astype(np.int32)
         if day in (50, 120):  # inclusion: more citizens online, so the top group grows
             connected |= rng.random(n) < 0.2
-        assert share(posts, int(connected.sum())) == _direct_top_share(posts[connected])
+        candidates = posts[posts >= share.cutoff]  # what the recorder's crowd pass hands over
+        total = int(posts.sum(dtype=np.int64))
+        assert share(posts, int(connected.sum()), total, candidates) == _direct_top_share(posts[connected])
 
 
 def test_unfollowed_slot_counts_equal_a_recount_every_day() -> None:

@@ -135,9 +135,23 @@ def churn_apply(slots, u, n, home, follows, credibility, connected, unfollowed, 
     """`Citizens.churn` after its draws: keep or drop each reconsidered slot, in draw order.
 
     Unfollowed-slot counts move by each write's change: over the writes to one slot they add
-    up to its final state minus its first, what the per-unique-slot count gives.
+    up to its final state minus its first, what the per-unique-slot count gives. The slots are
+    visited by 4096-slot page (a stable counting sort of the draws), so the random writes become
+    one sweep of the tables; a slot drawn twice keeps its draw order, so its last draw decides.
     """
-    for i in range(len(slots)):
+    m = len(slots)
+    pages = np.zeros((home.size >> 12) + 2, dtype=np.int64)
+    for i in range(m):
+        pages[(slots[i] >> 12) + 1] += 1
+    for b in range(1, len(pages)):
+        pages[b] += pages[b - 1]
+    order = np.empty(m, dtype=np.int64)
+    for i in range(m):
+        b = slots[i] >> 12
+        order[pages[b]] = i
+        pages[b] += 1
+    for j in range(m):
+        i = order[j]
         slot = slots[i] // n
         who = slots[i] - slot * n
         agency = home[slot, who]

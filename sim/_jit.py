@@ -23,13 +23,14 @@ def _clip01(v):
 @_njit
 def stimulus_posting(
     last_active, day, window, act_active, act_count, indptr, indices, inv_degree,
-    heard, efficacy, trust, threshold, connected, ws, we, wf, wt,
+    heard, efficacy, trust, threshold, connected, ws, we, wf, wt, spontaneous, voice,
 ):  # fmt: skip
     """`ActiveNeighbours.fraction(recent)` and the threshold rule of `Citizens.participate`.
 
     Updates the active-tie counts from the citizens whose activity changed, then
-    stimulus = frac*ws + we*heard + wf*efficacy + wt*trust in float32 (numpy's order)
-    and returns the posting mask (connected & stimulus >= threshold).
+    stimulus = frac*ws + we*heard + wf*efficacy + wt*trust in float32 (numpy's order);
+    the posters are the connected with stimulus >= threshold and the connected among the
+    `spontaneous`. Returns their ids, ascending and once each, and their voice (float64).
     """
     n = len(last_active)
     cut = day - window
@@ -40,23 +41,47 @@ def stimulus_posting(
             for j in range(indptr[i], indptr[i + 1]):
                 act_count[indices[j]] += step
             act_active[i] = a
-    posting = np.empty(n, dtype=np.bool_)
+    ids = np.empty(n, dtype=np.int64)
+    nc = 0
     for i in range(n):
         s = np.float32(act_count[i]) * inv_degree[i]
         s = s * ws
         s = s + we * heard[i]
         s = s + wf * efficacy[i]
         s = s + wt * trust[i]
-        posting[i] = connected[i] and s >= threshold[i]
-    return posting
+        ids[nc] = i
+        nc += connected[i] & (s >= threshold[i])
+    # the spontaneous posters not posting already, ascending and once each, merged in
+    extra = np.sort(spontaneous)
+    ne = 0
+    for s in extra:
+        if connected[s] and (ne == 0 or extra[ne - 1] != s):
+            at = np.searchsorted(ids[:nc], s)
+            if at == nc or ids[at] != s:
+                extra[ne] = s
+                ne += 1
+    out = np.empty(nc + ne, dtype=np.int64)
+    i = j = 0
+    for k in range(nc + ne):
+        if j == ne or (i < nc and ids[i] < extra[j]):
+            out[k] = ids[i]
+            i += 1
+        else:
+            out[k] = extra[j]
+            j += 1
+    v = np.empty(nc + ne, dtype=np.float64)
+    for k in range(nc + ne):
+        v[k] = voice[out[k]]
+    return out, v
 
 
 @_njit
-def mark_spontaneous(posting, spontaneous, connected):
-    """Spontaneous posters join today's posters (connected only)."""
-    for s in spontaneous:
-        if connected[s]:
-            posting[s] = True
+def post(ids, extra, day, last_active, posts):
+    """Today's posters: last active today, and 1 + `extra` more posts each."""
+    for j in range(len(ids)):
+        i = ids[j]
+        last_active[i] = day
+        posts[i] += np.int32(1) + np.int32(extra[j])
 
 
 @_njit

@@ -133,18 +133,16 @@ class Citizens:
         """
         c = cfg.citizen
         act = self.active_ties
-        posting = kernels.stimulus_posting(
+        k = rng.binomial(self.n, c.spontaneous_rate)
+        spontaneous = rng.integers(0, self.n, size=k)
+        ids, voice = kernels.stimulus_posting(
             self.last_active, day, cfg.metrics.window_days, act.active, act.count, act.ties.indptr,
             act.ties.indices, act.ties.inverse_degree, heard, self.efficacy, self.trust, self.threshold,
             self.connected, np.float32(c.weight_social), np.float32(c.weight_exposure),
-            np.float32(c.weight_efficacy), np.float32(c.weight_trust),
+            np.float32(c.weight_efficacy), np.float32(c.weight_trust), spontaneous, self.voice,
         )  # fmt: skip
-        k = rng.binomial(self.n, c.spontaneous_rate)
-        spontaneous = rng.integers(0, self.n, size=k)
-        kernels.mark_spontaneous(posting, spontaneous, self.connected)
-        ids = np.flatnonzero(posting)  # numpy's is faster than a compiled loop
-        self.last_active[ids] = day
-        self.posts[ids] += 1 + rng.poisson(self.voice[ids]).astype(np.int32)
+        # posts today: 1 + Poisson(voice) each
+        kernels.post(ids, rng.poisson(voice), day, self.last_active, self.posts)
         return ids
 
     def hear(self, cfg: SimConfig, feed: Feed) -> None:

@@ -39,16 +39,22 @@ def test_active_neighbours_equal_the_sparse_product_every_day() -> None:
     zero = np.zeros(n, dtype=np.float32)
     threshold = rng.random(n).astype(np.float32)
     one, nil = np.float32(1.0), np.float32(0.0)
+    voice = rng.random(n).astype(np.float32)
+    connected = rng.random(n) < 0.9
     for day in range(1, 120):
         active = last_active > day - 30
-        posting = kernels.stimulus_posting(
+        spontaneous = rng.integers(0, n, size=day % 4 * 5)  # repeats, and some already posting
+        ids, v = kernels.stimulus_posting(
             last_active, day, 30, tracker.active, tracker.count, ties.indptr, ties.indices, ties.inverse_degree,
-            zero, zero, zero, threshold, np.ones(n, dtype=bool), one, nil, nil, nil,
+            zero, zero, zero, threshold, connected, one, nil, nil, nil, spontaneous, voice,
         )  # fmt: skip
         assert np.array_equal(tracker.count, ties.count_active(active))
         assert np.array_equal(tracker.active, active)
         share = ties.count_active(active).astype(np.float32) * ties.inverse_degree
-        assert np.array_equal(posting, share >= threshold)
+        posting = connected & (share >= threshold)
+        posting[spontaneous[connected[spontaneous]]] = True
+        assert np.array_equal(ids, np.flatnonzero(posting))
+        assert np.array_equal(v, voice[ids])
         # bursts and lulls: some days many citizens start, some days almost none
         rate = 0.2 if day % 17 == 0 else 0.01
         last_active[rng.random(n) < rate] = day

@@ -88,36 +88,42 @@ def post(ids, extra, day, last_active, posts):
 def feed_gather(accounts, follows_agency, leaders, follows_leader, attention, with_crit):
     """`GovSimModel._exposure` before the saturation: gather_sum of both tables, slot order.
 
-    Returns heard (valuable items read, before 1 - exp(-x)), criticism relayed,
-    credibility sum and accounts followed, each a contiguous float32 column.
+    Returns minus heard (valuable items read, negated for the saturation's expm1), minus the
+    criticism relayed, the credibility sum and accounts followed, each a contiguous float32 column.
+    The tables are read as flat rows at unsigned offsets (no negative-index wraparound).
     """
     k, n = follows_agency.shape
     kl = follows_leader.shape[0]
+    acc = accounts.ravel()
+    lead = leaders.ravel()
+    wa = np.uint64(accounts.shape[1])
+    wl = np.uint64(leaders.shape[1])
+    one, two, three = np.uint64(1), np.uint64(2), np.uint64(3)
     heard = np.empty(n, dtype=np.float32)
     crit = np.empty(n if with_crit else 0, dtype=np.float32)
     cred = np.empty(n, dtype=np.float32)
     nacc = np.empty(n, dtype=np.float32)
     for i in range(n):
-        r = follows_agency[0, i]
-        v0 = accounts[r, 0]
-        v1 = accounts[r, 1]
-        v2 = accounts[r, 2]
-        v3 = accounts[r, 3]
+        r = np.uint64(follows_agency[0, i]) * wa
+        v0 = acc[r]
+        v1 = acc[r + one]
+        v2 = acc[r + two]
+        v3 = acc[r + three]
         for s in range(1, k):
-            r = follows_agency[s, i]
-            v0 += accounts[r, 0]
-            v1 += accounts[r, 1]
-            v2 += accounts[r, 2]
-            v3 += accounts[r, 3]
-        r = follows_leader[0, i]
-        w0 = leaders[r, 0]
-        w1 = leaders[r, 1]
-        w2 = leaders[r, 2]
+            r = np.uint64(follows_agency[s, i]) * wa
+            v0 += acc[r]
+            v1 += acc[r + one]
+            v2 += acc[r + two]
+            v3 += acc[r + three]
+        r = np.uint64(follows_leader[0, i]) * wl
+        w0 = lead[r]
+        w1 = lead[r + one]
+        w2 = lead[r + two]
         for s in range(1, kl):
-            r = follows_leader[s, i]
-            w0 += leaders[r, 0]
-            w1 += leaders[r, 1]
-            w2 += leaders[r, 2]
+            r = np.uint64(follows_leader[s, i]) * wl
+            w0 += lead[r]
+            w1 += lead[r + one]
+            w2 += lead[r + two]
         h = v0 + w0
         f = v1 + w1
         if not f > attention:  # np.maximum(feed, attention)
@@ -125,9 +131,9 @@ def feed_gather(accounts, follows_agency, leaders, follows_leader, attention, wi
         f = attention / f
         if f > np.float32(1.0):  # np.minimum(1, f)
             f = np.float32(1.0)
-        heard[i] = h * f
+        heard[i] = -(h * f)
         if with_crit:
-            crit[i] = w2
+            crit[i] = -w2
         cred[i] = v2
         nacc[i] = v3
     return heard, crit, cred, nacc

@@ -27,10 +27,10 @@ from sim.rounding import stochastic_round
 from sim.service import AgencyDay, DayFlows, route, serve
 
 
-def _saturate(x: np.ndarray) -> np.ndarray:
-    """1 - exp(-x) in place: the tenth item adds less than the first."""
-    np.expm1(np.negative(x, out=x), out=x)
-    return np.negative(x, out=x)
+def _saturate(minus_x: np.ndarray) -> np.ndarray:
+    """1 - exp(-x) in place, given -x: the tenth item adds less than the first."""
+    np.expm1(minus_x, out=minus_x)
+    return np.negative(minus_x, out=minus_x)
 
 
 def _draw(rng: np.random.Generator, weights: list[float], size: int) -> np.ndarray:
@@ -230,11 +230,11 @@ class GovSimModel(mesa.Model):
             t.substantive, t.filler, t.clarity, credibility, float(filler_value), self.leaders.relays,
             self.leaders.criticisms, np.float32(cfg.leader.relay_weight),
         )  # fmt: skip
-        heard, relayed_crit, cred_sum, n_followed = kernels.feed_gather(
+        minus_heard, minus_crit, cred_sum, n_followed = kernels.feed_gather(
             accounts, cit.follows_agency, leaders, cit.follows_leader, attention, with_crit
         )
-        _saturate(heard)
-        criticised = _saturate(relayed_crit) if with_crit else None
+        heard = _saturate(minus_heard)
+        criticised = _saturate(minus_crit) if with_crit else None
         return Feed(heard, criticised, credibility, cred_sum, n_followed)
 
     def _needs_arise(self, day: int) -> int:

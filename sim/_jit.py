@@ -418,30 +418,47 @@ def crowd_pass(last_active, cut, posts, connected, arisen, met, cutoff, base):
 
 
 @_njit
-def compact(b, size, closed, back):
+def compact_plan(size, closed, back):
+    """Where `compact` starts (the first record removed from its place) and, from there on, the
+    positions of the records kept in place, ascending: closed (ascending) and back (ascending,
+    disjoint from closed) are removed."""
+    nc = len(closed)
+    nb = len(back)
+    first = size
+    if nc:
+        first = closed[0]
+    if nb and back[0] < first:
+        first = back[0]
+    src = np.empty(max(size - first - nc - nb, 0), dtype=np.int64)
+    w = 0
+    ic = 0
+    ib = 0
+    for i in range(first, size):
+        if ic < nc and closed[ic] == i:
+            ic += 1
+        elif ib < nb and back[ib] == i:
+            ib += 1
+        else:
+            src[w] = i
+            w += 1
+    return first, src
+
+
+@_njit
+def compact(b, first, src, closed, back):
     """One ledger column of `NeedLedger.settle`, in place: returns b[closed]; keeps the other records
-    in order, then the records at `back` (both ascending, disjoint) at the end."""
+    in order (`compact_plan`'s), then the records at `back` at the end. Kept records only move
+    forward (src[w] >= first + w), so one forward pass gathers them in place."""
     out = np.empty(len(closed), dtype=b.dtype)
     for j in range(len(closed)):
         out[j] = b[closed[j]]
     moved = np.empty(len(back), dtype=b.dtype)
     for j in range(len(back)):
         moved[j] = b[back[j]]
-    w = 0
-    ic = 0
-    ib = 0
-    nc = len(closed)
-    nb = len(back)
-    for i in range(size):
-        if ic < nc and closed[ic] == i:
-            ic += 1
-            continue
-        if ib < nb and back[ib] == i:
-            ib += 1
-            continue
-        b[w] = b[i]
-        w += 1
-    for j in range(nb):
+    for w in range(len(src)):
+        b[first + w] = b[src[w]]
+    w = first + len(src)
+    for j in range(len(back)):
         b[w + j] = moved[j]
     return out
 

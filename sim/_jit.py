@@ -93,6 +93,43 @@ def post(ids, extra, day, last_active, posts):
 
 
 @_njit
+def needs_arising(cand, u, p_max, need_rate, ratio_excluded, latent_demand, origin_excluded, efficacy, connected,
+                  needs_arisen):  # fmt: skip
+    """`GovSimModel._needs_arise`'s thinning after its draws: a candidate's need arises when
+    u x p_max < need_rate x weight x (1 + latent_demand x efficacy), numpy's precisions (the
+    float32 efficacy term in float32, the rest float64). Counts them in `needs_arisen` and returns
+    who, their group (1 excluded) and cohort (1 excluded on day 0), in candidate order."""
+    m = len(cand)
+    who = np.empty(m, dtype=cand.dtype)
+    group = np.empty(m, dtype=np.int8)
+    cohort = np.empty(m, dtype=np.int8)
+    k = 0
+    for j in range(m):
+        c = cand[j]
+        weight = ratio_excluded if origin_excluded[c] else 1.0
+        p = (need_rate * weight) * np.float64(np.float32(1.0) + latent_demand * efficacy[c])
+        if u[j] * p_max < p:
+            who[k] = c
+            group[k] = not connected[c]
+            cohort[k] = origin_excluded[c]
+            needs_arisen[c] += 1
+            k += 1
+    return who[:k], group[:k], cohort[:k]
+
+
+@_njit
+def categories(cdf, u):
+    """`cdf.searchsorted(u, side="right")` for a short cdf: how many of its entries are <= each u."""
+    out = np.empty(len(u), dtype=np.int64)
+    for j in range(len(u)):
+        k = 0
+        for c in cdf:
+            k += c <= u[j]
+        out[j] = k
+    return out
+
+
+@_njit
 def feed_gather(accounts, follows_agency, leaders, follows_leader, attention, with_crit):
     """`GovSimModel._exposure` before the saturation: gather_sum of both tables, slot order.
 

@@ -41,7 +41,7 @@ def _draw(rng: np.random.Generator, weights: list[float], size: int) -> np.ndarr
     """
     cdf = np.cumsum(np.divide(weights, sum(weights)))
     cdf /= cdf[-1]
-    return cdf.searchsorted(rng.random(size), side="right")
+    return kernels.categories(cdf, rng.random(size))  # cdf.searchsorted(u, side="right")
 
 
 class GovSimModel(mesa.Model):
@@ -245,17 +245,18 @@ class GovSimModel(mesa.Model):
         top_weight = max(1.0, c.need_ratio_excluded)
         p_max = c.need_rate * top_weight * (1 + c.latent_demand)
         cand = rng.integers(0, cit.n, size=rng.binomial(cit.n, p_max))
-        weight = np.where(cit.origin_excluded[cand], c.need_ratio_excluded, 1.0)
-        # latent demand: citizens who believe asking helps voice more needs (C10)
-        p = c.need_rate * weight * (1 + c.latent_demand * cit.efficacy[cand])
-        who = cand[rng.random(len(cand)) * p_max < p]
+        # a candidate's need arises with chance need_rate x weight x (1 + latent_demand x efficacy) / p_max:
+        # weight need_ratio_excluded for the excluded cohort; latent demand, citizens who believe asking
+        # helps voice more needs (C10). Counted per citizen; their group and cohort go to the ledger.
+        who, group, cohort = kernels.needs_arising(
+            cand, rng.random(len(cand)), p_max, c.need_rate, c.need_ratio_excluded, np.float32(c.latent_demand),
+            cit.origin_excluded, cit.efficacy, cit.connected, cit.needs_arisen,
+        )  # fmt: skip
         a = self.cfg.agency
         sector = _draw(rng, a.sector_need_shares, len(who))
         level = _draw(rng, a.level_need_shares, len(who))
         agency = self.geo.agency_index(level, sector, cit.district[who])
-        np.add.at(cit.needs_arisen, who, np.ones(len(who), dtype=cit.needs_arisen.dtype))
-        group = (~cit.connected[who]).astype(np.int8)
-        self.ledger.add(who, group, cit.origin_excluded[who].astype(np.int8), agency, day)
+        self.ledger.add(who, group, cohort, agency, day)
         return len(who)
 
     # --- running --------------------------------------------------------

@@ -207,6 +207,39 @@ def hear(trust, heard, criticised, with_crit, cred_sum, n_followed, connected, g
 
 
 @_njit
+def _page_order(keys, shift, limit):
+    """A stable counting sort of `keys` (0 <= key < limit) by key >> shift: the order to visit
+    them in so that random reads and writes sweep memory; equal keys keep their order."""
+    pages = np.zeros((limit >> shift) + 2, dtype=np.int64)
+    for k in keys:
+        pages[(k >> shift) + 1] += 1
+    for b in range(1, len(pages)):
+        pages[b] += pages[b - 1]
+    order = np.empty(len(keys), dtype=np.int64)
+    for i in range(len(keys)):
+        b = keys[i] >> shift
+        order[pages[b]] = i
+        pages[b] += 1
+    return order
+
+
+@_njit
+def _key_order(keys, limit):
+    """A stable sort of `keys` (0 <= key < limit): by 1024-key page, then by key within each page
+    (an insertion sort: a page holds few of them)."""
+    order = _page_order(keys, 10, limit)
+    for a in range(1, len(order)):
+        o = order[a]
+        k = keys[o]
+        b = a - 1
+        while b >= 0 and keys[order[b]] > k:
+            order[b + 1] = order[b]
+            b -= 1
+        order[b + 1] = o
+    return order
+
+
+@_njit
 def churn_apply(slots, u, n, home, follows, credibility, connected, unfollowed, n_agencies):
     """`Citizens.churn` after its draws: keep or drop each reconsidered slot, in draw order.
 
@@ -215,18 +248,8 @@ def churn_apply(slots, u, n, home, follows, credibility, connected, unfollowed, 
     visited by 4096-slot page (a stable counting sort of the draws), so the random writes become
     one sweep of the tables; a slot drawn twice keeps its draw order, so its last draw decides.
     """
-    m = len(slots)
-    pages = np.zeros((home.size >> 12) + 2, dtype=np.int64)
-    for i in range(m):
-        pages[(slots[i] >> 12) + 1] += 1
-    for b in range(1, len(pages)):
-        pages[b] += pages[b - 1]
-    order = np.empty(m, dtype=np.int64)
-    for i in range(m):
-        b = slots[i] >> 12
-        order[pages[b]] = i
-        pages[b] += 1
-    for j in range(m):
+    order = _page_order(slots, 12, home.size)
+    for j in range(len(slots)):
         i = order[j]
         slot = slots[i] // n
         who = slots[i] - slot * n
@@ -256,30 +279,36 @@ def learn(efficacy, citizen, success, rate):
 
 @_njit
 def experience(citizen, quality, expectation, satisfaction, trust, efficacy, sl, tl, sf, up, down):
-    """`Citizens.experience`: numpy's gathers, np.add.at in index order and the clips, fused."""
+    """`Citizens.experience`: numpy's gathers, np.add.at in index order and the clips, fused.
+
+    Visited citizen by citizen (`_key_order`: a citizen's closed needs in their given order), each
+    citizen's four beliefs read and written once: every delta comes from the values before today's
+    updates, as the gathers had them, and is added in need order, as np.add.at adds.
+    """
     m = len(citizen)
-    felt = np.empty(m, dtype=np.float32)
-    ratchet = np.empty(m, dtype=np.float32)
-    for j in range(m):
-        q = np.float32(quality[j])
-        x = expectation[citizen[j]]
-        felt[j] = _clip01(np.float32(0.5) + q - x)
-        d = q - x
-        a = d if d > 0 else np.float32(0.0)
-        e = x - q
-        b = e if e > 0 else np.float32(0.0)
-        ratchet[j] = up * a - down * b
-    for col, rate in ((satisfaction, sl), (trust, tl), (efficacy, sf)):
-        delta = np.empty(m, dtype=np.float32)
-        for j in range(m):
-            delta[j] = rate * (felt[j] - col[citizen[j]])
-        for j in range(m):
-            col[citizen[j]] += delta[j]
-    for j in range(m):
-        expectation[citizen[j]] += ratchet[j]
-    for col in (trust, satisfaction, expectation, efficacy):
-        for j in range(m):
-            col[citizen[j]] = _clip01(col[citizen[j]])
+    order = _key_order(citizen, len(expectation))
+    j = 0
+    while j < m:
+        c = citizen[order[j]]
+        x = expectation[c]
+        s0, t0, f0 = satisfaction[c], trust[c], efficacy[c]
+        s, t, f, e = s0, t0, f0, x
+        while j < m and citizen[order[j]] == c:
+            q = np.float32(quality[order[j]])
+            felt = _clip01(np.float32(0.5) + q - x)
+            d = q - x
+            a = d if d > 0 else np.float32(0.0)
+            g = x - q
+            b = g if g > 0 else np.float32(0.0)
+            s += sl * (felt - s0)
+            t += tl * (felt - t0)
+            f += sf * (felt - f0)
+            e += up * a - down * b
+            j += 1
+        satisfaction[c] = _clip01(s)
+        trust[c] = _clip01(t)
+        efficacy[c] = _clip01(f)
+        expectation[c] = _clip01(e)
 
 
 @_njit

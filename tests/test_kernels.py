@@ -30,3 +30,29 @@ def test_crowd_pass_equals_numpys_counts() -> None:
         assert counts.tolist() == expect, n
         assert np.array_equal(candidates, posts[posts >= cutoff])
         assert np.array_equal(pairs.ravel(), np.bincount(arisen * base + met, minlength=base * base))
+
+
+def test_experience_equals_numpys_gathers_add_at_and_clips() -> None:
+    """Citizen by citizen in the kernel; need by need here (many citizens close several needs)."""
+    rng = np.random.default_rng(2)
+    f32 = np.float32
+    n = 3_000
+    rates = [f32(x) for x in (0.2, 0.1, 0.1, 0.3, 0.05)]
+    for m in (0, 1, 50, 5_000):
+        cols = [rng.random(n).astype(np.float32) for _ in range(4)]  # expectation, satisfaction, trust, efficacy
+        citizen = rng.integers(0, n if m < 100 else 400, m).astype(np.int32)
+        quality = np.where(rng.random(m) < 0.7, rng.random(m), 0.0)
+        plain = [x.copy() for x in cols]
+        kernels.experience(citizen, quality, *cols, *rates)
+        expectation, satisfaction, trust, efficacy = plain
+        sl, tl, sf, up, down = rates
+        q = quality.astype(np.float32)
+        x = expectation[citizen]
+        felt = np.clip(f32(0.5) + q - x, 0, 1)
+        ratchet = up * np.maximum(q - x, f32(0)) - down * np.maximum(x - q, f32(0))
+        for col, rate in ((satisfaction, sl), (trust, tl), (efficacy, sf)):
+            np.add.at(col, citizen, rate * (felt - col[citizen]))
+        np.add.at(expectation, citizen, ratchet)
+        for col in plain:
+            col[citizen] = np.clip(col[citizen], 0, 1)
+        assert all(np.array_equal(a, b) for a, b in zip(cols, plain, strict=True)), m

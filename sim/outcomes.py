@@ -101,6 +101,12 @@ class TopShare:
         return float(heaviest.sum(dtype=np.int64) / total)
 
 
+def _mean(x: np.ndarray) -> float:
+    """float(x.mean()) of a float array without np.mean's Python wrapper (a day reads a dozen):
+    the same reduction (numpy's pairwise sum) over the same count, in the same precision."""
+    return float(x.dtype.type(np.add.reduce(x) / np.intp(x.size)))
+
+
 def _ratio(num: float, den: float) -> float:
     return float(num / den) if den > 0 else float("nan")
 
@@ -179,7 +185,7 @@ class Recorder:
             self.top_share.cutoff, int(cit.needs_arisen.max(initial=0)) + 1,
         )  # fmt: skip
         n_active, n_ever, n_conn, total_posts = counts.tolist()
-        means = [float(x.mean()) for x in (cit.efficacy, cit.trust, cit.satisfaction, cit.expectation)]
+        means = [_mean(x) for x in (cit.efficacy, cit.trust, cit.satisfaction, cit.expectation)]
         per_1k = 1000.0 / cit.n
         ledger = m.ledger
         pending = ledger.n_pending
@@ -217,17 +223,17 @@ class Recorder:
             "audit_pass_rate": m.authority.last_pass_rate,
             "real_engagement": _ratio(int((acc & recent).sum()), n_acc),
             "leader_reach": m.leaders.reach() / max(n_conn, 1),
-            "mean_skill": float(ag.skill.mean()),
-            "mean_motivation": float(ag.motivation.mean()),
-            "mean_pressure": float(ag.pressure.mean()),
+            "mean_skill": _mean(ag.skill),
+            "mean_motivation": _mean(ag.motivation),
+            "mean_pressure": _mean(ag.pressure),
             "backlog": float(len(ledger)),
             "backlog_per_1k": len(ledger) * per_1k,
             "demand_per_1k": w["needs_arisen"] / days * per_1k,
-            "mean_credibility": float(credibility[acc].mean()) if n_acc else float("nan"),
+            "mean_credibility": _mean(credibility[acc]) if n_acc else float("nan"),
             "followed_share": _ratio(n_open - n_unfollowed, n_open),
             "hub_capacity_per_1k": w["hub_capacity"] / days * per_1k,
             "hub_clarity": _ratio(w["hub_clarity"], w["hub_days"]),
-            "account_clarity": float(ag.clarity(m.cfg)[acc].mean()) if n_acc else float("nan"),
+            "account_clarity": _mean(ag.clarity(m.cfg)[acc]) if n_acc else float("nan"),
             "needs_met_connected": met_rate["connected"],
             "needs_met_excluded": met_rate["excluded"],
             "equity_gap": met_rate["connected"] - met_rate["excluded"],

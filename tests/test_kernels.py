@@ -56,3 +56,13 @@ def test_experience_equals_numpys_gathers_add_at_and_clips() -> None:
         for col in plain:
             col[citizen] = np.clip(col[citizen], 0, 1)
         assert all(np.array_equal(a, b) for a, b in zip(cols, plain, strict=True)), m
+
+
+def test_the_recorders_mean_is_numpys_mean() -> None:
+    from sim.outcomes import _mean
+
+    rng = np.random.default_rng(3)
+    for n in [1, 7, 8, 9, 127, 128, 129, 4097, 100_003]:
+        for dtype in (np.float32, np.float64):
+            x = (rng.random(n) * 10 ** rng.uniform(-3, 3)).astype(dtype)
+            assert _mean(x) == float(x.mean()), (n, dtype)

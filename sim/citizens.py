@@ -61,8 +61,11 @@ class Citizens:
         self.assist_draw = rng.random(n).astype(np.float32)
         self.last_active = np.full(n, NEVER, dtype=np.int32)
         self.posts = np.zeros(n, dtype=np.int32)
-        self.needs_arisen = np.zeros(n, dtype=np.int32)
-        self.needs_met = np.zeros(n, dtype=np.int32)
+        # needs per citizen, read by the recorder every day: narrow, as a citizen's needs are fewer than
+        # the days (a daily probability, validated <= 1: on average at most one candidate need a day)
+        counts = np.int16 if cfg.days <= 20_000 else np.int32
+        self.needs_arisen = np.zeros(n, dtype=counts)
+        self.needs_met = np.zeros(n, dtype=counts)
         self.last_served = np.full(n, NEVER, dtype=np.int32)  # day a need of theirs was last met
         self.ties = district_ties(
             rng, geo.district_start, geo.district_size, self.district, cfg.population.ties_per_citizen

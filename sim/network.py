@@ -75,7 +75,9 @@ class ActiveNeighbours:
     def __init__(self, ties: Ties) -> None:
         self.ties = ties
         self.active = np.zeros(ties.n, dtype=bool)
-        self.count = np.zeros(ties.n, dtype=np.int32)
+        # at most the degree: narrow, as the participation kernel reads every count every day
+        narrow = len(ties.indices) == 0 or int(ties.degree.max()) <= np.iinfo(np.int16).max
+        self.count = np.zeros(ties.n, dtype=np.int16 if narrow else np.int32)
 
 
 def ties_from_edges(n: int, u: np.ndarray, v: np.ndarray) -> Ties:

@@ -463,6 +463,116 @@ def choose_channel(
 
 
 @_njit
+def _block_sum(a, lo, n):
+    """numpy's pairwise-sum leaf: n < 8 in order, else 8 accumulators over a block of <= 128."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    end = n - n % 8
+    while i < end:
+        j = lo + i
+        r0 += a[j]
+        r1 += a[j + 1]
+        r2 += a[j + 2]
+        r3 += a[j + 3]
+        r4 += a[j + 4]
+        r5 += a[j + 5]
+        r6 += a[j + 6]
+        r7 += a[j + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@_njit
+def _pairwise_sum(a):
+    """float(a.sum()) of a float64 array: numpy's pairwise summation, halves (the first a multiple of 8)
+    down to blocks of <= 128. Without recursion (a self-recursive function loaded from numba's cache
+    crashes)."""
+    n = len(a)
+    if n <= 128:
+        return _block_sum(a, 0, n)
+    lo_s = np.empty(64, dtype=np.int64)
+    n_s = np.empty(64, dtype=np.int64)
+    state = np.zeros(64, dtype=np.int8)
+    vals = np.empty(64, dtype=np.float64)
+    top = 0
+    nv = 0
+    lo_s[0] = 0
+    n_s[0] = n
+    while top >= 0:
+        lo = lo_s[top]
+        m = n_s[top]
+        if m <= 128:
+            vals[nv] = _block_sum(a, lo, m)
+            nv += 1
+            top -= 1
+            continue
+        half = m // 2
+        half -= half % 8
+        if state[top] == 0:  # the left half first
+            state[top] = 1
+            lo_s[top + 1], n_s[top + 1], state[top + 1] = lo, half, 0
+            top += 1
+        elif state[top] == 1:  # then the right half
+            state[top] = 2
+            lo_s[top + 1], n_s[top + 1], state[top + 1] = lo + half, m - half, 0
+            top += 1
+        else:  # left + right
+            nv -= 1
+            vals[nv - 1] = vals[nv - 1] + vals[nv]
+            top -= 1
+    return vals[0]
+
+
+@_njit
+def gini_of_pairs(pairs):
+    """`outcomes.gini_of_shares` from the table pairs[arisen, met] of citizen counts, numpy's arithmetic:
+    the pairs with a need in key order (arisen x width + met), shares met / arisen sorted stably,
+    sums pairwise (`_pairwise_sum`) and the Lorenz curve a running sum."""
+    base = pairs.shape[1]
+    m = 0
+    for a in range(1, base):
+        for k in range(base):
+            m += pairs[a, k] != 0
+    share = np.empty(m, dtype=np.float64)
+    weight = np.empty(m, dtype=np.float64)
+    j = 0
+    for a in range(1, base):
+        for k in range(base):
+            if pairs[a, k] != 0:
+                share[j] = np.float64(k) / np.float64(a)
+                weight[j] = np.float64(pairs[a, k])
+                j += 1
+    order = np.argsort(share, kind="mergesort")
+    x = share[order]
+    w = weight[order]
+    xw = x * w
+    total = _pairwise_sum(xw)
+    if total == 0:
+        return 0.0
+    lorenz = np.empty(m, dtype=np.float64)
+    run = 0.0
+    for i in range(m):
+        run += xw[i]
+        lorenz[i] = run / total
+    area = np.empty(m, dtype=np.float64)
+    prev = 0.0
+    for i in range(m):
+        area[i] = w[i] * (prev + lorenz[i])
+        prev = lorenz[i]
+    return 1.0 - _pairwise_sum(area) / _pairwise_sum(w)
+
+
+@_njit
 def crowd_pass(last_active, cut, posts, connected, arisen, met, cutoff, base):
     """`Recorder.outcomes`' counts over the crowd, in one pass.
 

@@ -130,12 +130,13 @@ def categories(cdf, u):
 
 
 @_njit
-def feed_gather(accounts, follows_agency, leaders, follows_leader, attention, with_crit):
+def feed_gather(accounts, follows_agency, leaders, follows_leader, attention, with_crit, followed):
     """`GovSimModel._exposure` before the saturation: gather_sum of both tables, slot order.
 
     Returns minus heard (valuable items read, negated for the saturation's expm1), minus the
-    criticism relayed, the credibility sum and accounts followed, each a contiguous float32 column.
-    The tables are read as flat rows at unsigned offsets (no negative-index wraparound).
+    criticism relayed and the credibility sum, each a contiguous float32 column; writes the
+    accounts followed (a count) into `followed`, a narrow integer column. The tables are read
+    as flat rows at unsigned offsets (no negative-index wraparound).
     """
     k, n = follows_agency.shape
     kl = follows_leader.shape[0]
@@ -147,7 +148,6 @@ def feed_gather(accounts, follows_agency, leaders, follows_leader, attention, wi
     heard = np.empty(n, dtype=np.float32)
     crit = np.empty(n if with_crit else 0, dtype=np.float32)
     cred = np.empty(n, dtype=np.float32)
-    nacc = np.empty(n, dtype=np.float32)
     for i in range(n):
         r = np.uint64(follows_agency[0, i]) * wa
         v0 = acc[r]
@@ -180,8 +180,8 @@ def feed_gather(accounts, follows_agency, leaders, follows_leader, attention, wi
         if with_crit:
             crit[i] = -w2
         cred[i] = v2
-        nacc[i] = v3
-    return heard, crit, cred, nacc
+        followed[i] = np.int64(v3)  # a sum of ones: exact
+    return heard, crit, cred
 
 
 @_njit
@@ -194,8 +194,7 @@ def hear(trust, heard, criticised, with_crit, cred_sum, n_followed, connected, g
             change = change - loss * criticised[i] * t
         if pull_on:
             c = n_followed[i]
-            m = c if c > np.float32(1.0) else np.float32(1.0)
-            pull = np.float64(cred_sum[i]) / np.float64(m)
+            pull = np.float64(cred_sum[i]) / np.float64(c if c > 1 else 1)
             pull = pull - np.float64(t)
             pull = pull * np.float64(learning)
             if c == 0:

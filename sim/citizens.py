@@ -34,7 +34,7 @@ class Feed:
     criticised: np.ndarray | None  # criticism read, saturating; None on a day without criticism
     credibility: np.ndarray  # per agency account, NaN without one, plus a NaN pad for unfollowed slots
     credibility_sum: np.ndarray  # over each citizen's followed accounts (float32)
-    accounts_followed: np.ndarray  # number of followed slots whose agency has an account (float32)
+    accounts_followed: np.ndarray  # number of followed slots whose agency has an account (integers)
 
 
 class Citizens:

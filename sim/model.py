@@ -230,8 +230,10 @@ class GovSimModel(mesa.Model):
             t.substantive, t.filler, t.clarity, credibility, float(filler_value), self.leaders.relays,
             self.leaders.criticisms, np.float32(cfg.leader.relay_weight),
         )  # fmt: skip
-        minus_heard, minus_crit, cred_sum, n_followed = kernels.feed_gather(
-            accounts, cit.follows_agency, leaders, cit.follows_leader, attention, with_crit
+        # at most the citizen's k slots: the narrowest type that holds k (a byte a citizen)
+        n_followed = np.empty(cit.n, dtype=np.min_scalar_type(cit.follows_agency.shape[0]))
+        minus_heard, minus_crit, cred_sum = kernels.feed_gather(
+            accounts, cit.follows_agency, leaders, cit.follows_leader, attention, with_crit, n_followed
         )
         heard = _saturate(minus_heard)
         criticised = _saturate(minus_crit) if with_crit else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba import literal_unroll as _unroll
 
 
 def _njit(f):
@@ -601,10 +602,12 @@ def crowd_pass(last_active, cut, posts, connected, arisen, met, cutoff, base):
 
 
 @_njit
-def compact_plan(size, closed, back):
-    """Where `compact` starts (the first record removed from its place) and, from there on, the
-    positions of the records kept in place, ascending: closed (ascending) and back (ascending,
-    disjoint from closed) are removed."""
+def compact(columns, size, closed, back):
+    """`NeedLedger.settle`'s compaction of every ledger column, in place: the records at `closed`
+    (ascending) go, the others keep their order, then the records at `back` (ascending, disjoint
+    from closed) move to the end. The moves are planned once: from the first record removed on,
+    the positions of the records kept in place (they only move forward, src[w] >= first + w, so
+    one forward pass per column gathers them in place)."""
     nc = len(closed)
     nb = len(back)
     first = size
@@ -624,26 +627,15 @@ def compact_plan(size, closed, back):
         else:
             src[w] = i
             w += 1
-    return first, src
-
-
-@_njit
-def compact(b, first, src, closed, back):
-    """One ledger column of `NeedLedger.settle`, in place: returns b[closed]; keeps the other records
-    in order (`compact_plan`'s), then the records at `back` at the end. Kept records only move
-    forward (src[w] >= first + w), so one forward pass gathers them in place."""
-    out = np.empty(len(closed), dtype=b.dtype)
-    for j in range(len(closed)):
-        out[j] = b[closed[j]]
-    moved = np.empty(len(back), dtype=b.dtype)
-    for j in range(len(back)):
-        moved[j] = b[back[j]]
-    for w in range(len(src)):
-        b[first + w] = b[src[w]]
-    w = first + len(src)
-    for j in range(len(back)):
-        b[w + j] = moved[j]
-    return out
+    for b in _unroll(columns):
+        moved = np.empty(nb, dtype=b.dtype)
+        for j in range(nb):
+            moved[j] = b[back[j]]
+        for w in range(len(src)):
+            b[first + w] = b[src[w]]
+        w = first + len(src)
+        for j in range(nb):
+            b[w + j] = moved[j]
 
 
 @_njit

@@ -186,8 +186,8 @@ class NeedLedger:
         closing the records, marking the returned ones unrouted in place, then taking every
         unrouted record out and appending it.
         """
-        first, src = kernels.compact_plan(self._size, closed, back)  # the same moves for every column
-        out = {k: kernels.compact(b, first, src, closed, back) for k, b in self._buf.items()}
+        out = {k: b[closed] for k, b in self._buf.items()}
+        kernels.compact(tuple(self._buf.values()), self._size, closed, back)
         self._size -= len(closed)
         self._views()
         self.cols["queue"][self._size - len(back) :] = self.queues.unrouted

@@ -31,7 +31,7 @@ def stimulus_posting(
     Updates the active-tie counts from the citizens whose activity changed, then
     stimulus = frac*ws + we*heard + wf*efficacy + wt*trust in float32 (numpy's order);
     the posters are the connected with stimulus >= threshold and the connected among the
-    `spontaneous`. Returns their ids, ascending and once each, and their voice (float64).
+    `spontaneous` (sorted). Returns their ids, ascending and once each, and their voice (float64).
     """
     n = len(last_active)
     cut = day - window
@@ -60,13 +60,19 @@ def stimulus_posting(
         s = s + wt * trust[i]
         ids[nc] = i
         nc += connected[i] & (s >= threshold[i])
-    # the spontaneous posters not posting already, ascending and once each, merged in
-    extra = np.sort(spontaneous)
+    # the spontaneous posters (`spontaneous` ascending) not posting already, once each, merged in
+    extra = spontaneous.copy()
     ne = 0
-    for s in extra:
+    for s in spontaneous:
         if connected[s] and (ne == 0 or extra[ne - 1] != s):
-            at = np.searchsorted(ids[:nc], s)
-            if at == nc or ids[at] != s:
+            lo, hi = 0, nc  # binary search of s among the posters
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if ids[mid] < s:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo == nc or ids[lo] != s:
                 extra[ne] = s
                 ne += 1
     out = np.empty(nc + ne, dtype=np.int64)
@@ -534,6 +540,40 @@ def _pairwise_sum(a):
 
 
 @_njit
+def _stable_order(x):
+    """np.argsort(x, kind="stable") of a float64 array without NaN: a bottom-up merge sort of the
+    positions, the left run first among equals (numba's own argsort takes seconds to compile)."""
+    m = len(x)
+    order = np.arange(m)
+    tmp = np.empty(m, dtype=np.int64)
+    width = 1
+    while width < m:
+        for lo in range(0, m, 2 * width):
+            mid = min(lo + width, m)
+            hi = min(lo + 2 * width, m)
+            i, j, k = lo, mid, lo
+            while i < mid and j < hi:
+                if x[order[j]] < x[order[i]]:
+                    tmp[k] = order[j]
+                    j += 1
+                else:
+                    tmp[k] = order[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                tmp[k] = order[i]
+                i += 1
+                k += 1
+            while j < hi:
+                tmp[k] = order[j]
+                j += 1
+                k += 1
+        order, tmp = tmp, order
+        width *= 2
+    return order
+
+
+@_njit
 def gini_of_pairs(pairs):
     """`outcomes.gini_of_shares` from the table pairs[arisen, met] of citizen counts, numpy's arithmetic:
     the pairs with a need in key order (arisen x width + met), shares met / arisen sorted stably,
@@ -552,7 +592,7 @@ def gini_of_pairs(pairs):
                 share[j] = np.float64(k) / np.float64(a)
                 weight[j] = np.float64(pairs[a, k])
                 j += 1
-    order = np.argsort(share, kind="mergesort")
+    order = _stable_order(share)
     x = share[order]
     w = weight[order]
     xw = x * w

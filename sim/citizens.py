@@ -137,7 +137,7 @@ class Citizens:
         c = cfg.citizen
         act = self.active_ties
         k = rng.binomial(self.n, c.spontaneous_rate)
-        spontaneous = rng.integers(0, self.n, size=k)
+        spontaneous = np.sort(rng.integers(0, self.n, size=k))
         ids, voice = kernels.stimulus_posting(
             self.last_active, day, cfg.metrics.window_days, act.active, act.count, act.ties.indptr,
             act.ties.indices, act.ties.inverse_degree, heard, self.efficacy, self.trust, self.threshold,

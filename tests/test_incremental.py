@@ -43,7 +43,7 @@ def test_active_neighbours_equal_the_sparse_product_every_day() -> None:
     connected = rng.random(n) < 0.9
     for day in range(1, 120):
         active = last_active > day - 30
-        spontaneous = rng.integers(0, n, size=day % 4 * 5)  # repeats, and some already posting
+        spontaneous = np.sort(rng.integers(0, n, size=day % 4 * 5))  # repeats, and some already posting
         ids, v = kernels.stimulus_posting(
             last_active, day, 30, tracker.active, tracker.count, ties.indptr, ties.indices, ties.inverse_degree,
             zero, zero, zero, threshold, connected, one, nil, nil, nil, spontaneous, voice,

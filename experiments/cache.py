@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from sim.config import SimConfig
 
 SIM_DIR = Path(__file__).resolve().parent.parent / "sim"
-FINGERPRINT_PACKAGES = ("numpy", "mesa", "networkx")
+FINGERPRINT_PACKAGES = ("numpy", "numba", "llvmlite", "mesa", "networkx")
 CHECKSUM = "checksum"  # key of the record's own SHA-256 (of its canonical JSON without this key)
 
 

@@ -98,7 +98,7 @@ def timeseries_table(plan: Plan, store: RunStore) -> pd.DataFrame:
     wanted = [*exp.outcomes, *(o for f in exp.figures if f.kind == "timeseries" for o in f.outcomes)]
     frames = []
     for cond in plan.conditions:
-        series = [store.timeseries(r.run_id) for r in plan.runs if r.condition.index == cond.index]
+        series = [store.timeseries(r.run_id, {"day", *wanted}) for r in plan.runs if r.condition.index == cond.index]
         days = series[0]["day"].to_numpy()
         keep = (days % exp.timeseries_every == 0) | (days == days.max())
         for outcome in dict.fromkeys(o for o in wanted if o in series[0].columns):

@@ -47,22 +47,16 @@ def agency_adopt(u, has_account, account_day, motivation, mandated, rate, prior,
 def agency_plan(
     u, has_account, mandated, pressure, motivation, skill, clarity, inbox, office_capacity, posting_hours,
     caseload_hours, period_count, diversion, cost_reply, cost_post, hub_share, audit_crowding,
-    base_compliance, metric, audit_on, target, unit_cost,
+    base_compliance, metric, audit_on, target, unit_cost, office_out, hub_hours, substantive, replies_out, filler,
+    boilerplate,
 ):  # fmt: skip
     """`Agencies.plan` after its draw (rows of u: office, audit, replies, posts).
 
     metric: 1 posts, 2 replies, 3 resolutions (0 none); audit_on: the metric is audited
     with a quota; target: the pro-rata quota today; unit_cost: hours per audit unit.
-    Returns office, hub_hours, substantive, replies, filler, boilerplate.
+    Writes today's office cases, hub hours, substantive posts, replies, filler and boilerplate.
     """
-    n = len(has_account)
-    office_out = np.empty(n, dtype=np.int64)
-    hub_hours = np.empty(n, dtype=np.float64)
-    substantive = np.empty(n, dtype=np.int64)
-    replies_out = np.empty(n, dtype=np.int64)
-    filler = np.zeros(n, dtype=np.int64)
-    boilerplate = np.zeros(n, dtype=np.int64)
-    for i in range(n):
+    for i in range(len(has_account)):
         acc = has_account[i]
         m, s = motivation[i], skill[i]
         # agencies pressed by the mandate or the audit divert office capacity online
@@ -114,14 +108,11 @@ def agency_plan(
         wanted = stochastic_round(left * s / cost_reply, u[2, i])
         asked = inbox[i]
         replies_i = min(asked, wanted)
-        if metric == 1:
-            filler[i] = units if acc else 0
-        elif metric == 2:
-            boilerplate[i] = min(units, asked - replies_i)
-        elif metric == 3:
+        filler[i] = units if metric == 1 and acc else 0
+        boilerplate[i] = min(units, asked - replies_i) if metric == 2 else 0
+        if metric == 3:
             replies_i = min(asked, replies_i + units)
         replies_out[i] = replies_i
-    return office_out, hub_hours, substantive, replies_out, filler, boilerplate
 
 
 @_njit

@@ -58,7 +58,7 @@ class Agencies:
         self.last_substantive_day = np.full(n, NEVER)
         self.last_reply_day = np.full(n, NEVER)
         self.last_resolution_day = np.full(n, NEVER)
-        # what the agency decides today
+        # what the agency decides today (written in place by `plan`)
         self.substantive = np.zeros(n, dtype=np.int64)
         self.filler = np.zeros(n, dtype=np.int64)
         self.replies = np.zeros(n, dtype=np.int64)
@@ -181,11 +181,12 @@ class Agencies:
         # hours per audit unit: a filler post, a boilerplate reply, a real reply
         unit_cost = (0.0, FILLER_HOURS, a.cost_reply * BOILERPLATE_COST_FACTOR, a.cost_reply)[metric]
         period_count = self.period_counts[METRIC_COLUMN.get(audit.metric, 0)]
-        self.office, self.hub_hours, self.substantive, self.replies, self.filler, self.boilerplate = kernels.agency_plan(
+        kernels.agency_plan(
             u, self.has_account, self.mandated, self.pressure, self.motivation, self.skill, clarity, inbox,
             self.office_capacity(cfg), self.posting_hours(cfg), self.caseload_hours(cfg), period_count,
             float(policy.offline_diversion), float(a.cost_reply), float(a.cost_post), float(hub_share),
             float(a.audit_crowding), float(a.base_compliance), metric, audit_on, float(target), float(unit_cost),
+            self.office, self.hub_hours, self.substantive, self.replies, self.filler, self.boilerplate,
         )  # fmt: skip
 
     def settle(

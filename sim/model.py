@@ -124,7 +124,8 @@ class GovSimModel(mesa.Model):
     # --- state read by agents --------------------------------------------
     @property
     def account_share(self) -> float:
-        return float(self.agencies.has_account.mean())
+        """Share of agencies with an account (np.mean of has_account: a count over n, exactly)."""
+        return np.count_nonzero(self.agencies.has_account) / self.agencies.n
 
     @property
     def hub_active(self) -> bool:

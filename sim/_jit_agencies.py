@@ -1,4 +1,4 @@
-"""The agencies' and leaders' compiled kernels (numba); imported on first use by sim.kernels.
+"""The agencies' and leaders' compiled kernels, and the day's books (numba); imported on first use by sim.kernels.
 
 Each kernel is one rule of sim/agency.py or sim/leader.py after its draws, agency by
 agency (120 at the default city), in the precision and operation order of the numpy
@@ -205,3 +205,13 @@ def leader_draw_inputs(
                 count += 1
         unresponsive[j] = count
     return posts, chance, unresponsive
+
+
+@_njit
+def book_served(citizen, met, day, needs_met, last_served):
+    """`GovSimModel.step`'s books of the needs closed today: each met one counts for its citizen, on `day`."""
+    for i in range(len(citizen)):
+        if met[i]:
+            c = citizen[i]
+            needs_met[c] += 1
+            last_served[c] = day

@@ -201,9 +201,8 @@ class GovSimModel(mesa.Model):
         closed = serve(cfg, self.ledger, self.today, day, rng, flows)
         cit.learn_from_attempts(cfg, closed.attempt_citizen, closed.attempt_success)
         cit.experience(cfg, closed.citizen, closed.quality)
-        served = closed.citizen[closed.met]
-        np.add.at(cit.needs_met, served, np.ones(len(served), dtype=cit.needs_met.dtype))  # array: numpy's fast path
-        cit.last_served[served] = day
+        # citizens whose need was met count it and remember the day
+        kernels.book_served(closed.citizen, closed.met, day, cit.needs_met, cit.last_served)
         ag.settle(cfg, day, flows.replied, flows.resolved, flows.withdrawn, clarity)
         self.recorder.push(day, flows, self.today)
         self.programmes.act(day)

@@ -1,12 +1,13 @@
 """Government agencies: adopt an account, split staff time, post, reply.
 
 State lives in `Agencies`, one numpy column per attribute and one row per
-agency, and each day's adopt, plan and settle are a few vectorised operations
-over all agencies. Each agency is still a Mesa agent (`Agency`), held by the
-model's AgentSet: the agent is a view on its row, so `agency.motivation` or
-`agency.has_account` read (and write) the column entry. This keeps the
-agent-level interface for inspection, tests and the dashboard, while the
-daily step does no per-agency Python.
+agency, and each day's adopt, plan and settle are one compiled loop over all
+agencies after the day's numpy draws (sim/_jit_agencies.py; each rule is
+stated in its method's docstring). Each agency is still a Mesa agent
+(`Agency`), held by the model's AgentSet: the agent is a view on its row, so
+`agency.motivation` or `agency.has_account` read (and write) the column
+entry. This keeps the agent-level interface for inspection, tests and the
+dashboard, while the daily step does no per-agency Python.
 """
 
 from __future__ import annotations
@@ -116,9 +117,9 @@ class Agencies:
     def adopt(self, cfg: SimConfig, day: int, peer_share: float, rng: np.random.Generator) -> None:
         """Open accounts: own enthusiasm + imitation (Bass), or forced by the mandate (C1).
 
-        The daily hazard is (innovation + imitation x peer_share) x motivation / mean
-        motivation; from the mandate's start day, mandated agencies comply evenly until
-        the deadline instead (hazard 1 / days left).
+        The daily hazard is (innovation + imitation x peer_share) x motivation / the
+        prior's mean motivation; from the mandate's start day, mandated agencies comply
+        evenly until the deadline instead (hazard 1 / days left).
         """
         mandate = cfg.policy.mandate
         a = cfg.agency
@@ -153,18 +154,19 @@ class Agencies:
         answer (C4). Posts come from the account's hours only, so they do not
         grow with an agency's caseload.
 
-        In numbers, per agency (clarity: today's `clarity`, ⌊·⌉ stochastic rounding):
-        - pressed (account and mandated or under audit pressure) agencies divert
+        In numbers, per agency (⌊·⌉ is stochastic rounding, clarity today's `clarity`):
+        - pressed agencies (an account, and mandated or under audit pressure) divert
           `offline_diversion` of their office capacity online, at `cost_reply` hours
           a case; office cases = ⌊office capacity - diverted⌉;
         - participants give `hub_share` of their casework hours to the hub, which
-          gets them x motivation x skill (hub_hours);
-        - audit work bounded by the inbox left over after the replies effort would
-          give anyway: the pro-rata gap to the quota (target - this period's count -
-          what effort delivers anyway; divided by clarity for resolutions),
-          ⌊compliance x gap⌉ units, compliance = min(1, base_compliance + pressure),
-          as far as audit_crowding x cost from effort plus the idle hours afford;
-        - left = effort - audit hours from effort; substantive posts =
+          gets them x motivation x skill (`hub_hours`);
+        - audit units: the pro-rata gap to the quota (target - this period's count -
+          what effort delivers anyway; over clarity for resolutions), ⌊compliance x
+          gap⌉ with compliance = min(1, base_compliance + pressure); for replies and
+          resolutions at most the inbox left after the replies effort gives anyway;
+          no more than the idle hours plus the audit hours taken from effort
+          (min(effort, audit_crowding x audit hours)) pay for;
+        - left = effort - the audit hours taken from effort; substantive posts =
           ⌊left x post share x (1 - skill) / cost_post⌉, replies = ⌊left x skill /
           cost_reply⌉ up to the inbox; the audit units are filler posts (posts),
           boilerplate replies up to the inbox (replies) or more real replies up to

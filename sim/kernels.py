@@ -1,7 +1,7 @@
-"""Compiled loops (numba) for the crowd's and the need ledger's daily arithmetic.
+"""Compiled loops (numba) for the daily arithmetic of the crowd, the need ledger, the agencies and the leaders.
 
 The pattern: the random draws are numpy calls on the model's generator, made in the
-domain modules (citizens, service, needs, outcomes) in a fixed order; the arithmetic
+domain modules (citizens, service, needs, outcomes, agency, leader) in a fixed order; the arithmetic
 between two draws runs here as one compiled loop over the rows it concerns, instead of
 a chain of numpy temporaries. Each kernel computes in the precision and operation order
 of the numpy expression it replaced (float32 where that was float32, no fastmath, so no

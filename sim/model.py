@@ -139,11 +139,12 @@ class GovSimModel(mesa.Model):
         if self.hub_active:
             # the hub runs on the effort, skill and clarity its participants give it, plus costed extra staff
             extra = cfg.policy.integration.extra_staff_per_10k * self.citizens.n / 10_000
-            hours = float(ag.hub_hours.sum()) + extra
+            pooled = float(ag.hub_hours.sum())
+            hours = pooled + extra
             hub_capacity = int(stochastic_round(hours / cfg.agency.cost_reply, self.rng.random()))
             if hours > 0:
                 given = float((ag.hub_hours * clarity).sum())
-                mean_clarity = given / ag.hub_hours.sum() if ag.hub_hours.sum() > 0 else float(clarity.mean())
+                mean_clarity = given / pooled if pooled > 0 else float(clarity.mean())
                 hub_clarity = (given + extra * mean_clarity) / hours
         return AgencyDay(
             has_account=ag.has_account,

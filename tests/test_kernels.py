@@ -33,3 +33,30 @@ def test_crowd_counts_and_pair_counts_equal_numpys() -> None:
     arisen = rng.integers(0, 6, n).astype(np.int32)
     met = np.minimum(arisen, rng.integers(0, 6, n)).astype(np.int32)
     assert np.array_equal(kernels.pair_counts(arisen, met, 6), np.bincount(arisen * 6 + met, minlength=36))
+
+
+def test_every_kernel_the_model_calls_exists() -> None:
+    """sim.kernels resolves its names on first use: a misspelt kernel would pass ruff and mypy and
+    fail only in the run that reaches it. Every `kernels.<name>` in sim/ must resolve, and no name
+    may be defined by two kernel modules (the shim would silently keep the first)."""
+    import ast
+    import importlib
+    from pathlib import Path
+
+    used = set()
+    for path in Path(kernels.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "kernels":
+                used.add(node.attr)
+    assert used, "no kernel calls found"
+    missing = sorted(name for name in used if not hasattr(kernels, name))
+    assert not missing, missing
+    public = [
+        {
+            k
+            for k in vars(importlib.import_module(m))
+            if not k.startswith("_") and k not in ("numba", "np", "annotations")
+        }
+        for m in kernels._MODULES
+    ]
+    assert not set.intersection(*public), set.intersection(*public)

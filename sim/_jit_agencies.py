@@ -162,19 +162,6 @@ def agency_responsiveness(answered_ema, ended_ema):
 
 
 @_njit
-def agency_credibility_share(value_ema, items_ema, window):
-    """`Agencies.credibility` before its expm1: value share of the items, and -items x window."""
-    n = len(value_ema)
-    share = np.empty(n, dtype=np.float64)
-    x = np.empty(n, dtype=np.float64)
-    for i in range(n):
-        items = items_ema[i]
-        share[i] = value_ema[i] / items if items > 1e-12 else 0.0
-        x[i] = -items * window
-    return share, x
-
-
-@_njit
 def account_credibility_table(has_account, credibility):
     """Credibility per account as float32, NaN without an account, plus the NaN pad."""
     n = len(has_account)

@@ -89,9 +89,10 @@ class Agencies:
         The share of its items (posts and replies) that carried value, times the
         chance it said anything at all in a window: filler and silence both cost.
         """
-        # share = value / items (0 without items); x = -items x window
-        share, x = kernels.agency_credibility_share(self.value_ema, self.items_ema, cfg.metrics.window_days)
-        return share * -np.expm1(x)
+        window = cfg.metrics.window_days
+        items = self.items_ema
+        share = np.divide(self.value_ema, items, out=np.zeros(self.n), where=items > 1e-12)
+        return share * -np.expm1(-items * window)
 
     def ghost(self, day: int, window: int) -> np.ndarray:
         """Open account, no substantive post and no reply in the ghost window (C2)."""

@@ -1,9 +1,8 @@
-"""The compiled kernels' reductions equal numpy's, bit for bit (sim.kernels).
+"""The compiled kernels' reductions equal numpy's, bit for bit, and the kernel shim resolves (sim.kernels).
 
-The daily outcome means are float32 sums in numpy's pairwise order, so that a mean in the
-daily table is exactly `np.mean` of the column; the rules' own kernels are checked against
-plain readings of the rules in tests/test_incremental.py and by the digest of every
-committed result (`python -m experiments verify`).
+The rules' kernels are checked against the rules as they read, in plain numpy, in
+tests/test_crowd_rules.py (crowd and need ledger) and tests/test_agency_rules.py (agencies
+and leaders), and against the committed results by `python -m experiments verify`.
 """
 
 from __future__ import annotations

@@ -332,9 +332,10 @@ def LessonPanel(lesson: Lesson | None, playing: bool):
 
 
 def _warm_up() -> None:
-    """Compose the lessons' configs and draw one town while the server waits for its first visitor."""
+    """Compose the lessons' configs, draw one town and step it once while the server waits for its first
+    visitor: the step loads the model's compiled kernels (compiling them on a fresh install, a few seconds)."""
     load_lessons()
-    build_show(Settings())
+    build_show(Settings()).model.step()
 
 
 if "SOLARA_APP" in os.environ:  # imported by the server at start-up (not by tests or the bench)

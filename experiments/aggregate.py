@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit  # t.ppf's own function, without scipy.stats' second of imports
 
 from experiments.cache import RunStore
 from experiments.plan import Condition, Plan
@@ -32,7 +32,7 @@ def _ci(n: Any, mean: Any, sd: Any) -> tuple[Any, Any]:
     """The Student-t 95 % CI of the mean, mean ± t(0.975, n-1) · sd / √n (NaN for n < 2)."""
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore"):
-        half = stats.t.ppf(0.975, np.where(n >= 2, n - 1, np.nan)) * sd / np.sqrt(np.maximum(n, 1))
+        half = stdtrit(np.where(n >= 2, n - 1, np.nan), 0.975) * sd / np.sqrt(np.maximum(n, 1))
     return mean - half, mean + half
 
 
@@ -98,7 +98,7 @@ def timeseries_table(plan: Plan, store: RunStore) -> pd.DataFrame:
     wanted = [*exp.outcomes, *(o for f in exp.figures if f.kind == "timeseries" for o in f.outcomes)]
     frames = []
     for cond in plan.conditions:
-        series = [store.timeseries(r.run_id) for r in plan.runs if r.condition.index == cond.index]
+        series = [store.timeseries(r.run_id, {"day", *wanted}) for r in plan.runs if r.condition.index == cond.index]
         days = series[0]["day"].to_numpy()
         keep = (days % exp.timeseries_every == 0) | (days == days.max())
         for outcome in dict.fromkeys(o for o in wanted if o in series[0].columns):

@@ -26,6 +26,7 @@ import json
 import platform
 import socket
 import traceback
+from collections.abc import Collection
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from sim.config import SimConfig
 
 SIM_DIR = Path(__file__).resolve().parent.parent / "sim"
-FINGERPRINT_PACKAGES = ("numpy", "mesa", "networkx")
+FINGERPRINT_PACKAGES = ("numpy", "numba", "llvmlite", "mesa", "networkx")
 CHECKSUM = "checksum"  # key of the record's own SHA-256 (of its canonical JSON without this key)
 
 
@@ -176,10 +177,11 @@ class RunStore:
     def summary(self, rid: str) -> dict[str, float]:
         return self.record(rid)["summary"]
 
-    def timeseries(self, rid: str) -> pd.DataFrame:
+    def timeseries(self, rid: str, only: Collection[str] | None = None) -> pd.DataFrame:
+        """The run's daily table; with `only`, just those columns (each column is read on its own)."""
         import numpy as np
         import pandas as pd
 
         columns = self.record(rid)["columns"]
         with np.load(self.path(rid, ".npz")) as data:
-            return pd.DataFrame({c: data[f"c{i}"] for i, c in enumerate(columns)})
+            return pd.DataFrame({c: data[f"c{i}"] for i, c in enumerate(columns) if only is None or c in only})

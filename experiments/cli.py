@@ -253,7 +253,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         for line in status_lines(plan, store):
             print(line)
         return 0
-    return run_experiment(exp, source, opts).status
+    return run_experiment(plan, opts).status
 
 
 def _add_to_base(exp_items: list[str], path: Path, model: list[str]) -> list[str]:

@@ -44,10 +44,10 @@ from experiments.launch import (
     submissions,
     wait_for,
 )
-from experiments.plan import Plan, make_plan
+from experiments.plan import Plan
 from experiments.publish import discard_staging, exclusive, new_staging, recover, sha256_file, swap_in
 from experiments.report import Extra, console_table, failure_lines, report_md, warnings_for
-from experiments.spec import ExperimentConfig, ExperimentError, outcome_names
+from experiments.spec import ExperimentError, outcome_names
 from sim.config import ConfigError
 from sim.memory import check_memory, estimate_bytes
 from sim.provenance import package_versions, provenance
@@ -100,11 +100,11 @@ class Outcome:
     failed: list[tuple[Any, str]] = field(default_factory=list)
 
 
-def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome:
-    """Plan, reuse the cache, launch what is missing (or collect), then publish or say why not."""
+def run_experiment(plan: Plan, opts: Options) -> Outcome:
+    """Reuse the cache, launch what is missing (or collect), then publish or say why not."""
     opts.results_root = Path(opts.results_root).absolute()
     opts.cache_root = Path(opts.cache_root).absolute()
-    plan = make_plan(exp, source)
+    exp = plan.experiment
     launcher = opts.launcher or exp.launcher
     launcher_cfg = preflight(launcher, opts.hydra_overrides)
     memory_check(plan, launcher_cfg)
@@ -237,7 +237,7 @@ def run_experiment(exp: ExperimentConfig, source: str, opts: Options) -> Outcome
             "hydra_overrides": list(opts.hydra_overrides),
             "hydra_command": launched.command if launched is not None else _last_command(store),
             "cli_overrides": list(opts.cli_overrides),
-            "source": source,
+            "source": plan.source,
             "source_text": opts.source_text,
             "code_fingerprint": store.root.name,
             "elapsed_seconds": round(time.monotonic() - started, 3),

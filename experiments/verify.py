@@ -240,7 +240,7 @@ def _rerun_all(
         print_table=False,
     )
     out(f"[verify] re-running {plan.experiment.name} from {folder / MANIFEST} in {work}")
-    outcome = run_experiment(plan.experiment, plan.source, opts)
+    outcome = run_experiment(plan, opts)
     if outcome.status != 0:
         out(f"[verify] the re-run did not finish (status {outcome.status}); nothing to compare")
         return None

@@ -1,12 +1,13 @@
 """Government agencies: adopt an account, split staff time, post, reply.
 
 State lives in `Agencies`, one numpy column per attribute and one row per
-agency, and each day's adopt, plan and settle are a few vectorised operations
-over all agencies. Each agency is still a Mesa agent (`Agency`), held by the
-model's AgentSet: the agent is a view on its row, so `agency.motivation` or
-`agency.has_account` read (and write) the column entry. This keeps the
-agent-level interface for inspection, tests and the dashboard, while the
-daily step does no per-agency Python.
+agency, and each day's adopt, plan and settle are one compiled loop over all
+agencies after the day's numpy draws (sim/_jit_agencies.py; each rule is
+stated in its method's docstring). Each agency is still a Mesa agent
+(`Agency`), held by the model's AgentSet: the agent is a view on its row, so
+`agency.motivation` or `agency.has_account` read (and write) the column
+entry. This keeps the agent-level interface for inspection, tests and the
+dashboard, while the daily step does no per-agency Python.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.config import ADOPTION_IMITATION, BOILERPLATE_COST_FACTOR, FILLER_HOURS, SimConfig
-from sim.rounding import stochastic_round
+from sim import kernels
+from sim.config import ADOPTION_IMITATION, AUDIT_METRICS, BOILERPLATE_COST_FACTOR, FILLER_HOURS, SimConfig
 
 if TYPE_CHECKING:
     from sim.model import GovSimModel
@@ -58,7 +59,7 @@ class Agencies:
         self.last_substantive_day = np.full(n, NEVER)
         self.last_reply_day = np.full(n, NEVER)
         self.last_resolution_day = np.full(n, NEVER)
-        # what the agency decides today
+        # what the agency decides today (written in place by `plan`)
         self.substantive = np.zeros(n, dtype=np.int64)
         self.filler = np.zeros(n, dtype=np.int64)
         self.replies = np.zeros(n, dtype=np.int64)
@@ -80,8 +81,7 @@ class Agencies:
 
     def responsiveness(self) -> np.ndarray:
         """Recent share of inbox requests answered (1 before any request)."""
-        ended = self.ended_ema > 1e-9
-        return np.where(ended, self.answered_ema / np.where(ended, self.ended_ema, 1.0), 1.0)
+        return kernels.agency_responsiveness(self.answered_ema, self.ended_ema)
 
     def credibility(self, cfg: SimConfig) -> np.ndarray:
         """What citizens make of an account over the last window: active, and with content (C2, C3).
@@ -116,20 +116,32 @@ class Agencies:
 
     # --- daily behaviour ------------------------------------------------
     def adopt(self, cfg: SimConfig, day: int, peer_share: float, rng: np.random.Generator) -> None:
-        """Open accounts: own enthusiasm + imitation (Bass), or forced by the mandate (C1)."""
+        """Open accounts: own enthusiasm + imitation (Bass), or forced by the mandate (C1).
+
+        The daily hazard is (innovation + imitation x peer_share) x motivation / the
+        prior's mean motivation; from the mandate's start day, mandated agencies comply
+        evenly until the deadline instead (hazard 1 / days left).
+        """
         mandate = cfg.policy.mandate
         a = cfg.agency
         prior = a.motivation_alpha / (a.motivation_alpha + a.motivation_beta)
-        hazard = (a.adoption_innovation + ADOPTION_IMITATION * peer_share) * self.motivation / prior
-        if day >= mandate.start_day:
-            # mandated agencies comply evenly until the deadline
-            forced = 1.0 / max(1, mandate.deadline_day - day + 1)
-            hazard = np.where(self.mandated, forced, hazard)
-        opened = ~self.has_account & (rng.random(self.n) < hazard)
-        self.has_account |= opened
-        self.account_day[opened] = day
+        rate = a.adoption_innovation + ADOPTION_IMITATION * peer_share
+        forced = 1.0 / max(1, mandate.deadline_day - day + 1)
+        u = rng.random(self.n)
+        kernels.agency_adopt(
+            u, self.has_account, self.account_day, self.motivation, self.mandated, float(rate), float(prior),
+            day >= mandate.start_day, forced, day,
+        )  # fmt: skip
 
-    def plan(self, cfg: SimConfig, day: int, inbox: np.ndarray, hub_share: float, rng: np.random.Generator) -> None:
+    def plan(
+        self,
+        cfg: SimConfig,
+        day: int,
+        inbox: np.ndarray,
+        hub_share: float,
+        clarity: np.ndarray,
+        rng: np.random.Generator,
+    ) -> None:
         """Split today's staff time between the audit, replies, substantive posts and the hub (C3, C4, C7).
 
         Effort is the share `motivation` of the account's hours (posting hours
@@ -142,112 +154,67 @@ class Agencies:
         lost to the online channel: the untrained cannot turn a case into an
         answer (C4). Posts come from the account's hours only, so they do not
         grow with an agency's caseload.
+
+        In numbers, per agency (⌊·⌉ is stochastic rounding, clarity today's `clarity`):
+        - pressed agencies (an account, and mandated or under audit pressure) divert
+          `offline_diversion` of their office capacity online, at `cost_reply` hours
+          a case; office cases = ⌊office capacity - diverted⌉;
+        - participants give `hub_share` of their casework hours to the hub, which
+          gets them x motivation x skill (`hub_hours`);
+        - audit units: the pro-rata gap to the quota (target - this period's count -
+          what effort delivers anyway; over clarity for resolutions), ⌊compliance x
+          gap⌉ with compliance = min(1, base_compliance + pressure); for replies and
+          resolutions at most the inbox left after the replies effort gives anyway;
+          no more than the idle hours plus the audit hours taken from effort
+          (min(effort, audit_crowding x audit hours)) pay for;
+        - left = effort - the audit hours taken from effort; substantive posts =
+          ⌊left x post share x (1 - skill) / cost_post⌉, replies = ⌊left x skill /
+          cost_reply⌉ up to the inbox; the audit units are filler posts (posts),
+          boilerplate replies up to the inbox (replies) or more real replies up to
+          the inbox (resolutions).
         """
         a = cfg.agency
         policy = cfg.policy
+        audit = policy.audit
         u = rng.random((5, self.n))  # office, audit, replies, posts; row 4 is spare (kept: calibrated streams)
-        acc = self.has_account
-        office = self.office_capacity(cfg)
-        pressed = acc & (self.mandated | (self.pressure > 0))
-        diverted = np.where(pressed, policy.offline_diversion * office, 0.0)
-        self.office = stochastic_round(office - diverted, u[0])
-        post_hours = np.where(acc, self.posting_hours(cfg), 0.0)
-        case_hours = np.where(acc, self.caseload_hours(cfg) + diverted * a.cost_reply, 0.0)
-        # participating agencies (those with an account) give a share of their casework to the hub
-        pooled = hub_share * case_hours
-        self.hub_hours = pooled * self.motivation * self.skill
-        case_hours = case_hours - pooled
-        hours = post_hours + case_hours
-        effort = hours * self.motivation
-        idle = hours - effort
-        post_share = np.divide(post_hours, hours, out=np.zeros(self.n), where=hours > 0)
-        clarity = self.clarity(cfg)
+        metric = AUDIT_METRICS.index(audit.metric)  # 0 none, 1 posts, 2 replies, 3 resolutions
+        audit_on = metric > 0 and audit.quota != 0
+        into_period = (day - 1) % audit.period_days + 1
+        target = audit.quota * into_period / audit.period_days
+        # hours per audit unit: a filler post, a boilerplate reply, a real reply
+        unit_cost = (0.0, FILLER_HOURS, a.cost_reply * BOILERPLATE_COST_FACTOR, a.cost_reply)[metric]
+        period_count = self.period_counts[METRIC_COLUMN.get(audit.metric, 0)]
+        kernels.agency_plan(
+            u, self.has_account, self.mandated, self.pressure, self.motivation, self.skill, clarity, inbox,
+            self.office_capacity(cfg), self.posting_hours(cfg), self.caseload_hours(cfg), period_count,
+            float(policy.offline_diversion), float(a.cost_reply), float(a.cost_post), float(hub_share),
+            float(a.audit_crowding), float(a.base_compliance), metric, audit_on, float(target), float(unit_cost),
+            self.office, self.hub_hours, self.substantive, self.replies, self.filler, self.boilerplate,
+        )  # fmt: skip
 
-        # replies and boilerplate need requests to answer: audit work is bounded by the inbox left over
-        room = np.maximum(0, inbox - np.floor(effort * self.skill / a.cost_reply))
-        audit_cost, unit_cost, units = self._audit_gap(cfg, day, effort, post_share, clarity, room, u[1])
-        from_effort = np.minimum(effort, a.audit_crowding * audit_cost)
-        affordable = np.minimum(audit_cost, from_effort + idle)
-        done = np.where(unit_cost > 0, np.floor(affordable / np.where(unit_cost > 0, unit_cost, 1.0) + 1e-9), 0)
-        units = np.minimum(units, done).astype(np.int64)
-        left = effort - np.minimum(from_effort, units * unit_cost)
-        self.substantive = stochastic_round(left * post_share * (1.0 - self.skill) / a.cost_post, u[3])
-        replies = stochastic_round(left * self.skill / a.cost_reply, u[2])
-        self.replies = np.minimum(inbox, replies)
-        self.filler = np.zeros(self.n, dtype=np.int64)
-        self.boilerplate = np.zeros(self.n, dtype=np.int64)
-        metric = policy.audit.metric
-        if metric == "posts":
-            self.filler = np.where(acc, units, 0)
-        elif metric == "replies":
-            self.boilerplate = np.minimum(units, inbox - self.replies)
-        elif metric == "resolutions":  # only real replies count, each resolves with clarity
-            self.replies = np.minimum(inbox, self.replies + units)
-
-    def _audit_gap(
+    def settle(
         self,
         cfg: SimConfig,
         day: int,
-        effort: np.ndarray,
-        post_share: np.ndarray,
+        replied: np.ndarray,
+        resolved: np.ndarray,
+        withdrawn: np.ndarray,
         clarity: np.ndarray,
-        room: np.ndarray,
-        u: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Hours, cost per unit and units of today's audit work: the pro-rata gap, closed with compliance."""
-        a = cfg.agency
-        audit = cfg.policy.audit
-        zero = np.zeros(self.n)
-        if audit.metric == "none" or audit.quota == 0:
-            return zero, zero, zero.astype(np.int64)
-        into_period = (day - 1) % audit.period_days + 1
-        target = audit.quota * into_period / audit.period_days
-        # what today's effort would deliver anyway (before the audit takes its share)
-        replies = effort * self.skill / a.cost_reply
-        planned = {
-            "posts": effort * post_share * (1.0 - self.skill) / a.cost_post,
-            "replies": replies,
-            "resolutions": replies * clarity,
-        }[audit.metric]
-        gap = target - self.period_counts[METRIC_COLUMN[audit.metric]] - planned
-        compliance = np.minimum(1.0, a.base_compliance + self.pressure)
-        if audit.metric == "resolutions":  # units are real replies, each resolving with clarity
-            gap = gap / clarity
-        units = np.where(self.has_account & (gap > 0), stochastic_round(compliance * gap, u), 0)
-        if audit.metric != "posts":  # filler can always be posted; answers need someone who asked
-            units = np.minimum(units, room).astype(np.int64)
-        unit_cost = np.full(
-            self.n,
-            {"posts": FILLER_HOURS, "replies": a.cost_reply * BOILERPLATE_COST_FACTOR, "resolutions": a.cost_reply}[
-                audit.metric
-            ],
-        )
-        return units * unit_cost, unit_cost, units
-
-    def settle(
-        self, cfg: SimConfig, day: int, replied: np.ndarray, resolved: np.ndarray, withdrawn: np.ndarray
     ) -> None:
-        """Book today's posts and what the service of the inbox actually delivered."""
-        alpha = 1.0 / cfg.metrics.window_days
-        self.answered_ema += alpha * (replied - self.answered_ema)
-        self.ended_ema += alpha * (replied + withdrawn - self.ended_ema)
-        clarity = self.clarity(cfg)
-        # `replied` counts real replies first, then boilerplate ones (which carry a fraction of the clarity)
-        real = np.minimum(self.replies, replied)
-        boiler = (replied - real) * cfg.agency.boilerplate_clarity_factor
-        value = (self.substantive + cfg.agency.filler_value * self.filler + real + boiler) * clarity
-        items = self.substantive + self.filler + replied
-        self.value_ema += alpha * (value - self.value_ema)
-        self.items_ema += alpha * (items - self.items_ema)
-        posts = self.substantive + self.filler
-        self.posts_total += posts
-        self.filler_total += self.filler
-        self.replies_total += replied
-        self.resolutions_total += resolved
-        self.period_counts += np.stack([posts, replied, resolved])
-        self.last_substantive_day[self.substantive > 0] = day
-        self.last_reply_day[replied > 0] = day
-        self.last_resolution_day[resolved > 0] = day
+        """Book today's posts and what the service of the inbox delivered, at today's `clarity`.
+
+        The smoothed (1 / window_days) answered and ended requests and the value and
+        items of the account's output; `replied` counts real replies first, then
+        boilerplate ones, which carry `boilerplate_clarity_factor` of the clarity.
+        """
+        ac = cfg.agency
+        kernels.agency_settle(
+            replied, resolved, withdrawn, self.substantive, self.filler, self.replies, clarity,
+            1.0 / cfg.metrics.window_days, float(ac.boilerplate_clarity_factor), float(ac.filler_value), day,
+            self.answered_ema, self.ended_ema, self.value_ema, self.items_ema, self.posts_total, self.filler_total,
+            self.replies_total, self.resolutions_total, self.period_counts, self.last_substantive_day,
+            self.last_reply_day, self.last_resolution_day,
+        )  # fmt: skip
 
     def train(self, ids: np.ndarray, skill_gain: float, motivation_gain: float) -> None:
         """Formal training raises communication skill and motivation (C8, C9)."""

@@ -1,15 +1,16 @@
-"""Compiled loops (numba) for the crowd's and the need ledger's daily arithmetic.
+"""Compiled loops (numba) for the daily arithmetic of the crowd, the need ledger, the agencies and the leaders.
 
 The pattern: the random draws are numpy calls on the model's generator, made in the
-domain modules (citizens, service, needs, outcomes) in a fixed order; the arithmetic
+domain modules (citizens, service, needs, outcomes, agency, leader) in a fixed order; the arithmetic
 between two draws runs here as one compiled loop over the rows it concerns, instead of
 a chain of numpy temporaries. Each kernel computes in the precision and operation order
 of the numpy expression it replaced (float32 where that was float32, no fastmath, so no
 fused multiply-add or reassociation): the results are bitwise those of the numpy rules
 the committed results were made with. Transcendental functions (exp, expm1, power) stay
 in numpy, whose SIMD versions may differ in the last bit from the libm numba calls.
-Agencies and leaders (hundreds of rows at the default city) stay numpy: compiled, they
-would save about 5 % of a day and hide the rules reviewers read most.
+The agencies' and leaders' rules (a hundred rows at the default city, where each numpy
+call costs more than its arithmetic) are compiled the same way, in sim/_jit_agencies.py;
+their rules are stated where they are called.
 
 The kernels live in the modules of `_MODULES` and load on first use: importing numba costs half a second,
 and commands that run no model (`python -m experiments list`) should not pay it. Each is
@@ -21,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 # the modules that hold the kernels, loaded together on first use
-_MODULES = ("sim._jit",)
+_MODULES = ("sim._jit", "sim._jit_agencies")
 
 
 def __getattr__(name: str) -> Any:

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim import kernels
 from sim.config import CRITICISM_THRESHOLD, SimConfig
 
 if TYPE_CHECKING:
-    from sim.agency import Agencies
     from sim.model import GovSimModel
+    from sim.service import AgencyDay
 
 
 class Leaders:
@@ -31,15 +32,19 @@ class Leaders:
         self.relays = np.zeros(self.n, dtype=np.int64)
         self.criticisms = np.zeros(self.n, dtype=np.int64)
 
-    def act(self, cfg: SimConfig, agencies: Agencies, rng: np.random.Generator) -> None:
-        """Relay valuable posts of the watched accounts; criticise the unresponsive ones."""
+    def act(self, cfg: SimConfig, today: AgencyDay, rng: np.random.Generator) -> None:
+        """Relay valuable posts of the watched accounts; criticise the unresponsive ones.
+
+        Filler counts as `filler_value` of a post (rounded to whole posts), each relayed
+        with chance relay_prob x clarity; each watched account with responsiveness
+        below CRITICISM_THRESHOLD is criticised with chance criticism_prob.
+        """
         lc = cfg.leader
-        w = self.watched
-        clarity = agencies.clarity(cfg)
-        relayable = agencies.substantive + cfg.agency.filler_value * agencies.filler
-        # filler counts as filler_value of a post (rounded to whole posts), each relayed with chance relay_prob x clarity
-        self.relays = rng.binomial(np.rint(relayable).astype(np.int64)[w], lc.relay_prob * clarity[w]).sum(axis=1)
-        unresponsive = (agencies.has_account & (agencies.responsiveness() < CRITICISM_THRESHOLD))[w].sum(axis=1)
+        posts, chance, unresponsive = kernels.leader_draw_inputs(
+            self.watched, today.substantive, today.filler, float(cfg.agency.filler_value), today.clarity,
+            float(lc.relay_prob), today.has_account, today.responsiveness, CRITICISM_THRESHOLD,
+        )  # fmt: skip
+        self.relays = rng.binomial(posts, chance).sum(axis=1)
         self.criticisms = rng.binomial(unresponsive, lc.criticism_prob)
 
     def reach(self) -> int:

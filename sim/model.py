@@ -77,7 +77,7 @@ class GovSimModel(mesa.Model):
         self.programmes = Programmes(self)
         self.ledger = NeedLedger(Queues(self.agencies.n))
         self.initial_account_share = self.account_share
-        self.today: AgencyDay = self._agency_day()
+        self.today: AgencyDay = self._agency_day(self.agencies.clarity(cfg))
         self.flows = DayFlows(self.agencies.n)
         self.recorder = Recorder(self)
         self.lever_changes: list[tuple[int, str, object]] = []
@@ -124,25 +124,27 @@ class GovSimModel(mesa.Model):
     # --- state read by agents --------------------------------------------
     @property
     def account_share(self) -> float:
-        return float(self.agencies.has_account.mean())
+        """Share of agencies with an account (np.mean of has_account: a count over n, exactly)."""
+        return np.count_nonzero(self.agencies.has_account) / self.agencies.n
 
     @property
     def hub_active(self) -> bool:
         return self.hub_open
 
-    def _agency_day(self) -> AgencyDay:
+    def _agency_day(self, clarity: np.ndarray) -> AgencyDay:
+        """What the agencies offer today, at today's `clarity` (and the hub's capacity and clarity)."""
         ag = self.agencies
         cfg = self.cfg
-        clarity = ag.clarity(cfg)
         hub_capacity, hub_clarity = 0, 0.0
         if self.hub_active:
             # the hub runs on the effort, skill and clarity its participants give it, plus costed extra staff
             extra = cfg.policy.integration.extra_staff_per_10k * self.citizens.n / 10_000
-            hours = float(ag.hub_hours.sum()) + extra
+            pooled = float(ag.hub_hours.sum())
+            hours = pooled + extra
             hub_capacity = int(stochastic_round(hours / cfg.agency.cost_reply, self.rng.random()))
             if hours > 0:
                 given = float((ag.hub_hours * clarity).sum())
-                mean_clarity = given / ag.hub_hours.sum() if ag.hub_hours.sum() > 0 else float(clarity.mean())
+                mean_clarity = given / pooled if pooled > 0 else float(clarity.mean())
                 hub_clarity = (given + extra * mean_clarity) / hours
         return AgencyDay(
             has_account=ag.has_account,
@@ -160,8 +162,7 @@ class GovSimModel(mesa.Model):
 
     def credibility_table(self) -> np.ndarray:
         """Credibility per agency account, NaN for agencies without one, plus a NaN pad (unfollowed slot)."""
-        cred = np.where(self.agencies.has_account, self.agencies.credibility(self.cfg), np.nan)
-        return np.append(cred, np.nan).astype(np.float32)
+        return kernels.account_credibility_table(self.agencies.has_account, self.agencies.credibility(self.cfg))
 
     # --- levers -----------------------------------------------------------
     def set_lever(self, key: str, value: object) -> None:
@@ -185,9 +186,11 @@ class GovSimModel(mesa.Model):
         # imitation reads yesterday's share: adoption is a synchronous update
         ag.adopt(cfg, day, self.account_share, rng)
         inbox = self.ledger.queue_sizes()[: ag.n]
-        ag.plan(cfg, day, inbox, self.hub_share if self.hub_open else 0.0, rng)
-        self.today = self._agency_day()
-        self.leaders.act(cfg, ag, rng)
+        # today's clarity, for the plan, the service, the leaders and the books (training acts after them)
+        clarity = ag.clarity(cfg)
+        ag.plan(cfg, day, inbox, self.hub_share if self.hub_open else 0.0, clarity, rng)
+        self.today = self._agency_day(clarity)
+        self.leaders.act(cfg, self.today, rng)
         feed = self._exposure()
         cit = self.citizens
         cit.participate(cfg, day, feed.heard, rng)
@@ -199,10 +202,9 @@ class GovSimModel(mesa.Model):
         closed = serve(cfg, self.ledger, self.today, day, rng, flows)
         cit.learn_from_attempts(cfg, closed.attempt_citizen, closed.attempt_success)
         cit.experience(cfg, closed.citizen, closed.quality)
-        served = closed.citizen[closed.met]
-        np.add.at(cit.needs_met, served, np.ones(len(served), dtype=cit.needs_met.dtype))  # array: numpy's fast path
-        cit.last_served[served] = day
-        ag.settle(cfg, day, flows.replied, flows.resolved, flows.withdrawn)
+        # citizens whose need was met count it and remember the day
+        kernels.book_served(closed.citizen, closed.met, day, cit.needs_met, cit.last_served)
+        ag.settle(cfg, day, flows.replied, flows.resolved, flows.withdrawn, clarity)
         self.recorder.push(day, flows, self.today)
         self.programmes.act(day)
         self.ledger.check_conservation()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("mesa", "numpy", "pandas", "hydra-core", "omegaconf", "matplotlib", "networkx")
+PACKAGES = ("mesa", "numpy", "numba", "llvmlite", "pandas", "hydra-core", "omegaconf", "matplotlib", "networkx")
 
 
 def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
+from sim import kernels
 
 
-def stochastic_round(x: np.ndarray | float, u: np.ndarray | float) -> np.ndarray:
-    """floor(x + u) for x > 0, else 0: unbiased integer work units (u uniform in [0, 1))."""
-    return np.where(np.asarray(x) > 0, np.floor(np.asarray(x) + u), 0).astype(np.int64)
+def stochastic_round(x: float, u: float) -> int:
+    """floor(x + u) for x > 0, else 0: unbiased integer work units (u uniform in [0, 1)).
+
+    The agencies' kernels round their work with the same compiled rule.
+    """
+    return int(kernels.stochastic_round(float(x), float(u)))

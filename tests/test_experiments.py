@@ -216,7 +216,7 @@ def test_a_failing_write_leaves_the_previous_results(small, tmp_path, monkeypatc
     monkeypatch.setattr(runner, "code_fingerprint", lambda: fingerprint)
     opts = runner.Options(results_root=results, cache_root=root / "cache", print_table=False, out=lambda s: None)
     with pytest.raises(OSError, match="disk full"):
-        runner.run_experiment(load_experiment(SMALL), str(SMALL), opts)
+        runner.run_experiment(make_plan(load_experiment(SMALL), str(SMALL)), opts)
     assert {p.name: p.read_bytes() for p in (results / "small").iterdir()} == before
     assert [p.name for p in results.iterdir()] == ["small"]
 

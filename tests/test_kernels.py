@@ -1,8 +1,8 @@
-"""The compiled kernels' reductions equal numpy's (sim.kernels).
+"""The compiled kernels' reductions equal numpy's, bit for bit, and the kernel shim resolves (sim.kernels).
 
-The rules' own kernels are checked against plain readings of the rules in
-tests/test_incremental.py and by the digest of every committed result
-(`python -m experiments verify`).
+The rules' kernels are checked against the rules as they read, in plain numpy, in
+tests/test_crowd_rules.py (crowd and need ledger) and tests/test_agency_rules.py (agencies
+and leaders), and against the committed results by `python -m experiments verify`.
 """
 
 from __future__ import annotations
@@ -96,3 +96,30 @@ def test_gini_of_pairs_is_numpys_arithmetic() -> None:
         for a in range(base):
             pairs[a, : a + 1] = np.where(rng.random(a + 1) < rng.random(), rng.integers(0, 1000, a + 1), 0)
         assert gini_of_shares(pairs) == _plain_gini(pairs)
+
+
+def test_every_kernel_the_model_calls_exists() -> None:
+    """sim.kernels resolves its names on first use: a misspelt kernel would pass ruff and mypy and
+    fail only in the run that reaches it. Every `kernels.<name>` in sim/ must resolve, and no name
+    may be defined by two kernel modules (the shim would silently keep the first)."""
+    import ast
+    import importlib
+    from pathlib import Path
+
+    used = set()
+    for path in Path(kernels.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "kernels":
+                used.add(node.attr)
+    assert used, "no kernel calls found"
+    missing = sorted(name for name in used if not hasattr(kernels, name))
+    assert not missing, missing
+    public = [
+        {
+            k
+            for k in vars(importlib.import_module(m))
+            if not k.startswith("_") and k not in ("numba", "np", "annotations")
+        }
+        for m in kernels._MODULES
+    ]
+    assert not set.intersection(*public), set.intersection(*public)

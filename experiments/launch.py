@@ -88,7 +88,12 @@ def chunk_size(pending: int, launcher_cfg: dict[str, Any], chunk: int = 0) -> in
 
 
 def write_chunks(runs: list[Run], sweep_dir: Path, size: int) -> int:
-    """The chunk files of `runs` (their ids and resolved configs, seed included); returns how many."""
+    """The chunk files of `runs` (their ids and resolved configs, seed included); returns how many.
+
+    Runs are dealt replicate by replicate across the conditions, so every chunk holds a mix of
+    conditions: a chunk of the costliest condition alone would run last while the other workers idle.
+    """
+    runs = sorted(runs, key=lambda r: (r.replicate, r.condition.index))
     chunks = [runs[k : k + size] for k in range(0, len(runs), size)]
     for k, part in enumerate(chunks):
         entries = [

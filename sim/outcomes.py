@@ -119,6 +119,7 @@ class Recorder:
         self.top_share = TopShare()
         self._holders_key = -1
         self._holders = np.zeros(0, dtype=np.int64)
+        self._online = np.zeros(0, dtype=bool)  # the citizens counted in _holders
 
     def push(self, day: int, f: DayFlows, today: AgencyDay) -> None:
         """Store today's flows (before `record` reads them)."""
@@ -144,12 +145,16 @@ class Recorder:
         self.delays[day] = f.delays
 
     def _slot_holders(self, connected: np.ndarray, n_connected: int) -> np.ndarray:
-        """Follow slots of connected citizens by home agency; recounted only when citizens come online
-        (they are never disconnected, so the connected count identifies the set)."""
+        """Follow slots of connected citizens by home agency, counted from the citizens who came online
+        since the last count (they are never disconnected, so the connected count says when)."""
         if self._holders_key != n_connected:
             home = self.model.citizens.home_agency
-            n_agencies = self.model.agencies.n
-            self._holders = np.bincount(home[:, connected].ravel(), minlength=n_agencies)  # homes are real agencies
+            if self._holders_key < 0:
+                self._online = np.zeros(len(connected), dtype=bool)
+                self._holders = np.zeros(self.model.agencies.n, dtype=np.int64)
+            new = connected & ~self._online
+            self._holders += np.bincount(home[:, new].ravel(), minlength=len(self._holders))  # homes are real agencies
+            self._online |= new
             self._holders_key = n_connected
         return self._holders
 

@@ -22,13 +22,26 @@ def _clip01(v):
 
 
 @_njit
+def _max(a, b):
+    """np.maximum of two floats (NaN wins, as in numpy)."""
+    return a if a > b or np.isnan(a) else b
+
+
+@_njit
+def _min(a, b):
+    """np.minimum of two floats (NaN wins, as in numpy)."""
+    return a if a < b or np.isnan(a) else b
+
+
+@_njit
 def stimulus_posting(
     last_active, day, window, act_active, act_count, indptr, indices, inv_degree,
     heard, efficacy, trust, threshold, connected, ws, we, wf, wt, spontaneous, voice,
 ):  # fmt: skip
-    """`ActiveNeighbours.fraction(recent)` and the threshold rule of `Citizens.participate`.
+    """`Citizens.participate`'s threshold rule, with the active-tie counts kept current.
 
-    Updates the active-tie counts from the citizens whose activity changed, then
+    Updates the active-tie counts (`ActiveNeighbours`) from the citizens whose activity
+    changed (active: last_active > day - window), then
     stimulus = frac*ws + we*heard + wf*efficacy + wt*trust in float32 (numpy's order);
     the posters are the connected with stimulus >= threshold and the connected among the
     `spontaneous` (sorted). Returns their ids, ascending and once each, and their voice (float64).
@@ -138,7 +151,8 @@ def categories(cdf, u):
 
 @_njit
 def feed_gather(accounts, follows_agency, leaders, follows_leader, attention, with_crit, followed):
-    """`GovSimModel._exposure` before the saturation: gather_sum of both tables, slot order.
+    """`GovSimModel._exposure` before the saturation: each citizen's followed accounts' and leaders'
+    rows summed in slot order, and the share of the feed read.
 
     Returns minus heard (valuable items read, negated for the saturation's expm1), minus the
     criticism relayed and the credibility sum, each a contiguous float32 column; writes the
@@ -178,11 +192,7 @@ def feed_gather(accounts, follows_agency, leaders, follows_leader, attention, wi
             w2 += lead[r + two]
         h = v0 + w0
         f = v1 + w1
-        if not f > attention:  # np.maximum(feed, attention)
-            f = attention
-        f = attention / f
-        if f > np.float32(1.0):  # np.minimum(1, f)
-            f = np.float32(1.0)
+        f = _min(np.float32(1.0), attention / _max(f, attention))  # the share of the feed read
         heard[i] = -(h * f)
         if with_crit:
             crit[i] = -w2
@@ -302,10 +312,8 @@ def experience(citizen, quality, expectation, satisfaction, trust, efficacy, sl,
         while j < m and citizen[order[j]] == c:
             q = np.float32(quality[order[j]])
             felt = _clip01(np.float32(0.5) + q - x)
-            d = q - x
-            a = d if d > 0 else np.float32(0.0)
-            g = x - q
-            b = g if g > 0 else np.float32(0.0)
+            a = _max(q - x, np.float32(0.0))
+            b = _max(x - q, np.float32(0.0))
             s += sl * (felt - s0)
             t += tl * (felt - t0)
             f += sf * (felt - f0)
@@ -319,7 +327,8 @@ def experience(citizen, quality, expectation, satisfaction, trust, efficacy, sl,
 
 @_njit
 def serve_heads(q, slots, office0, hub, clarity, replies, boiler, offline_resolution, hub_clarity):
-    """`NeedLedger.heads` and the chance each head is resolved (`serve` before its draw), in one pass.
+    """`serve` before its draw: the heads of every queue (its first `slots` records) and the chance
+    each is resolved, in one pass.
 
     A record's rank in its queue is the number of earlier records in that queue (ledger order is
     first come, first served), so the heads come out in ledger order without sorting. Returns the

@@ -4,7 +4,8 @@
 one-stop hub, office, assisted centre) and pays the citizen's burden;
 `serve` answers queues first come first served within the day's capacities,
 forwards hub requests, withdraws unanswered online requests and drops needs
-whose patience ran out. All of it is vectorised over the need records.
+whose patience ran out. The per-record rules run as compiled passes over the need
+records (sim.kernels), between the day's draws.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ import numpy as np
 from numba import literal_unroll as _unroll
 
 
+# Each kernel module is self-contained (its own _njit and small helpers): numba's on-disk cache
+# does not notice when a function a cached kernel calls changes in another module.
 def _njit(f):
     return numba.njit(cache=True, nogil=True)(f)
 

@@ -15,6 +15,8 @@ import numba
 import numpy as np
 
 
+# Each kernel module is self-contained (its own _njit and small helpers): numba's on-disk cache
+# does not notice when a function a cached kernel calls changes in another module.
 def _njit(f):
     return numba.njit(cache=True, nogil=True)(f)
 

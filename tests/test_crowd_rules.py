@@ -608,3 +608,8 @@ def test_gini_of_shares_equals_the_rule_as_it_reads() -> None:
         arisen = rng.integers(0, top + 1, n).astype(np.int32)
         for met in (np.zeros(n, np.int32), arisen, np.minimum(arisen, rng.integers(0, top + 1, n)).astype(np.int32)):
             assert_same(gini_of_shares(_pairs(met, arisen)), gini_as_read(met, arisen), f"gini n={n} top={top}")
+    for k in range(300):  # random tables up to ~1,800 (arisen, met) pairs: the pairwise sums past one block
+        top = int(rng.integers(1, 60))
+        arisen = rng.integers(0, top + 1, int(rng.integers(1, 4000))).astype(np.int32)
+        met = (arisen * rng.random(len(arisen)) ** rng.uniform(0.2, 5)).astype(np.int32)
+        assert_same(gini_of_shares(_pairs(met, arisen)), gini_as_read(met, arisen), f"gini random table {k}")

@@ -68,36 +68,6 @@ def test_the_recorders_mean_is_numpys_mean() -> None:
             assert _mean(x) == float(x.mean()), (n, dtype)
 
 
-def _plain_gini(pairs: np.ndarray) -> float:
-    """The Gini of met/arisen shares from pairs[arisen, met], in numpy."""
-    base = pairs.shape[1]
-    counts = pairs.ravel().copy()
-    counts[:base] = 0  # citizens without needs
-    keys = np.flatnonzero(counts)
-    weight = counts[keys].astype(np.float64)
-    share = (keys % base) / (keys // base)
-    order = np.argsort(share, kind="stable")
-    x, w = share[order], weight[order]
-    total = float((x * w).sum())
-    if total == 0:
-        return 0.0
-    lorenz = np.cumsum(x * w) / total
-    prev = np.concatenate(([0.0], lorenz[:-1]))
-    return float(1.0 - (w * (prev + lorenz)).sum() / w.sum())
-
-
-def test_gini_of_pairs_is_numpys_arithmetic() -> None:
-    from sim.outcomes import gini_of_shares
-
-    rng = np.random.default_rng(4)
-    for _ in range(500):
-        base = int(rng.integers(1, 60))  # up to ~1,800 pairs: pairwise sums past one block
-        pairs = np.zeros((base, base), dtype=np.int64)
-        for a in range(base):
-            pairs[a, : a + 1] = np.where(rng.random(a + 1) < rng.random(), rng.integers(0, 1000, a + 1), 0)
-        assert gini_of_shares(pairs) == _plain_gini(pairs)
-
-
 def test_every_kernel_the_model_calls_exists() -> None:
     """sim.kernels resolves its names on first use: a misspelt kernel would pass ruff and mypy and
     fail only in the run that reaches it. Every `kernels.<name>` in sim/ must resolve, and no name

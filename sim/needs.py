@@ -43,15 +43,6 @@ class Queues:
         self.unrouted = 2 * n_agencies + 2
         self.count = 2 * n_agencies + 3
 
-    def is_inbox(self, q: np.ndarray) -> np.ndarray:
-        return q < self.office0
-
-    def is_office(self, q: np.ndarray) -> np.ndarray:
-        return (q >= self.office0) & (q < self.hub)
-
-    def is_online(self, q: np.ndarray) -> np.ndarray:
-        return (q < self.office0) | (q == self.hub) | (q == self.void)
-
 
 _FIELDS = {
     "citizen": np.int32,

@@ -147,6 +147,11 @@ def _plain_route(cfg, ledger, citizens, today, coverage, day, rng, flows):  # ty
     ledger.resubmit(rec, queue, assisted, day)
 
 
+def _online(queues: Queues, q: np.ndarray) -> np.ndarray:
+    """The online queues: an agency's inbox, the hub, the void (misrouted)."""
+    return (q < queues.office0) | (q == queues.hub) | (q == queues.void)
+
+
 def _rank_in_queue(ledger: NeedLedger) -> np.ndarray:
     """Position of each record inside its queue, 0 = first come (ledger order), by a stable sort."""
     q = ledger.queue
@@ -163,12 +168,12 @@ def _plain_serve(cfg, ledger, today, day, rng, flows):  # type: ignore[no-untype
     n_ag = queues.n_agencies
     q = ledger.queue
     rank = _rank_in_queue(ledger)
-    inbox = queues.is_inbox(q)
+    inbox = q < queues.office0
     qa = np.where(inbox, q, 0)
     real = today.replies[qa]
     served_inbox = inbox & (rank < real + today.boilerplate[qa])
     p_inbox = today.clarity[qa] * np.where(rank < real, 1.0, cfg.agency.boilerplate_clarity_factor)
-    office = queues.is_office(q)
+    office = (q >= queues.office0) & (q < queues.hub)
     served_office = office & (rank < today.office[np.where(office, q - queues.office0, 0)])
     served_hub = (q == queues.hub) & (rank < today.hub_capacity)
     served = served_inbox | served_office | served_hub
@@ -184,7 +189,7 @@ def _plain_serve(cfg, ledger, today, day, rng, flows):  # type: ignore[no-untype
         right = rng.random(len(fwd)) < cfg.policy.integration.routing_accuracy
         ledger.queue[fwd] = np.where(right, np.where(today.has_account[a], a, queues.office0 + a), queues.void)
     answered = served_inbox | served_hub
-    withdrawn = queues.is_online(ledger.queue) & ~answered & (day - ledger.submitted >= cfg.citizen.retry_days)
+    withdrawn = _online(queues, ledger.queue) & ~answered & (day - ledger.submitted >= cfg.citizen.retry_days)
     delay = day - ledger.submitted[answered]
     flows.answered += len(delay)
     flows.online_resolved += int((answered & resolved).sum())
@@ -194,7 +199,7 @@ def _plain_serve(cfg, ledger, today, day, rng, flows):  # type: ignore[no-untype
     flows.hub_replied += int(served_hub.sum())
     flows.replied += np.bincount(q[served_inbox], minlength=n_ag)
     flows.resolved += np.bincount(q[served_inbox & resolved], minlength=n_ag)
-    flows.withdrawn += np.bincount(ledger.queue[withdrawn & queues.is_inbox(ledger.queue)], minlength=n_ag)
+    flows.withdrawn += np.bincount(ledger.queue[withdrawn & (ledger.queue < queues.office0)], minlength=n_ag)
     ended = answered | withdrawn
     attempt_citizen, attempt_success = ledger.citizen[ended], resolved[ended]
     alone = (ledger.group == 1) & ~ledger.assisted

@@ -140,18 +140,6 @@ def needs_arising(cand, u, p_max, need_rate, ratio_excluded, latent_demand, orig
 
 
 @_njit
-def categories(cdf, u):
-    """`cdf.searchsorted(u, side="right")` for a short cdf: how many of its entries are <= each u."""
-    out = np.empty(len(u), dtype=np.int64)
-    for j in range(len(u)):
-        k = 0
-        for c in cdf:
-            k += c <= u[j]
-        out[j] = k
-    return out
-
-
-@_njit
 def feed_gather(accounts, follows_agency, leaders, follows_leader, attention, with_crit, followed):
     """`GovSimModel._exposure` before the saturation: each citizen's followed accounts' and leaders'
     rows summed in slot order, and the share of the feed read.
@@ -457,7 +445,7 @@ def choose_channel(
         if conn:
             tilt = np.float32(1.0) + trust_weight * (np.float32(2.0) * trust[ci] - np.float32(1.0))
             x = efficacy[ci] * tilt
-            prop = np.float64(np.float32(1.0) if np.float32(1.0) < x else x)
+            prop = np.float64(_min(np.float32(1.0), x))
         else:
             prop = responsiveness[ai]
         online = reachable and (conn or covered) and u[0, i] < prop
@@ -477,150 +465,6 @@ def choose_channel(
         n_misrouted += mis
     burden += b
     return queue, assisted, n_online, n_misrouted
-
-
-@_njit
-def _block_sum(a, lo, n):
-    """numpy's pairwise-sum leaf: n < 8 in order, else 8 accumulators over a block of <= 128."""
-    if n < 8:
-        res = 0.0
-        for i in range(lo, lo + n):
-            res += a[i]
-        return res
-    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-    i = 8
-    end = n - n % 8
-    while i < end:
-        j = lo + i
-        r0 += a[j]
-        r1 += a[j + 1]
-        r2 += a[j + 2]
-        r3 += a[j + 3]
-        r4 += a[j + 4]
-        r5 += a[j + 5]
-        r6 += a[j + 6]
-        r7 += a[j + 7]
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += a[lo + i]
-        i += 1
-    return res
-
-
-@_njit
-def _pairwise_sum(a):
-    """float(a.sum()) of a float64 array: numpy's pairwise summation, halves (the first a multiple of 8)
-    down to blocks of <= 128. Without recursion (a self-recursive function loaded from numba's cache
-    crashes)."""
-    n = len(a)
-    if n <= 128:
-        return _block_sum(a, 0, n)
-    lo_s = np.empty(64, dtype=np.int64)
-    n_s = np.empty(64, dtype=np.int64)
-    state = np.zeros(64, dtype=np.int8)
-    vals = np.empty(64, dtype=np.float64)
-    top = 0
-    nv = 0
-    lo_s[0] = 0
-    n_s[0] = n
-    while top >= 0:
-        lo = lo_s[top]
-        m = n_s[top]
-        if m <= 128:
-            vals[nv] = _block_sum(a, lo, m)
-            nv += 1
-            top -= 1
-            continue
-        half = m // 2
-        half -= half % 8
-        if state[top] == 0:  # the left half first
-            state[top] = 1
-            lo_s[top + 1], n_s[top + 1], state[top + 1] = lo, half, 0
-            top += 1
-        elif state[top] == 1:  # then the right half
-            state[top] = 2
-            lo_s[top + 1], n_s[top + 1], state[top + 1] = lo + half, m - half, 0
-            top += 1
-        else:  # left + right
-            nv -= 1
-            vals[nv - 1] = vals[nv - 1] + vals[nv]
-            top -= 1
-    return vals[0]
-
-
-@_njit
-def _stable_order(x):
-    """np.argsort(x, kind="stable") of a float64 array without NaN: a bottom-up merge sort of the
-    positions, the left run first among equals (numba's own argsort takes seconds to compile)."""
-    m = len(x)
-    order = np.arange(m)
-    tmp = np.empty(m, dtype=np.int64)
-    width = 1
-    while width < m:
-        for lo in range(0, m, 2 * width):
-            mid = min(lo + width, m)
-            hi = min(lo + 2 * width, m)
-            i, j, k = lo, mid, lo
-            while i < mid and j < hi:
-                if x[order[j]] < x[order[i]]:
-                    tmp[k] = order[j]
-                    j += 1
-                else:
-                    tmp[k] = order[i]
-                    i += 1
-                k += 1
-            while i < mid:
-                tmp[k] = order[i]
-                i += 1
-                k += 1
-            while j < hi:
-                tmp[k] = order[j]
-                j += 1
-                k += 1
-        order, tmp = tmp, order
-        width *= 2
-    return order
-
-
-@_njit
-def gini_of_pairs(pairs):
-    """`outcomes.gini_of_shares` from the table pairs[arisen, met] of citizen counts, numpy's arithmetic:
-    the pairs with a need in key order (arisen x width + met), shares met / arisen sorted stably,
-    sums pairwise (`_pairwise_sum`) and the Lorenz curve a running sum."""
-    base = pairs.shape[1]
-    m = 0
-    for a in range(1, base):
-        for k in range(base):
-            m += pairs[a, k] != 0
-    share = np.empty(m, dtype=np.float64)
-    weight = np.empty(m, dtype=np.float64)
-    j = 0
-    for a in range(1, base):
-        for k in range(base):
-            if pairs[a, k] != 0:
-                share[j] = np.float64(k) / np.float64(a)
-                weight[j] = np.float64(pairs[a, k])
-                j += 1
-    order = _stable_order(share)
-    x = share[order]
-    w = weight[order]
-    xw = x * w
-    total = _pairwise_sum(xw)
-    if total == 0:
-        return 0.0
-    lorenz = np.empty(m, dtype=np.float64)
-    run = 0.0
-    for i in range(m):
-        run += xw[i]
-        lorenz[i] = run / total
-    area = np.empty(m, dtype=np.float64)
-    prev = 0.0
-    for i in range(m):
-        area[i] = w[i] * (prev + lorenz[i])
-        prev = lorenz[i]
-    return 1.0 - _pairwise_sum(area) / _pairwise_sum(w)
 
 
 @_njit

@@ -41,7 +41,7 @@ def _draw(rng: np.random.Generator, weights: list[float], size: int) -> np.ndarr
     """
     cdf = np.cumsum(np.divide(weights, sum(weights)))
     cdf /= cdf[-1]
-    return kernels.categories(cdf, rng.random(size))  # cdf.searchsorted(u, side="right")
+    return cdf.searchsorted(rng.random(size), side="right")
 
 
 class GovSimModel(mesa.Model):

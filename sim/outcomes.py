@@ -61,9 +61,22 @@ def gini_of_shares(pairs: np.ndarray) -> float:
     (arisen, met) pair instead of sorting the crowd: `pairs[arisen, met]` counts
     them (a square table, at least max(arisen) + 1 wide). The pairs are sorted by
     share, weighted by their counts, and the Gini is one minus twice the area under
-    the Lorenz curve (trapezoids), computed as one compiled pass.
+    the Lorenz curve (trapezoids).
     """
-    return float(kernels.gini_of_pairs(pairs))
+    base = pairs.shape[1]
+    counts = pairs.ravel().copy()
+    counts[:base] = 0  # citizens without needs
+    keys = np.flatnonzero(counts)
+    weight = counts[keys].astype(np.float64)
+    share = (keys % base) / (keys // base)
+    order = np.argsort(share, kind="stable")
+    x, w = share[order], weight[order]
+    total = float((x * w).sum())
+    if total == 0:
+        return 0.0
+    lorenz = np.cumsum(x * w) / total
+    prev = np.concatenate(([0.0], lorenz[:-1]))
+    return float(1.0 - (w * (prev + lorenz)).sum() / w.sum())
 
 
 class TopShare:

@@ -133,8 +133,8 @@ def choose_channel(
     c, a, group = rec["citizen"], rec["agency"], rec["group"]
     cc = cfg.citizen
     u = rng.random((2, len(c)))
-    # the coverage compares in the precision numpy would give it (a Python float: the draws' float32)
-    cov = np.asarray(assisted_coverage, dtype=np.result_type(citizens.assist_draw.dtype, assisted_coverage))
+    # a Python float compared with the float32 assist draws is compared in float32 (numpy's rule)
+    cov = np.float32(assisted_coverage)
     costs = np.array([cc.cost_online, cc.cost_assisted, cc.cost_offline_connected, cc.cost_offline_excluded])
     queue, assisted, n_online, n_misrouted = kernels.choose_channel(
         u, c, a, group, citizens.connected, citizens.assist_draw, float(cov), citizens.trust,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 from numba import literal_unroll as _unroll
@@ -33,6 +35,12 @@ def _max(a, b):
 def _min(a, b):
     """np.minimum of two floats (NaN wins, as in numpy)."""
     return a if a < b or np.isnan(a) else b
+
+
+@_njit
+def _saturate(minus_x):
+    """1 - exp(-x) of a float32, given -x, as numpy's -expm1 gives it; its zeros cost no expm1."""
+    return -math.expm1(minus_x) if minus_x != 0 else -minus_x
 
 
 @_njit
@@ -141,11 +149,11 @@ def needs_arising(cand, u, p_max, need_rate, ratio_excluded, latent_demand, orig
 
 @_njit
 def feed_gather(accounts, follows_agency, leaders, follows_leader, attention, with_crit, followed):
-    """`GovSimModel._exposure` before the saturation: each citizen's followed accounts' and leaders'
-    rows summed in slot order, and the share of the feed read.
+    """`GovSimModel._exposure`: each citizen's followed accounts' and leaders' rows summed in slot
+    order, the share of the feed read, and the saturation (the tenth item adds less than the first).
 
-    Returns minus heard (valuable items read, negated for the saturation's expm1), minus the
-    criticism relayed and the credibility sum, each a contiguous float32 column; writes the
+    Returns heard (1 - exp(-valuable items read)), criticised (1 - exp(-criticism relayed)) and the
+    credibility sum, each a contiguous float32 column; writes the
     accounts followed (a count) into `followed`, a narrow integer column. The tables are read
     as flat rows at unsigned offsets (no negative-index wraparound).
     """
@@ -183,9 +191,9 @@ def feed_gather(accounts, follows_agency, leaders, follows_leader, attention, wi
         h = v0 + w0
         f = v1 + w1
         f = _min(np.float32(1.0), attention / _max(f, attention))  # the share of the feed read
-        heard[i] = -(h * f)
+        heard[i] = _saturate(-(h * f))
         if with_crit:
-            crit[i] = -w2
+            crit[i] = _saturate(-w2)
         cred[i] = v2
         followed[i] = np.int64(v3)  # a sum of ones: exact
     return heard, crit, cred
@@ -582,3 +590,189 @@ def close_counts(
             f_dropped_cohort[cohort[i]] += 1
     wait_days += ws
     return wait
+
+
+# --- the recorder's statistics, summed as numpy sums ---------------------------------------------------------------
+@_njit
+def _block_sum(a, lo, n):
+    """numpy's pairwise summation of n <= 128 floats of a from lo: under 8 in order, else in 8
+    interleaved accumulators, then the rest in order. The accumulators are a's type."""
+    if n < 8:
+        res = np.zeros(1, dtype=a.dtype)[0]
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = lo + 8
+    end = lo + n - n % 8
+    while i < end:
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < lo + n:
+        res += a[i]
+        i += 1
+    return res
+
+
+@_njit
+def _pairwise_sum(a, lo, n):
+    """np.add.reduce of the n floats of a from lo, step for step as numpy sums a contiguous float
+    array: blocks of at most 128 (`_block_sum`); above, the two halves (the first a multiple of 8)
+    summed apart and added. The halving tree is walked with a stack: numba's cache cannot load a
+    recursive kernel."""
+    if n <= 128:
+        return _block_sum(a, lo, n)
+    depth = 64  # the tree of 2**63 floats is 56 deep
+    start = np.empty(depth, dtype=np.int64)
+    size = np.empty(depth, dtype=np.int64)
+    phase = np.zeros(depth, dtype=np.int8)
+    values = np.empty(depth, dtype=a.dtype)
+    top = 0  # frames on the stack
+    v = 0  # values on the stack
+    start[0], size[0] = lo, n
+    top = 1
+    while top:
+        f = top - 1
+        m = size[f]
+        if m <= 128:
+            values[v] = _block_sum(a, start[f], m)
+            v += 1
+            top -= 1
+            continue
+        half = m // 2
+        half -= half % 8
+        if phase[f] == 0:  # the first half
+            phase[f] = 1
+            start[top], size[top], phase[top] = start[f], half, 0
+            top += 1
+        elif phase[f] == 1:  # the second half
+            phase[f] = 2
+            start[top], size[top], phase[top] = start[f] + half, m - half, 0
+            top += 1
+        else:  # both summed: first + second
+            v -= 1
+            values[v - 1] = values[v - 1] + values[v]
+            top -= 1
+    return values[0]
+
+
+@_njit
+def _mean(x):
+    """float(x.mean()) of a float array: the pairwise sum over the count (in float64), rounded to x's type."""
+    m = np.empty(1, dtype=x.dtype)
+    m[0] = np.float64(_pairwise_sum(x, 0, len(x))) / np.float64(len(x))
+    return np.float64(m[0])
+
+
+@_njit
+def crowd_means(efficacy, trust, satisfaction, expectation):
+    """The crowd's mean efficacy, trust, satisfaction and expectation, each as float(x.mean())."""
+    return np.array([_mean(efficacy), _mean(trust), _mean(satisfaction), _mean(expectation)])
+
+
+@_njit
+def agency_outcomes(has_account, last_substantive, last_reply, last_resolution, cut, skill, motivation, pressure,
+                    credibility, clarity):  # fmt: skip
+    """`Recorder.outcomes`' agency statistics: the accounts, the ghosts among them (no substantive post
+    and no reply after `cut`), those with a resolution after `cut`; the mean skill, motivation and
+    pressure of all agencies, and the mean credibility and clarity of the accounts (NaN if none)."""
+    n = len(has_account)
+    n_acc = n_ghost = n_recent = 0
+    cred = np.empty(n)
+    clar = np.empty(n)
+    for i in range(n):
+        if has_account[i]:
+            cred[n_acc] = credibility[i]
+            clar[n_acc] = clarity[i]
+            n_acc += 1
+            n_ghost += max(last_substantive[i], last_reply[i]) <= cut
+            n_recent += last_resolution[i] > cut
+    means = np.array([_mean(skill), _mean(motivation), _mean(pressure), np.nan, np.nan])
+    if n_acc:
+        means[3] = _mean(cred[:n_acc])
+        means[4] = _mean(clar[:n_acc])
+    return np.array([n_acc, n_ghost, n_recent], dtype=np.int64), means
+
+
+@_njit
+def window_sums(flow_table, lo, hi, delays):
+    """`Recorder._window`: each flow row summed over days lo..hi-1 (as numpy sums a row), and the
+    median of the reply-delay histogram over those days (NaN if it is empty)."""
+    rows = flow_table.shape[0]
+    sums = np.empty(rows)
+    for r in range(rows):
+        sums[r] = _pairwise_sum(flow_table[r], lo, hi - lo)
+    width = delays.shape[1]
+    hist = np.zeros(width, dtype=np.int64)
+    for d in range(lo, hi):
+        for j in range(width):
+            hist[j] += delays[d, j]
+    total = hist.sum()
+    if total == 0:
+        return sums, np.nan
+    half = (total + 1) / 2  # the first delay whose cumulative count reaches it (searchsorted, left)
+    seen = 0
+    for j in range(width):
+        seen += hist[j]
+        if seen >= half:
+            return sums, np.float64(j)
+    return sums, np.float64(width)
+
+
+@_njit
+def top_posts(candidates, posts, n_top):
+    """The sum and the smallest of the n_top largest candidates (of all posts if there are fewer
+    candidates): any selection of the n_top largest has the same sum and minimum."""
+    c = candidates if len(candidates) >= n_top else posts
+    k = len(c) - n_top
+    part = np.partition(c, k)
+    total = np.int64(0)
+    least = part[k]
+    for i in range(k, len(c)):
+        total += part[i]
+        least = min(least, part[i])
+    return total, np.int64(least)
+
+
+@_njit
+def gini_of_pairs(pairs):
+    """`outcomes.gini_of_shares` over the table pairs[arisen, met], in numpy's operation order: the
+    cells of rows >= 1 in flat order, stably sorted by share, the Lorenz curve by a running sum."""
+    base = pairs.shape[1]
+    m = 0
+    for r in range(1, pairs.shape[0]):
+        for c in range(base):
+            m += pairs[r, c] != 0
+    share = np.empty(m)
+    weight = np.empty(m)
+    j = 0
+    for r in range(1, pairs.shape[0]):
+        for c in range(base):
+            if pairs[r, c] != 0:
+                share[j] = c / r
+                weight[j] = np.float64(pairs[r, c])
+                j += 1
+    order = np.argsort(share, kind="mergesort")
+    w = weight[order]
+    xw = share[order] * w
+    total = _pairwise_sum(xw, 0, m)
+    if total == 0:
+        return 0.0
+    area = np.empty(m)
+    run = 0.0
+    prev = 0.0
+    for i in range(m):
+        run += xw[i]
+        lorenz = run / total
+        area[i] = w[i] * (prev + lorenz)
+        prev = lorenz
+    return 1.0 - _pairwise_sum(area, 0, m) / _pairwise_sum(w, 0, m)

@@ -27,12 +27,6 @@ from sim.rounding import stochastic_round
 from sim.service import AgencyDay, DayFlows, route, serve
 
 
-def _saturate(minus_x: np.ndarray) -> np.ndarray:
-    """1 - exp(-x) in place, given -x: the tenth item adds less than the first."""
-    np.expm1(minus_x, out=minus_x)
-    return np.negative(minus_x, out=minus_x)
-
-
 def _draw(rng: np.random.Generator, weights: list[float], size: int) -> np.ndarray:
     """Category draws by weight: `rng.choice(len(weights), size, p=weights / sum)` without its checks.
 
@@ -234,12 +228,10 @@ class GovSimModel(mesa.Model):
         )  # fmt: skip
         # at most the citizen's k slots: the narrowest type that holds k (a byte a citizen)
         n_followed = np.empty(cit.n, dtype=np.min_scalar_type(cit.follows_agency.shape[0]))
-        minus_heard, minus_crit, cred_sum = kernels.feed_gather(
+        heard, criticised, cred_sum = kernels.feed_gather(
             accounts, cit.follows_agency, leaders, cit.follows_leader, attention, with_crit, n_followed
         )
-        heard = _saturate(minus_heard)
-        criticised = _saturate(minus_crit) if with_crit else None
-        return Feed(heard, criticised, credibility, cred_sum, n_followed)
+        return Feed(heard, criticised if with_crit else None, credibility, cred_sum, n_followed)
 
     def _needs_arise(self, day: int) -> int:
         """Needs arrive by thinning: O(needs), not O(citizens) (C6, C10)."""

@@ -61,22 +61,9 @@ def gini_of_shares(pairs: np.ndarray) -> float:
     (arisen, met) pair instead of sorting the crowd: `pairs[arisen, met]` counts
     them (a square table, at least max(arisen) + 1 wide). The pairs are sorted by
     share, weighted by their counts, and the Gini is one minus twice the area under
-    the Lorenz curve (trapezoids).
+    the Lorenz curve (trapezoids), summed as numpy sums (`kernels.gini_of_pairs`).
     """
-    base = pairs.shape[1]
-    counts = pairs.ravel().copy()
-    counts[:base] = 0  # citizens without needs
-    keys = np.flatnonzero(counts)
-    weight = counts[keys].astype(np.float64)
-    share = (keys % base) / (keys // base)
-    order = np.argsort(share, kind="stable")
-    x, w = share[order], weight[order]
-    total = float((x * w).sum())
-    if total == 0:
-        return 0.0
-    lorenz = np.cumsum(x * w) / total
-    prev = np.concatenate(([0.0], lorenz[:-1]))
-    return float(1.0 - (w * (prev + lorenz)).sum() / w.sum())
+    return float(kernels.gini_of_pairs(pairs))
 
 
 class TopShare:
@@ -96,28 +83,14 @@ class TopShare:
         if total == 0:
             return 0.0
         n_top = int(np.ceil(self.top * n))
-        if len(candidates) < n_top:  # the group grew (inclusion): start from everyone
-            candidates = posts
-        heaviest = np.partition(candidates, len(candidates) - n_top)[len(candidates) - n_top :]
-        self.cutoff = int(heaviest.min())
-        return float(heaviest.sum(dtype=np.int64) / total)
-
-
-def _mean(x: np.ndarray) -> float:
-    """float(x.mean()) of a float array without np.mean's Python wrapper (a day reads a dozen):
-    the same reduction (numpy's pairwise sum) over the same count, in the same precision."""
-    return float(x.dtype.type(np.add.reduce(x) / np.intp(x.size)))
+        # too few candidates when the group grew (inclusion): the kernel starts from everyone
+        heaviest, cutoff = kernels.top_posts(candidates, posts, n_top)
+        self.cutoff = int(cutoff)
+        return float(heaviest / total)
 
 
 def _ratio(num: float, den: float) -> float:
     return float(num / den) if den > 0 else float("nan")
-
-
-def _median_from_hist(hist: np.ndarray) -> float:
-    n = hist.sum()
-    if n == 0:
-        return float("nan")
-    return float(np.searchsorted(np.cumsum(hist), (n + 1) / 2))
 
 
 class Recorder:
@@ -171,19 +144,17 @@ class Recorder:
             self._holders_key = n_connected
         return self._holders
 
-    def _window(self, day: int, window: int) -> tuple[dict[str, float], np.ndarray]:
-        """Each flow summed over the window ending on `day`, and the reply-delay histogram."""
-        lo = max(1, day - window + 1)
-        sums = dict(zip(_FLOWS, self.flow_table[:, lo : day + 1].sum(axis=1).tolist(), strict=True))
-        return sums, self.delays[lo : day + 1].sum(axis=0)
+    def _window(self, day: int, window: int) -> tuple[dict[str, float], float]:
+        """Each flow summed over the window ending on `day`, and the median reply delay in it."""
+        sums, median_delay = kernels.window_sums(self.flow_table, max(1, day - window + 1), day + 1, self.delays)
+        return dict(zip(_FLOWS, sums.tolist(), strict=True)), median_delay
 
     def outcomes(self, day: int, window: int) -> dict[str, float]:
         m = self.model
-        w, delays = self._window(day, window)
+        w, median_delay = self._window(day, window)
         days = max(1, min(window, day))
         ag = m.agencies
         acc = ag.has_account
-        n_acc = int(acc.sum())
         cit = m.citizens
         conn = cit.connected
         # the crowd's counts, the top-share candidates and the (arisen, met) pairs in one kernel call
@@ -192,7 +163,7 @@ class Recorder:
             self.top_share.cutoff, int(cit.needs_arisen.max(initial=0)) + 1,
         )  # fmt: skip
         n_active, n_ever, n_conn, total_posts = counts.tolist()
-        means = [_mean(x) for x in (cit.efficacy, cit.trust, cit.satisfaction, cit.expectation)]
+        means = kernels.crowd_means(cit.efficacy, cit.trust, cit.satisfaction, cit.expectation).tolist()
         per_1k = 1000.0 / cit.n
         ledger = m.ledger
         pending = ledger.n_pending
@@ -202,12 +173,17 @@ class Recorder:
         # follow slots open to an account (connected holder, home agency with an account), and those unfollowed
         n_open = int(self._slot_holders(conn, n_conn)[acc].sum())
         n_unfollowed = int(cit.unfollowed[acc].sum())
-        credibility = ag.credibility(m.cfg)
-        recent = ag.last_resolution_day > day - m.cfg.metrics.ghost_days
+        # accounts, ghosts, accounts with a resolution in the ghost window; agency means (sim/_jit.py)
+        counts, agency_means = kernels.agency_outcomes(
+            acc, ag.last_substantive_day, ag.last_reply_day, ag.last_resolution_day, day - m.cfg.metrics.ghost_days,
+            ag.skill, ag.motivation, ag.pressure, ag.credibility(m.cfg), ag.clarity(m.cfg),
+        )  # fmt: skip
+        n_acc, n_ghost, n_recent = counts.tolist()
+        mean_skill, mean_motivation, mean_pressure, mean_credibility, account_clarity = agency_means.tolist()
         out: dict[str, float] = {
             "day": day,
             "account_share": n_acc / ag.n,
-            "ghost_share": _ratio(int(ag.ghost(day, m.cfg.metrics.ghost_days).sum()), n_acc),
+            "ghost_share": _ratio(n_ghost, n_acc),
             "connected_share": n_conn / cit.n,
             "posts_substantive": w["posts_substantive"],
             "posts_filler": w["posts_filler"],
@@ -216,7 +192,7 @@ class Recorder:
             "dialogue_ratio": _ratio(w["replies"], posts),
             "response_rate": _ratio(w["answered_fast"], w["online_ended"]),
             "answer_rate": _ratio(w["answered"], w["online_ended"]),
-            "median_response_delay": _median_from_hist(delays),
+            "median_response_delay": median_delay,
             "misrouted_share": _ratio(w["misrouted"], w["online_routed"]),
             "resolution_rate": _ratio(w["online_resolved"], w["online_ended"]),
             # only the connected post (Citizens.participate), so activity needs no connected mask
@@ -228,19 +204,19 @@ class Recorder:
             "mean_satisfaction": means[2],
             "expectation_gap": means[3] - _ratio(w["quality"], w["closed"]),
             "audit_pass_rate": m.authority.last_pass_rate,
-            "real_engagement": _ratio(int((acc & recent).sum()), n_acc),
+            "real_engagement": _ratio(n_recent, n_acc),
             "leader_reach": m.leaders.reach() / max(n_conn, 1),
-            "mean_skill": _mean(ag.skill),
-            "mean_motivation": _mean(ag.motivation),
-            "mean_pressure": _mean(ag.pressure),
+            "mean_skill": mean_skill,
+            "mean_motivation": mean_motivation,
+            "mean_pressure": mean_pressure,
             "backlog": float(len(ledger)),
             "backlog_per_1k": len(ledger) * per_1k,
             "demand_per_1k": w["needs_arisen"] / days * per_1k,
-            "mean_credibility": _mean(credibility[acc]) if n_acc else float("nan"),
+            "mean_credibility": mean_credibility,
             "followed_share": _ratio(n_open - n_unfollowed, n_open),
             "hub_capacity_per_1k": w["hub_capacity"] / days * per_1k,
             "hub_clarity": _ratio(w["hub_clarity"], w["hub_days"]),
-            "account_clarity": _mean(ag.clarity(m.cfg)[acc]) if n_acc else float("nan"),
+            "account_clarity": account_clarity,
             "needs_met_connected": met_rate["connected"],
             "needs_met_excluded": met_rate["excluded"],
             "equity_gap": met_rate["connected"] - met_rate["excluded"],

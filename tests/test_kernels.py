@@ -58,14 +58,61 @@ def test_experience_equals_numpys_gathers_add_at_and_clips() -> None:
         assert all(np.array_equal(a, b) for a, b in zip(cols, plain, strict=True)), m
 
 
-def test_the_recorders_mean_is_numpys_mean() -> None:
-    from sim.outcomes import _mean
+def _bits(x: float) -> bytes:
+    return np.float64(x).tobytes()
 
+
+def test_the_recorders_means_are_numpys_means_bit_for_bit() -> None:
+    """The kernels sum as numpy's pairwise summation does (8 accumulators, halves above 128): a numpy
+    that summed otherwise would fail here, not silently move the committed results."""
     rng = np.random.default_rng(3)
-    for n in [1, 7, 8, 9, 127, 128, 129, 4097, 100_003]:
-        for dtype in (np.float32, np.float64):
-            x = (rng.random(n) * 10 ** rng.uniform(-3, 3)).astype(dtype)
-            assert _mean(x) == float(x.mean()), (n, dtype)
+    for n in [*range(1, 140), 255, 256, 257, 4097, 8191, 8192, 8193, 10_000, 100_003, 1_000_000]:
+        x32 = (rng.random(n) * 10 ** rng.uniform(-3, 3, n)).astype(np.float32)
+        got = kernels.crowd_means(x32, x32[::-1].copy(), x32 * 2, x32 + 1).tolist()
+        want = [float(v.mean()) for v in (x32, x32[::-1], x32 * 2, x32 + 1)]
+        assert [_bits(v) for v in got] == [_bits(v) for v in want], n
+        x64 = rng.random(n) * 10 ** rng.uniform(-3, 3, n)
+        acc = rng.random(n) < 0.6
+        ghost_cut = 40
+        subst, reply, resolution = (rng.integers(-1, 80, n) for _ in range(3))
+        counts, means = kernels.agency_outcomes(
+            acc, subst, reply, resolution, ghost_cut, x64, x64[::-1].copy(), x64 * 3, x64 + 1, x64 / 7
+        )
+        assert counts.tolist() == [
+            int(acc.sum()),
+            int((acc & (np.maximum(subst, reply) <= ghost_cut)).sum()),
+            int((acc & (resolution > ghost_cut)).sum()),
+        ]
+        want = [float(v.mean()) for v in (x64, x64[::-1], x64 * 3)]
+        want += [float((x64 + 1)[acc].mean()), float((x64 / 7)[acc].mean())] if acc.any() else [np.nan, np.nan]
+        assert [_bits(v) for v in means.tolist()] == [_bits(v) for v in want], n
+
+
+def test_window_sums_are_numpys_row_sums_and_the_median_its_searchsorted() -> None:
+    rng = np.random.default_rng(4)
+    table = rng.random((28, 1200)) * 10 ** rng.uniform(-2, 4, (28, 1200))
+    delays = rng.integers(0, 3, (1200, 15)) * (rng.random((1200, 15)) < 0.3)
+    for lo, hi in [(1, 2), (1, 9), (5, 35), (400, 765), (1, 1096), (70, 71)]:
+        sums, median = kernels.window_sums(table, lo, hi, delays)
+        assert sums.tobytes() == table[:, lo:hi].sum(axis=1).tobytes(), (lo, hi)
+        hist = delays[lo:hi].sum(axis=0)
+        n = hist.sum()
+        want = float(np.searchsorted(np.cumsum(hist), (n + 1) / 2)) if n else np.nan
+        assert _bits(median) == _bits(want), (lo, hi)
+    sums, median = kernels.window_sums(table, 3, 4, np.zeros_like(delays))
+    assert np.isnan(median)
+
+
+def test_top_posts_are_the_largest_posts() -> None:
+    rng = np.random.default_rng(5)
+    for n in [1, 2, 50, 999, 10_000]:
+        posts = (rng.integers(0, 4, n) * rng.integers(0, 300, n)).astype(np.int32)
+        for n_top in {1, max(1, n // 20), n}:
+            for cutoff in (0, int(np.sort(posts)[-n_top]), int(posts.max()) + 1):
+                candidates = posts[posts >= cutoff]
+                total, least = kernels.top_posts(candidates, posts, n_top)
+                heaviest = np.sort(posts)[n - n_top :]
+                assert (int(total), int(least)) == (int(heaviest.sum()), int(heaviest.min())), (n, n_top, cutoff)
 
 
 def test_every_kernel_the_model_calls_exists() -> None:

@@ -6,8 +6,11 @@ between two draws runs here as one compiled loop over the rows it concerns, inst
 a chain of numpy temporaries. Each kernel computes in the precision and operation order
 of the numpy expression it replaced (float32 where that was float32, no fastmath, so no
 fused multiply-add or reassociation): the results are bitwise those of the numpy rules
-the committed results were made with. Transcendental functions (exp, expm1, power) stay
-in numpy, whose SIMD versions may differ in the last bit from the libm numba calls.
+the committed results were made with; where numpy's order is itself the rule (the pairwise
+sums of the recorder's means), the kernel replays it step for step, so the numbers do not depend
+on which SIMD path numpy picks on a CPU. The feed's saturation calls libm's expm1f, which is what
+numpy's float32 expm1 calls on CPUs without AVX-512 (where numpy would use its own SIMD version);
+the other transcendental functions (exp, power) stay in numpy.
 The agencies' and leaders' rules (a hundred rows at the default city, where each numpy
 call costs more than its arithmetic) are compiled the same way, in sim/_jit_agencies.py;
 their rules are stated where they are called.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+from math import expm1 as _expm1  # libm's, in the kernels (numba compiles the call)
 
 import numba
 import numpy as np
@@ -40,7 +40,7 @@ def _min(a, b):
 @_njit
 def _saturate(minus_x):
     """1 - exp(-x) of a float32, given -x, as numpy's -expm1 gives it; its zeros cost no expm1."""
-    return -math.expm1(minus_x) if minus_x != 0 else -minus_x
+    return -_expm1(minus_x) if minus_x != 0 else -minus_x
 
 
 @_njit
@@ -568,18 +568,20 @@ def feed_tables(substantive, filler, clarity, credibility, filler_value, relays,
 
 @_njit
 def close_counts(
-    group, cohort, arisen, met, day, n_met, n_dropped, f_met, f_dropped, f_met_cohort, f_dropped_cohort, wait_days
-):
-    """`close_needs`' counts (the ledger's and the day's, in place) and each closed need's wait (float64);
-    the waits of met needs summed per group in need order, as np.bincount's weights are."""
+    group, cohort, arisen, met, day, decay, n_met, n_dropped, f_met, f_dropped, f_met_cohort, f_dropped_cohort,
+    wait_days,
+):  # fmt: skip
+    """`close_needs`' counts (the ledger's and the day's, in place), each closed need's quality
+    (decay[wait] if met, else 0) and their sum (as numpy sums); the waits of met needs summed per
+    group in need order, as np.bincount's weights are."""
     m = len(group)
-    wait = np.empty(m, dtype=np.float64)
+    quality = np.zeros(m, dtype=np.float64)
     ws = np.zeros(2, dtype=np.float64)
     for i in range(m):
         g = group[i]
         w = np.float64(day - arisen[i])
-        wait[i] = w
         if met[i]:
+            quality[i] = decay[day - arisen[i]]
             n_met[g] += 1
             f_met[g] += 1
             f_met_cohort[cohort[i]] += 1
@@ -589,7 +591,7 @@ def close_counts(
             f_dropped[g] += 1
             f_dropped_cohort[cohort[i]] += 1
     wait_days += ws
-    return wait
+    return quality, _pairwise_sum(quality, 0, m)
 
 
 # --- the recorder's statistics, summed as numpy sums ---------------------------------------------------------------

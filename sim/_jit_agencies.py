@@ -11,6 +11,8 @@ definition.
 
 from __future__ import annotations
 
+from math import expm1 as _expm1  # libm's, in the kernels (numba compiles the call)
+
 import numba
 import numpy as np
 
@@ -160,6 +162,19 @@ def agency_responsiveness(answered_ema, ended_ema):
     out = np.empty(n, dtype=np.float64)
     for i in range(n):
         out[i] = answered_ema[i] / ended_ema[i] if ended_ema[i] > 1e-9 else 1.0
+    return out
+
+
+@_njit
+def agency_credibility(value_ema, items_ema, window):
+    """`Agencies.credibility`: value share of the items (0 without items) x (1 - exp(-items x window)),
+    as numpy's float64 expression computes it, with libm's expm1 (the same on every CPU)."""
+    n = len(items_ema)
+    out = np.empty(n)
+    for i in range(n):
+        items = items_ema[i]
+        share = value_ema[i] / items if items > 1e-12 else 0.0
+        out[i] = share * -_expm1(-items * window)
     return out
 
 

@@ -89,10 +89,7 @@ class Agencies:
         The share of its items (posts and replies) that carried value, times the
         chance it said anything at all in a window: filler and silence both cost.
         """
-        window = cfg.metrics.window_days
-        items = self.items_ema
-        share = np.divide(self.value_ema, items, out=np.zeros(self.n), where=items > 1e-12)
-        return share * -np.expm1(-items * window)
+        return kernels.agency_credibility(self.value_ema, self.items_ema, float(cfg.metrics.window_days))
 
     def ghost(self, day: int, window: int) -> np.ndarray:
         """Open account, no substantive post and no reply in the ghost window (C2)."""

@@ -10,6 +10,7 @@ records (sim.kernels), between the day's draws.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -206,6 +207,15 @@ def serve(
     return close_needs(cfg, ledger, rec, met, day, flows, attempt_citizen, attempt_success)
 
 
+@functools.lru_cache(maxsize=8)
+def _decay(half_life: float, n: int) -> np.ndarray:
+    """0.5 ** (wait / half_life) for waits 0..n-1 days, by C's pow (Python floats): the same on every
+    CPU, where numpy's array power may take a SIMD path of its own."""
+    table = np.array([0.5 ** (w / half_life) for w in range(n)])
+    table.flags.writeable = False
+    return table
+
+
 def close_needs(
     cfg: SimConfig,
     ledger: NeedLedger,
@@ -218,12 +228,13 @@ def close_needs(
 ) -> Closed:
     """Close the needs `rec` taken out of the ledger (met or dropped) and book them in today's flows."""
     # the ledger's and the day's met/dropped counts per group and cohort, and each need's wait
-    wait = kernels.close_counts(
-        rec["group"], rec["cohort"], rec["arisen"], met, day, ledger.n_met, ledger.n_dropped, flows.met,
+    # a met need's quality halves every quality_half_life days of waiting (0.5 ** (wait / half-life))
+    decay = _decay(cfg.citizen.quality_half_life, cfg.days + 1)
+    quality, total = kernels.close_counts(
+        rec["group"], rec["cohort"], rec["arisen"], met, day, decay, ledger.n_met, ledger.n_dropped, flows.met,
         flows.dropped, flows.met_cohort, flows.dropped_cohort, flows.wait_days,
     )  # fmt: skip
-    quality = np.where(met, 0.5 ** (wait / cfg.citizen.quality_half_life), 0.0)
-    flows.quality += float(quality.sum())
+    flows.quality += float(total)
     return Closed(rec["citizen"], quality, met, attempt_citizen, attempt_success)
 
 

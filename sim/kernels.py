@@ -7,12 +7,13 @@ a chain of numpy temporaries. Each kernel computes in the precision and operatio
 of the numpy expression it replaced (float32 where that was float32, no fastmath, so no
 fused multiply-add or reassociation): the results are bitwise those of the numpy rules
 the committed results were made with; where numpy's order is itself the rule (the pairwise
-sums of the recorder's means), the kernel replays it step for step, so the numbers do not depend
-on which SIMD path numpy picks on a CPU. No transcendental function goes through numpy, whose
-array versions take SIMD paths of their own on CPUs with AVX-512: the kernels call libm's expm1
-(the feed's saturation, the accounts' credibility) and a need's quality decay is a table made by
-C's pow (sim/service.py: _decay). libm is what numpy calls on CPUs without AVX-512, so the numbers
-there are unchanged.
+sums of the recorder's means), the kernel replays it step for step. No transcendental function
+goes through numpy, whose array versions take SIMD paths of their own on CPUs with AVX-512
+(so a run there differed from one elsewhere): the kernels call libm's expm1 (the feed's
+saturation, the accounts' credibility) and a need's quality decay is a table made by C's pow
+(sim/service.py: _decay). libm is what numpy calls on CPUs without AVX-512, so the numbers there
+are unchanged; the same glibc gives the same numbers on any x86-64 CPU with FMA (glibc picks its
+variants by CPU, and a new glibc may change a last bit).
 The agencies' and leaders' rules (a hundred rows at the default city, where each numpy
 call costs more than its arithmetic) are compiled the same way, in sim/_jit_agencies.py;
 their rules are stated where they are called.

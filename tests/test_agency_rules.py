@@ -9,6 +9,7 @@ day on one drifting state, with the random stream compared too.
 from __future__ import annotations
 
 import copy
+import math
 
 import numpy as np
 import pytest
@@ -145,7 +146,9 @@ def _plain_responsiveness(ag: Agencies) -> np.ndarray:
 def _plain_credibility(ag: Agencies, cfg: SimConfig) -> np.ndarray:
     items = ag.items_ema
     share = np.divide(ag.value_ema, items, out=np.zeros(ag.n), where=items > 1e-12)
-    return share * -np.expm1(-items * cfg.metrics.window_days)
+    # libm's expm1, value by value (numpy's array expm1 takes a SIMD path of its own on AVX-512 CPUs)
+    decay = np.array([math.expm1(v) for v in (-items * cfg.metrics.window_days).tolist()], dtype=np.float64)
+    return share * -decay
 
 
 def _plain_leaders_act(leaders, cfg, ag, rng):  # type: ignore[no-untyped-def]

@@ -638,10 +638,9 @@ def _pairwise_sum(a, lo, n):
     size = np.empty(depth, dtype=np.int64)
     phase = np.zeros(depth, dtype=np.int8)
     values = np.empty(depth, dtype=a.dtype)
-    top = 0  # frames on the stack
-    v = 0  # values on the stack
     start[0], size[0] = lo, n
-    top = 1
+    top = 1  # frames on the stack
+    v = 0  # values on the stack
     while top:
         f = top - 1
         m = size[f]
@@ -682,11 +681,10 @@ def crowd_means(efficacy, trust, satisfaction, expectation):
 
 
 @_njit
-def agency_outcomes(has_account, last_substantive, last_reply, last_resolution, cut, skill, motivation, pressure,
-                    credibility, clarity):  # fmt: skip
-    """`Recorder.outcomes`' agency statistics: the accounts, the ghosts among them (no substantive post
-    and no reply after `cut`), those with a resolution after `cut`; the mean skill, motivation and
-    pressure of all agencies, and the mean credibility and clarity of the accounts (NaN if none)."""
+def agency_outcomes(has_account, ghost, last_resolution, cut, skill, motivation, pressure, credibility, clarity):
+    """`Recorder.outcomes`' agency statistics: the accounts, the ghosts among them (`Agencies.ghost`),
+    those with a resolution after `cut`; the mean skill, motivation and pressure of all agencies, and
+    the mean credibility and clarity of the accounts (NaN if none)."""
     n = len(has_account)
     n_acc = n_ghost = n_recent = 0
     cred = np.empty(n)
@@ -696,7 +694,7 @@ def agency_outcomes(has_account, last_substantive, last_reply, last_resolution, 
             cred[n_acc] = credibility[i]
             clar[n_acc] = clarity[i]
             n_acc += 1
-            n_ghost += max(last_substantive[i], last_reply[i]) <= cut
+            n_ghost += ghost[i]
             n_recent += last_resolution[i] > cut
     means = np.array([_mean(skill), _mean(motivation), _mean(pressure), np.nan, np.nan])
     if n_acc:

@@ -168,7 +168,7 @@ def agency_responsiveness(answered_ema, ended_ema):
 @_njit
 def agency_credibility(value_ema, items_ema, window):
     """`Agencies.credibility`: value share of the items (0 without items) x (1 - exp(-items x window)),
-    as numpy's float64 expression computes it, with libm's expm1 (the same on every CPU)."""
+    as numpy's float64 expression computes it, with libm's expm1 (not numpy's AVX-512 SIMD version)."""
     n = len(items_ema)
     out = np.empty(n)
     for i in range(n):

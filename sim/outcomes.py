@@ -174,9 +174,10 @@ class Recorder:
         n_open = int(self._slot_holders(conn, n_conn)[acc].sum())
         n_unfollowed = int(cit.unfollowed[acc].sum())
         # accounts, ghosts, accounts with a resolution in the ghost window; agency means (sim/_jit.py)
+        ghost_days = m.cfg.metrics.ghost_days
         counts, agency_means = kernels.agency_outcomes(
-            acc, ag.last_substantive_day, ag.last_reply_day, ag.last_resolution_day, day - m.cfg.metrics.ghost_days,
-            ag.skill, ag.motivation, ag.pressure, ag.credibility(m.cfg), ag.clarity(m.cfg),
+            acc, ag.ghost(day, ghost_days), ag.last_resolution_day, day - ghost_days, ag.skill, ag.motivation,
+            ag.pressure, ag.credibility(m.cfg), ag.clarity(m.cfg),
         )  # fmt: skip
         n_acc, n_ghost, n_recent = counts.tolist()
         mean_skill, mean_motivation, mean_pressure, mean_credibility, account_clarity = agency_means.tolist()

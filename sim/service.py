@@ -209,8 +209,8 @@ def serve(
 
 @functools.lru_cache(maxsize=8)
 def _decay(half_life: float, n: int) -> np.ndarray:
-    """0.5 ** (wait / half_life) for waits 0..n-1 days, by C's pow (Python floats): the same on every
-    CPU, where numpy's array power may take a SIMD path of its own."""
+    """0.5 ** (wait / half_life) for waits 0..n-1 days, by C's pow (Python floats): the same glibc gives
+    the same table on any CPU, where numpy's array power takes a SIMD path of its own on AVX-512."""
     table = np.array([0.5 ** (w / half_life) for w in range(n)])
     table.flags.writeable = False
     return table
@@ -227,8 +227,8 @@ def close_needs(
     attempt_success: np.ndarray,
 ) -> Closed:
     """Close the needs `rec` taken out of the ledger (met or dropped) and book them in today's flows."""
-    # the ledger's and the day's met/dropped counts per group and cohort, and each need's wait
-    # a met need's quality halves every quality_half_life days of waiting (0.5 ** (wait / half-life))
+    # the ledger's and the day's met/dropped counts per group and cohort, and each closed need's quality:
+    # a met need's halves every quality_half_life days of waiting (0.5 ** (wait / half-life)), 0 if dropped
     decay = _decay(cfg.citizen.quality_half_life, cfg.days + 1)
     quality, total = kernels.close_counts(
         rec["group"], rec["cohort"], rec["arisen"], met, day, decay, ledger.n_met, ledger.n_dropped, flows.met,

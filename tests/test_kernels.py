@@ -75,12 +75,13 @@ def test_the_recorders_means_are_numpys_means_bit_for_bit() -> None:
         acc = rng.random(n) < 0.6
         ghost_cut = 40
         subst, reply, resolution = (rng.integers(-1, 80, n) for _ in range(3))
+        ghost = acc & (np.maximum(subst, reply) <= ghost_cut)
         counts, means = kernels.agency_outcomes(
-            acc, subst, reply, resolution, ghost_cut, x64, x64[::-1].copy(), x64 * 3, x64 + 1, x64 / 7
+            acc, ghost, resolution, ghost_cut, x64, x64[::-1].copy(), x64 * 3, x64 + 1, x64 / 7
         )
         assert counts.tolist() == [
             int(acc.sum()),
-            int((acc & (np.maximum(subst, reply) <= ghost_cut)).sum()),
+            int(ghost.sum()),
             int((acc & (resolution > ghost_cut)).sum()),
         ]
         want = [float(v.mean()) for v in (x64, x64[::-1], x64 * 3)]

@@ -123,9 +123,9 @@ def snapshot(model: GovSimModel, layout: Layout) -> Snapshot:
     face = np.where(active, ACTIVE, np.where(connected, SILENT, EXCLUDED))
     edge = np.where(waiting, WAITING, np.where(served, SERVED, "#ffffff"))
 
-    agencies = model.agency_list
-    has_account = np.array([a.has_account for a in agencies])
-    ghost = np.array([a.is_ghost(day) for a in agencies])
+    # the agencies' columns, read once (an Agency view's is_ghost recomputes the whole column)
+    has_account = model.agencies.has_account
+    ghost = model.agencies.ghost(day, model.cfg.metrics.ghost_days)
     shown = layout.agencies
     agency_face = np.where(ghost[shown], GHOST, np.where(has_account[shown], ACCOUNT, NO_ACCOUNT))
 

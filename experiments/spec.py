@@ -10,6 +10,8 @@ Hydra config tree, so the same range checks apply as in `python -m sim`).
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import dataclasses
 import difflib
 import functools
@@ -20,8 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
 
 from sim.api import CONFIG_DIR, options
 from sim.config import ConfigError, SimConfig, flatten
@@ -258,14 +258,57 @@ def _structured(raw: Any, overrides: list[str] | None) -> ExperimentConfig:
     for key in ("base", "regimes", "outcomes", "table"):
         if isinstance(raw.get(key), str):
             raw[key] = [raw[key]]
-    try:
-        exp = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(ExperimentConfig), OmegaConf.create(raw)))
-    except OmegaConfBaseException as err:
-        key = str(getattr(err, "full_key", None) or "?")
-        head = str(err).strip().splitlines()[0]
-        raise _Refused(key, _lookup(raw, key), f"a value of the right type ({head})") from None
+    exp = _typed(raw, ExperimentConfig, "")
     assert isinstance(exp, ExperimentConfig)
     return exp
+
+
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
+def _typed(value: Any, hint: Any, key: str) -> Any:
+    """A YAML value as its field's type hint says, nested specs built from their mappings (keys already checked).
+
+    The conversions of a structured config: text that is a whole number or a number is one
+    (`"3"` for an int, `"0.5"` for a float), a number is text where text is wanted (`3` -> `"3"`),
+    a whole number is a float where a float is wanted; anything else is refused with its full key.
+    """
+    if dataclasses.is_dataclass(hint):
+        hints = typing.get_type_hints(hint)
+        fields = {k: _typed(v, hints[k], f"{key}.{k}" if key else k) for k, v in value.items()}
+        return hint(**fields)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if type(None) in args:  # X | None
+        return None if value is None else _typed(value, next(a for a in args if a is not type(None)), key)
+    if hint is Any:
+        return copy.deepcopy(value)  # not shared with the mapping it came from (a manifest, say)
+    if origin is list:
+        if not isinstance(value, list):
+            raise _Refused(key, value, "a list")
+        return [_typed(v, args[0], f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise _Refused(key, value, "a mapping")
+        return {str(k): _typed(v, args[1], f"{key}.{k}") for k, v in value.items()}
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        if number and isinstance(value, int):
+            return value
+        if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+            return int(value)
+        raise _Refused(key, value, "a whole number")
+    if hint is float:
+        if number:
+            return float(value)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                return float(value)
+        raise _Refused(key, value, "a number")
+    if hint is str:
+        if isinstance(value, (str, int, float)):
+            return str(value)
+        raise _Refused(key, value, "text")
+    raise TypeError(f"no conversion for {key}: {hint!r}")  # a spec field of a type this walker does not know
 
 
 def _check_keys(raw: Any, spec: type, where: str) -> None:
@@ -288,18 +331,6 @@ def _check_keys(raw: Any, spec: type, where: str) -> None:
         else:
             for i, item in enumerate(value):
                 _check_keys(item, inner[0], f"{label}[{i}]")
-
-
-def _lookup(raw: dict[str, Any], key: str) -> Any:
-    node: Any = raw
-    for part in key.replace("[", ".").replace("]", "").split("."):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return "?"
-    return node
 
 
 # --- validation ----------------------------------------------------------------------------------

@@ -258,6 +258,8 @@ BAD = {
     "unknown sweep key": ("sweep:\n  agency.staf_capacity: [1]\n", "sweep.agency.staf_capacity=[1]; allowed:"),
     "unknown outcome": ("outcomes: [dialog_ratio]\n", "outcomes=dialog_ratio; allowed: a summary outcome such as"),
     "bad value": ("sweep:\n  agency.staff_capacity: [0.5, -1]\n", "agency.staff_capacity=-1.0; allowed: a number > 0"),
+    "mistyped value": ("replicates: three\n", "replicates=three; allowed: a whole number"),
+    "mistyped nested value": ("figures:\n  - {kind: bars, outcomes: 3}\n", "figures[0].outcomes=3; allowed: a list"),
     "heatmap axis": (
         "sweep:\n  agency.staff_capacity: [1, 2]\nfigures:\n  - {kind: heatmap, x: agency.staff_capacity, y: days}\n",
         "figures[0].y=days; allowed: a swept key",

@@ -121,7 +121,7 @@ def _fmt(value: Any, kind: str) -> str:
 
 def monitor_values(run) -> dict[str, Any]:
     """The monitors' current values of one run (the model's own outcomes of its last recorded day)."""
-    last = run.recorder.rows[-1] if run.recorder.rows else {}
+    last = run.recorder.latest()
     n = len(run.agency_list)
     values: dict[str, Any] = {key: last.get(key) for _, key, _ in MONITORS}
     values["accounts"] = f"{sum(a.has_account for a in run.agency_list)} of {n}"

@@ -72,23 +72,16 @@ SERIES = tuple(key for _, _, lines, _ in PANELS for key, _, _ in lines)
 
 
 def series(model: GovSimModel) -> dict[str, np.ndarray]:
-    """The plotted series, read from the model's recorder rows (shares as %)."""
-    rows = model.recorder.rows
-    day = np.array([r["day"] for r in rows], dtype=np.float64)
-    out = {"day": day}
-    if not rows:
-        return out | {key: np.zeros(0) for key in SERIES}
-
-    def col(key: str) -> np.ndarray:
-        return np.array([r[key] for r in rows], dtype=np.float64)
-
-    account = col("account_share")
+    """The plotted series, read from the model's recorded outcomes (shares as %)."""
+    columns = model.recorder.columns()
+    out = {"day": columns["day"].astype(np.float64)}
+    account = columns["account_share"]
     out["accounts"] = 100 * account
-    out["ghosts"] = 100 * account * np.nan_to_num(col("ghost_share"))
+    out["ghosts"] = 100 * account * np.nan_to_num(columns["ghost_share"])
     for key in ("posts_substantive", "posts_filler", "replies"):
-        out[key] = col(key)
+        out[key] = columns[key]
     for key in ("active_share", "needs_met_connected", "needs_met_excluded"):
-        out[key] = 100 * col(key)
+        out[key] = 100 * columns[key]
     return out
 
 

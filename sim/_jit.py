@@ -710,7 +710,7 @@ def agency_outcomes(has_account, ghost, last_resolution, cut, skill, motivation,
 
 @_njit
 def window_sums(flow_table, lo, hi, delays):
-    """`Recorder._window`: each flow row summed over days lo..hi-1 (as numpy sums a row), and the
+    """One day's window of `Recorder._columns`: each flow row summed over days lo..hi-1 (as numpy sums a row), and the
     median of the reply-delay histogram over those days (NaN if it is empty)."""
     rows = flow_table.shape[0]
     sums = np.empty(rows)
@@ -731,6 +731,19 @@ def window_sums(flow_table, lo, hi, delays):
         if seen >= half:
             return sums, np.float64(j)
     return sums, np.float64(width)
+
+
+@_njit
+def window_table(flow_table, days, window, delays):
+    """`window_sums` for each of `days` (its window: the `window` days ending on it, from day 1 on):
+    the flow sums as (flows, days) and the median delays."""
+    sums = np.empty((flow_table.shape[0], len(days)))
+    medians = np.empty(len(days))
+    for i in range(len(days)):
+        day = days[i]
+        row, medians[i] = window_sums(flow_table, max(1, day - window + 1), day + 1, delays)
+        sums[:, i] = row
+    return sums, medians
 
 
 @_njit

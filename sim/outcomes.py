@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from sim import kernels
 from sim.measures import DAILY_OUTCOMES, SUMMARY_OUTCOMES  # noqa: F401  (public names, declared once there)
@@ -53,6 +54,40 @@ _FLOWS = (
     "hub_days",
 )
 
+# the states the daily outcomes read, one column each in `Recorder.state` (in `Recorder._state`'s order)
+_STATE = (
+    "n_active",
+    "n_ever_posted",
+    "n_connected",
+    "top5_post_share",
+    "mean_efficacy",
+    "mean_trust",
+    "mean_satisfaction",
+    "mean_expectation",
+    "n_open_slots",
+    "n_unfollowed",
+    "n_accounts",
+    "n_ghosts",
+    "n_recent_resolution",
+    "mean_skill",
+    "mean_motivation",
+    "mean_pressure",
+    "mean_credibility",
+    "account_clarity",
+    "audit_pass_rate",
+    "leader_reach",
+    "backlog",
+    "pending_connected",
+    "pending_excluded",
+    "arisen_connected",
+    "arisen_excluded",
+    "met_connected",
+    "met_excluded",
+    "dropped_connected",
+    "dropped_excluded",
+    "gini_needs_met",
+)
+
 
 def gini_of_shares(pairs: np.ndarray) -> float:
     """Exact Gini of met/arisen over citizens with at least one need.
@@ -89,8 +124,10 @@ class TopShare:
         return float(heaviest / total)
 
 
-def _ratio(num: float, den: float) -> float:
-    return float(num / den) if den > 0 else float("nan")
+def _ratio(num: ArrayLike, den: ArrayLike) -> np.ndarray:
+    """num / den elementwise, NaN where den is not positive (float64, as Python's float division rounds)."""
+    out = np.full(np.shape(num), np.nan)
+    return np.divide(num, den, out=out, where=np.asarray(den) > 0)
 
 
 class Recorder:
@@ -101,7 +138,9 @@ class Recorder:
         self.flow_table = np.zeros((len(_FLOWS), days + 1))
         self.flows = dict(zip(_FLOWS, self.flow_table, strict=True))  # row views, by name
         self.delays = np.zeros((days + 1, DELAY_CAP + 1), dtype=np.int64)
-        self.rows: list[dict[str, float]] = []
+        # one row of `_STATE` per recorded day: the outcomes are computed from these and the flows
+        self.state = np.zeros((days + 1, len(_STATE)))
+        self.days: list[int] = []
         self.top_share = TopShare()
         self._holders_key = -1
         self._holders = np.zeros(0, dtype=np.int64)
@@ -144,15 +183,9 @@ class Recorder:
             self._holders_key = n_connected
         return self._holders
 
-    def _window(self, day: int, window: int) -> tuple[dict[str, float], float]:
-        """Each flow summed over the window ending on `day`, and the median reply delay in it."""
-        sums, median_delay = kernels.window_sums(self.flow_table, max(1, day - window + 1), day + 1, self.delays)
-        return dict(zip(_FLOWS, sums.tolist(), strict=True)), median_delay
-
-    def outcomes(self, day: int, window: int) -> dict[str, float]:
+    def _state(self, day: int) -> np.ndarray:
+        """The model's states an outcome reads on `day` (`_STATE`, as float64: the counts are exact)."""
         m = self.model
-        w, median_delay = self._window(day, window)
-        days = max(1, min(window, day))
         ag = m.agencies
         acc = ag.has_account
         cit = m.citizens
@@ -163,29 +196,43 @@ class Recorder:
             self.top_share.cutoff, int(cit.needs_arisen.max(initial=0)) + 1,
         )  # fmt: skip
         n_active, n_ever, n_conn, total_posts = counts.tolist()
-        means = kernels.crowd_means(cit.efficacy, cit.trust, cit.satisfaction, cit.expectation).tolist()
-        per_1k = 1000.0 / cit.n
         ledger = m.ledger
-        pending = ledger.n_pending
-        posts = w["posts_substantive"] + w["posts_filler"]
-        met_rate = {g: _ratio(w[f"met_{g}"], w[f"met_{g}"] + w[f"dropped_{g}"]) for g in GROUPS}
-        origin = {g: _ratio(w[f"met_origin_{g}"], w[f"met_origin_{g}"] + w[f"dropped_origin_{g}"]) for g in GROUPS}
         # follow slots open to an account (connected holder, home agency with an account), and those unfollowed
         n_open = int(self._slot_holders(conn, n_conn)[acc].sum())
-        n_unfollowed = int(cit.unfollowed[acc].sum())
         # accounts, ghosts, accounts with a resolution in the ghost window; agency means (sim/_jit.py)
         ghost_days = m.cfg.metrics.ghost_days
-        counts, agency_means = kernels.agency_outcomes(
+        agency_counts, agency_means = kernels.agency_outcomes(
             acc, ag.ghost(day, ghost_days), ag.last_resolution_day, day - ghost_days, ag.skill, ag.motivation,
             ag.pressure, ag.credibility(m.cfg), ag.clarity(m.cfg),
         )  # fmt: skip
-        n_acc, n_ghost, n_recent = counts.tolist()
-        mean_skill, mean_motivation, mean_pressure, mean_credibility, account_clarity = agency_means.tolist()
-        out: dict[str, float] = {
-            "day": day,
-            "account_share": n_acc / ag.n,
-            "ghost_share": _ratio(n_ghost, n_acc),
-            "connected_share": n_conn / cit.n,
+        return np.concatenate((
+            [n_active, n_ever, n_conn, self.top_share(cit.posts, n_conn, total_posts, candidates)],
+            kernels.crowd_means(cit.efficacy, cit.trust, cit.satisfaction, cit.expectation),
+            [n_open, int(cit.unfollowed[acc].sum())], agency_counts, agency_means,
+            [m.authority.last_pass_rate, m.leaders.reach(), len(ledger)], ledger.n_pending, ledger.n_arisen,
+            ledger.n_met, ledger.n_dropped, [gini_of_shares(pairs)],
+        ), dtype=np.float64)  # fmt: skip
+
+    def _columns(self, days: np.ndarray, window: int, state: np.ndarray) -> dict[str, np.ndarray]:
+        """The outcomes of `days` (one row of `state` each) over windows of `window` days, column-wise.
+
+        Elementwise float64 arithmetic in the order of the scalar rules: each value is the one
+        the rule gives for its day alone."""
+        m = self.model
+        sums, median_delay = kernels.window_table(self.flow_table, days, window, self.delays)
+        w = dict(zip(_FLOWS, sums, strict=True))
+        s = dict(zip(_STATE, state.T, strict=True))
+        span = np.maximum(1, np.minimum(window, days))
+        per_1k = 1000.0 / m.citizens.n
+        n_conn, n_acc = s["n_connected"], s["n_accounts"]
+        posts = w["posts_substantive"] + w["posts_filler"]
+        met_rate = {g: _ratio(w[f"met_{g}"], w[f"met_{g}"] + w[f"dropped_{g}"]) for g in GROUPS}
+        origin = {g: _ratio(w[f"met_origin_{g}"], w[f"met_origin_{g}"] + w[f"dropped_origin_{g}"]) for g in GROUPS}
+        out: dict[str, np.ndarray] = {
+            "day": days,
+            "account_share": n_acc / m.agencies.n,
+            "ghost_share": _ratio(s["n_ghosts"], n_acc),
+            "connected_share": n_conn / m.citizens.n,
             "posts_substantive": w["posts_substantive"],
             "posts_filler": w["posts_filler"],
             "replies": w["replies"],
@@ -197,27 +244,27 @@ class Recorder:
             "misrouted_share": _ratio(w["misrouted"], w["online_routed"]),
             "resolution_rate": _ratio(w["online_resolved"], w["online_ended"]),
             # only the connected post (Citizens.participate), so activity needs no connected mask
-            "active_share": _ratio(n_active, n_conn),
-            "ever_posted_share": _ratio(n_ever, n_conn),
-            "top5_post_share": self.top_share(cit.posts, n_conn, total_posts, candidates),
-            "mean_efficacy": means[0],
-            "mean_trust": means[1],
-            "mean_satisfaction": means[2],
-            "expectation_gap": means[3] - _ratio(w["quality"], w["closed"]),
-            "audit_pass_rate": m.authority.last_pass_rate,
-            "real_engagement": _ratio(n_recent, n_acc),
-            "leader_reach": m.leaders.reach() / max(n_conn, 1),
-            "mean_skill": mean_skill,
-            "mean_motivation": mean_motivation,
-            "mean_pressure": mean_pressure,
-            "backlog": float(len(ledger)),
-            "backlog_per_1k": len(ledger) * per_1k,
-            "demand_per_1k": w["needs_arisen"] / days * per_1k,
-            "mean_credibility": mean_credibility,
-            "followed_share": _ratio(n_open - n_unfollowed, n_open),
-            "hub_capacity_per_1k": w["hub_capacity"] / days * per_1k,
+            "active_share": _ratio(s["n_active"], n_conn),
+            "ever_posted_share": _ratio(s["n_ever_posted"], n_conn),
+            "top5_post_share": s["top5_post_share"],
+            "mean_efficacy": s["mean_efficacy"],
+            "mean_trust": s["mean_trust"],
+            "mean_satisfaction": s["mean_satisfaction"],
+            "expectation_gap": s["mean_expectation"] - _ratio(w["quality"], w["closed"]),
+            "audit_pass_rate": s["audit_pass_rate"],
+            "real_engagement": _ratio(s["n_recent_resolution"], n_acc),
+            "leader_reach": s["leader_reach"] / np.maximum(n_conn, 1),
+            "mean_skill": s["mean_skill"],
+            "mean_motivation": s["mean_motivation"],
+            "mean_pressure": s["mean_pressure"],
+            "backlog": s["backlog"],
+            "backlog_per_1k": s["backlog"] * per_1k,
+            "demand_per_1k": w["needs_arisen"] / span * per_1k,
+            "mean_credibility": s["mean_credibility"],
+            "followed_share": _ratio(s["n_open_slots"] - s["n_unfollowed"], s["n_open_slots"]),
+            "hub_capacity_per_1k": w["hub_capacity"] / span * per_1k,
             "hub_clarity": _ratio(w["hub_clarity"], w["hub_days"]),
-            "account_clarity": account_clarity,
+            "account_clarity": s["account_clarity"],
             "needs_met_connected": met_rate["connected"],
             "needs_met_excluded": met_rate["excluded"],
             "equity_gap": met_rate["connected"] - met_rate["excluded"],
@@ -225,23 +272,41 @@ class Recorder:
             "needs_met_origin_connected": origin["connected"],
             "needs_met_origin_excluded": origin["excluded"],
             "equity_gap_origin": origin["connected"] - origin["excluded"],
-            "unmet_needs_excluded": float(ledger.n_dropped[1] + pending[1]),
-            "gini_needs_met": gini_of_shares(pairs),
+            "unmet_needs_excluded": s["dropped_excluded"] + s["pending_excluded"],
+            "gini_needs_met": s["gini_needs_met"],
         }
-        for g, name in enumerate(GROUPS):
+        for name in GROUPS:
             out[f"wait_days_{name}"] = _ratio(w[f"wait_{name}"], w[f"met_{name}"])
             out[f"burden_{name}"] = _ratio(w[f"burden_{name}"], w[f"met_{name}"])
-            out[f"arisen_{name}"] = float(ledger.n_arisen[g])
-            out[f"met_{name}"] = float(ledger.n_met[g])
-            out[f"dropped_{name}"] = float(ledger.n_dropped[g])
-            out[f"pending_{name}"] = float(pending[g])
+            for count in ("arisen", "met", "dropped", "pending"):
+                out[f"{count}_{name}"] = s[f"{count}_{name}"]
         return out
 
+    def _one(self, day: int, window: int, state: np.ndarray) -> dict[str, float]:
+        return {k: v.tolist()[0] for k, v in self._columns(np.array([day]), window, state[None]).items()}
+
+    def outcomes(self, day: int, window: int) -> dict[str, float]:
+        """The outcomes of `day` over a window of `window` days, read off the model now."""
+        return self._one(day, window, self._state(day))
+
     def record(self, day: int) -> None:
-        self.rows.append(self.outcomes(day, self.model.cfg.metrics.window_days))
+        """Today's states; the outcomes are computed from them (and the flows) when they are read."""
+        self.state[len(self.days)] = self._state(day)
+        self.days.append(day)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The daily outcomes of every recorded day, column-wise."""
+        n = len(self.days)
+        return self._columns(np.array(self.days, dtype=np.int64), self.model.cfg.metrics.window_days, self.state[:n])
+
+    def latest(self) -> dict[str, float]:
+        """The daily outcomes of the last recorded day ({} before the first)."""
+        if not self.days:
+            return {}
+        return self._one(self.days[-1], self.model.cfg.metrics.window_days, self.state[len(self.days) - 1])
 
     def timeseries(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows)
+        return pd.DataFrame(self.columns())
 
     def summary(self) -> dict[str, float]:
         """End-of-run outcomes: states at the last day, flows over the final summary window."""
@@ -252,7 +317,7 @@ class Recorder:
         totals = m.agencies.posts_total[m.agencies.has_account]
         out["accounts_under_100_posts"] = float((totals < 100).mean()) if len(totals) else float("nan")
         out["accounts_over_500_posts"] = float((totals > 500).mean()) if len(totals) else float("nan")
-        share = self.timeseries()["account_share"].to_numpy()
+        share = self.columns()["account_share"]
         out["account_growth_year1"] = _growth(m.initial_account_share, share, 365)
         out["account_growth_year2"] = _growth(share[min(364, len(share) - 1)], share, 730)
         out["days"] = float(day)
@@ -263,4 +328,4 @@ def _growth(start: float, share: np.ndarray, day: int) -> float:
     """Relative growth of the account count from `start` to `day` (NaN if the run is shorter)."""
     if day > len(share):
         return float("nan")
-    return _ratio(share[day - 1] - start, start)
+    return float(_ratio(share[day - 1] - start, start))

@@ -32,6 +32,7 @@ import pytest
 
 import sim.model
 import sim.service
+from sim import kernels
 from sim.api import load_config
 from sim.citizens import Citizens, Feed
 from sim.config import SimConfig
@@ -381,7 +382,9 @@ def _ratio(num: float, den: float) -> float:
 def crowd_outcomes_as_read(model: GovSimModel, day: int, window: int) -> dict[str, float]:
     cit = model.citizens
     n_conn = int(cit.connected.sum())
-    w, _ = model.recorder._window(day, window)  # the window's flow sums (not a crowd rule)
+    rec = model.recorder  # the window's flow sums (not a crowd rule)
+    sums, _ = kernels.window_sums(rec.flow_table, max(1, day - window + 1), day + 1, rec.delays)
+    w = dict(zip(rec.flows, sums.tolist(), strict=True))
     posts = cit.posts
     total = int(posts.sum())
     n_top = int(np.ceil(0.05 * n_conn))
@@ -532,11 +535,12 @@ def run_checked(overrides: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[
         return feed
 
     model._exposure = exposure  # type: ignore[method-assign]
-    production_outcomes = model.recorder.outcomes
+    production_record = model.recorder.record
 
-    def outcomes(day: int, window: int) -> dict[str, float]:
-        expected = crowd_outcomes_as_read(model, day, window)  # before TopShare moves its cut-off
-        out = production_outcomes(day, window)
+    def record(day: int) -> None:
+        expected = crowd_outcomes_as_read(model, day, model.cfg.metrics.window_days)  # before TopShare moves
+        production_record(day)
+        out = model.recorder.latest()
         assert_same({k: out[k] for k in expected}, expected, f"outcomes day {day}")
         assert_same(
             gini_of_shares(_pairs(model.citizens.needs_met, model.citizens.needs_arisen)),
@@ -544,9 +548,8 @@ def run_checked(overrides: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[
             "gini",
         )
         seen["outcomes"] += 1
-        return out
 
-    model.recorder.outcomes = outcomes  # type: ignore[method-assign]
+    model.recorder.record = record  # type: ignore[method-assign]
     model.run()
     seen["unfollowed"] = int(cit.unfollowed.sum())
     return model, seen

@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
                 type=int,
                 default=0,
                 metavar="N",
-                help="runs per Hydra job (default: enough chunks to keep every worker busy, at most 8)",
+                help="runs per Hydra job (default: at most 8, fewer toward the end so every worker finishes together)",
             )
     r = sub.add_parser(
         "republish", help="rewrite a results folder's tables, figures and report from its runs.csv; run nothing"

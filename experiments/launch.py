@@ -1,7 +1,7 @@
 """Run the pending runs as one Hydra multirun (in a child process), in chunks, and show progress.
 
 The pending runs are split into chunks (several runs per Hydra job, so a job's start-up and
-config composition are paid once per chunk, not once per run: `chunk_size`), one chunk file
+config composition are paid once per chunk, not once per run: `chunk_sizes`), one chunk file
 each, which `experiments.task` runs. Each run still has its own result in the cache, so
 chunking changes no number and no file. The parent polls the cache for finished and failed
 runs and prints `done/total, elapsed, ETA`; it never relies on Hydra callbacks, which do not
@@ -23,6 +23,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import importlib.util
+import itertools
 import json
 import math
 import os
@@ -79,22 +80,29 @@ def workers(launcher_cfg: dict[str, Any]) -> int:
     return n if n > 0 else max(1, cores + 1 + n)  # joblib: -1 is every core, -2 all but one
 
 
-def chunk_size(pending: int, launcher_cfg: dict[str, Any], chunk: int = 0) -> int:
-    """Runs per job: `chunk` when given, else ceil(pending / (2 x workers)) capped at CHUNK_CAP, so that
-    every worker gets at least two jobs (the last ones overlap instead of leaving cores idle)."""
+def chunk_sizes(pending: int, launcher_cfg: dict[str, Any], chunk: int = 0) -> list[int]:
+    """Runs per job, job by job: `chunk` each when given; else guided, each job taking
+    ceil(remaining / (2 x workers)) runs, at most CHUNK_CAP: the jobs shrink toward the end, so the
+    workers finish within about one run of each other instead of one running a whole chunk alone."""
     if chunk > 0:
-        return chunk
-    return max(1, min(CHUNK_CAP, math.ceil(pending / (2 * workers(launcher_cfg)))))
+        return [chunk] * (pending // chunk) + ([pending % chunk] if pending % chunk else [])
+    twice = 2 * workers(launcher_cfg)
+    sizes: list[int] = []
+    while (left := pending - sum(sizes)) > 0:
+        sizes.append(max(1, min(CHUNK_CAP, math.ceil(left / twice))))
+    return sizes
 
 
-def write_chunks(runs: list[Run], sweep_dir: Path, size: int) -> int:
-    """The chunk files of `runs` (their ids and resolved configs, seed included); returns how many.
+def write_chunks(runs: list[Run], sweep_dir: Path, sizes: list[int]) -> int:
+    """The chunk files of `runs` (their ids and resolved configs, seed included), `sizes` runs each;
+    returns how many.
 
     Runs are dealt replicate by replicate across the conditions, so every chunk holds a mix of
     conditions: a chunk of the costliest condition alone would run last while the other workers idle.
     """
     runs = sorted(runs, key=lambda r: (r.replicate, r.condition.index))
-    chunks = [runs[k : k + size] for k in range(0, len(runs), size)]
+    ends = list(itertools.accumulate(sizes))
+    chunks = [runs[end - size : end] for size, end in zip(sizes, ends, strict=True)]
     for k, part in enumerate(chunks):
         entries = [
             {"run_id": r.run_id, "config": dataclasses.asdict(dataclasses.replace(r.condition.config, seed=r.seed))}
@@ -336,15 +344,15 @@ def launch(
     ask: Ask = ask_stdin,
     out: Callable[[str], None] = print,
     waiting: set[str] | None = None,
-    chunk: int = 0,
+    sizes: list[int] | None = None,
 ) -> LaunchResult:
-    """Launch `pending` as one multirun of `chunk` runs per job (0: `chunk_size` from the launcher's class);
-    attached, wait for it (and for the `waiting` runs in flight elsewhere)."""
+    """Launch `pending` as one multirun of jobs of `sizes` runs (None: `chunk_sizes` from the launcher's
+    class); attached, wait for it (and for the `waiting` runs in flight elsewhere)."""
     exp = plan.experiment.name
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
     name = f"govsim-{exp}-{stamp}"  # the SLURM job name: finds its jobs in squeue whatever happened to us
     sweep_dir = store.hydra / stamp
-    chunks = write_chunks(pending, sweep_dir, chunk or chunk_size(len(pending), {"_target_": target}))
+    chunks = write_chunks(pending, sweep_dir, sizes or chunk_sizes(len(pending), {"_target_": target}))
     quoted = "'" + str(sweep_dir).replace("\\", "\\\\").replace("'", "\\'") + "'"  # Hydra's override grammar
     command = [
         sys.executable,

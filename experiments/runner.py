@@ -36,7 +36,7 @@ from experiments.launch import (
     Progress,
     Submission,
     ask_stdin,
-    chunk_size,
+    chunk_sizes,
     in_flight,
     launch,
     log_tail,
@@ -87,7 +87,7 @@ class Options:
     detach: bool = False  # submit the missing runs and return (status / collect later)
     collect: bool = False  # publish from the cache only; launch nothing
     ask: Ask = ask_stdin  # Ctrl-C on an attached SLURM run: cancel the jobs?
-    chunk: int = 0  # runs per Hydra job; 0: launch.chunk_size chooses
+    chunk: int = 0  # runs per Hydra job; 0: launch.chunk_sizes chooses (guided)
     hint: str = "<experiment>"  # the experiment and its options as typed (for the status / collect hints)
     again: list[str] = field(default_factory=list)  # the same as arguments (for the dependent collect job)
 
@@ -179,7 +179,7 @@ def run_experiment(plan: Plan, opts: Options) -> Outcome:
                 ask=opts.ask,
                 out=opts.out,
                 waiting=set(flying),
-                chunk=chunk_size(len(pending), launcher_cfg, opts.chunk),
+                sizes=chunk_sizes(len(pending), launcher_cfg, opts.chunk),
             )
             interrupted = launched.interrupted
         elif flying:

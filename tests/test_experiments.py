@@ -323,13 +323,17 @@ def test_plan_uses_common_seeds_and_resumes_only_what_is_missing(tmp_path):
     assert plan.runs[0].run_id == aggregate_run_id(plan.runs[0])
 
     # only the pending runs are launched, in chunks that carry each run's resolved config and id
-    from experiments.launch import chunk_size, write_chunks
+    from experiments.launch import chunk_sizes, write_chunks
     from experiments.task import chunk_file
 
     pending = [r for r in plan.runs if r.condition.regime == "integration" and r.seed == seeds[1]]
-    size = chunk_size(len(pending), {"_target_": "hydra_plugins.hydra_joblib_launcher.JoblibLauncher", "n_jobs": 2})
-    assert size == 1 and chunk_size(40, {"_target_": "x.BasicLauncher"}) == 8 and chunk_size(40, {}, chunk=3) == 3
-    assert write_chunks(pending, tmp_path, 3) == 2
+    joblib = {"_target_": "hydra_plugins.hydra_joblib_launcher.JoblibLauncher", "n_jobs": 2}
+    assert chunk_sizes(len(pending), joblib) == [1] * len(pending)
+    # guided: each job its share of what is left (at most 8), so the last jobs are single runs
+    assert chunk_sizes(140, joblib) == [8] * 14 + [7, 6, 4, 3, 2, 2, 1, 1, 1, 1]
+    assert chunk_sizes(40, {"_target_": "x.BasicLauncher"}) == [8, 8, 8, 8, 4, 2, 1, 1]
+    assert chunk_sizes(40, {}, chunk=3) == [3] * 13 + [1]
+    assert write_chunks(pending, tmp_path, [3, len(pending) - 3]) == 2
     entries = [e for k in range(2) for e in json.loads(chunk_file(tmp_path, k).read_text())["runs"]]
     assert [e["run_id"] for e in entries] == [r.run_id for r in pending]
     assert entries[0]["config"] == dataclasses.asdict(dataclasses.replace(pending[0].condition.config, seed=seeds[1]))

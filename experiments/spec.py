@@ -258,7 +258,7 @@ def _structured(raw: Any, overrides: list[str] | None) -> ExperimentConfig:
     for key in ("base", "regimes", "outcomes", "table"):
         if isinstance(raw.get(key), str):
             raw[key] = [raw[key]]
-    exp = _typed(raw, ExperimentConfig, "")
+    exp = typed(raw, ExperimentConfig, "")
     assert isinstance(exp, ExperimentConfig)
     return exp
 
@@ -266,7 +266,7 @@ def _structured(raw: Any, overrides: list[str] | None) -> ExperimentConfig:
 _WHOLE = re.compile(r"[+-]?[0-9]+")
 
 
-def _typed(value: Any, hint: Any, key: str) -> Any:
+def typed(value: Any, hint: Any, key: str = "") -> Any:
     """A YAML value as its field's type hint says, nested specs built from their mappings (keys already checked).
 
     The conversions of a structured config: text that is a whole number or a number is one
@@ -275,22 +275,26 @@ def _typed(value: Any, hint: Any, key: str) -> Any:
     """
     if dataclasses.is_dataclass(hint):
         hints = typing.get_type_hints(hint)
-        fields = {k: _typed(v, hints[k], f"{key}.{k}" if key else k) for k, v in value.items()}
+        fields = {k: typed(v, hints[k], f"{key}.{k}" if key else k) for k, v in value.items()}
         return hint(**fields)
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if type(None) in args:  # X | None
-        return None if value is None else _typed(value, next(a for a in args if a is not type(None)), key)
+        return None if value is None else typed(value, next(a for a in args if a is not type(None)), key)
     if hint is Any:
         return copy.deepcopy(value)  # not shared with the mapping it came from (a manifest, say)
     if origin is list:
         if not isinstance(value, list):
             raise _Refused(key, value, "a list")
-        return [_typed(v, args[0], f"{key}[{i}]") for i, v in enumerate(value)]
+        return [typed(v, args[0], f"{key}[{i}]") for i, v in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
             raise _Refused(key, value, "a mapping")
-        return {str(k): _typed(v, args[1], f"{key}.{k}") for k, v in value.items()}
+        return {str(k): typed(v, args[1], f"{key}.{k}") for k, v in value.items()}
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        raise _Refused(key, value, "true or false")
     if hint is int:
         if number and isinstance(value, int):
             return value

@@ -31,11 +31,12 @@ from typing import Any
 import hydra
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from experiments.cache import RunStore, code_fingerprint, run_id
-from sim.api import CONFIG_DIR, run_simulation, to_sim_config
-from sim.config import SimConfig
+from experiments.spec import typed
+from sim.api import CONFIG_DIR, run_simulation
+from sim.config import SimConfig, validate
 
 FAIL_ENV = "GOVSIM_FAIL_SEEDS"
 CONFIG_NAME = "govsim_task"
@@ -68,7 +69,7 @@ def chunk_file(sweep_dir: Path, chunk: int) -> Path:
 def run_one(store: RunStore, rid: str, data: dict[str, Any]) -> None:
     """One run of a chunk: its config as the plan built it, its result (or its error) under `rid`."""
     try:
-        cfg = to_sim_config(OmegaConf.merge(OmegaConf.structured(SimConfig), data))
+        cfg = validate(typed(data, SimConfig))
         if run_id(cfg) != rid:
             raise RuntimeError(f"the config of run {rid} hashes to {run_id(cfg)}: the chunk file was altered")
         if cfg.seed in _failing_seeds():

@@ -9,6 +9,8 @@ One step is one day, in the order the ODD document states:
 
 from __future__ import annotations
 
+import functools
+
 import mesa
 import numpy as np
 
@@ -27,15 +29,22 @@ from sim.rounding import stochastic_round
 from sim.service import AgencyDay, DayFlows, route, serve
 
 
+@functools.lru_cache(maxsize=16)
+def _cdf(weights: tuple[float, ...]) -> np.ndarray:
+    """The cumulative shares numpy's Generator.choice searches, for `p=weights / sum(weights)`."""
+    cdf = np.cumsum(np.divide(weights, sum(weights)))
+    cdf /= cdf[-1]
+    cdf.flags.writeable = False
+    return cdf
+
+
 def _draw(rng: np.random.Generator, weights: list[float], size: int) -> np.ndarray:
     """Category draws by weight: `rng.choice(len(weights), size, p=weights / sum)` without its checks.
 
     The same uniform draws and the same inverse-CDF lookup as numpy's Generator.choice,
     so the numbers are identical; choice's argument checks cost more than the draw.
     """
-    cdf = np.cumsum(np.divide(weights, sum(weights)))
-    cdf /= cdf[-1]
-    return cdf.searchsorted(rng.random(size), side="right")
+    return _cdf(tuple(weights)).searchsorted(rng.random(size), side="right")
 
 
 class GovSimModel(mesa.Model):

@@ -510,6 +510,17 @@ def crowd_pass(last_active, cut, posts, connected, arisen, met, cutoff, base):
 
 
 @_njit
+def tally(codes, width):
+    """np.bincount(codes, minlength=width) in one pass when every code is in [0, width): the counts,
+    and last the number of codes outside that range (then the caller counts with bincount)."""
+    counts = np.zeros(width + 1, dtype=np.int64)
+    for i in range(len(codes)):
+        c = codes[i]
+        counts[c if 0 <= c < width else width] += 1
+    return counts
+
+
+@_njit
 def compact(columns, size, closed, back):
     """`NeedLedger.settle`'s compaction of every ledger column, in place: the records at `closed`
     (ascending) go, the others keep their order, then the records at `back` (ascending, disjoint

@@ -26,8 +26,7 @@ import numpy as np
 
 from sim import kernels
 
-CONNECTED, EXCLUDED = 0, 1
-GROUPS = ("connected", "excluded")
+GROUPS = ("connected", "excluded")  # codes 0 and 1 of the group and cohort columns
 _NONE = np.zeros(0, dtype=np.int64)
 ROOM = 4096  # spare records per column after a compaction: a few days of new needs at a million citizens
 
@@ -85,8 +84,8 @@ class NeedLedger:
     @property
     def n_pending(self) -> np.ndarray:
         g = self.cols["group"]
-        excluded = np.count_nonzero(g == EXCLUDED)
-        connected = np.count_nonzero(g == CONNECTED)
+        excluded = np.count_nonzero(g == 1)
+        connected = np.count_nonzero(g == 0)
         if connected + excluded != len(g):  # another code: the full count shows it
             return np.bincount(g, minlength=2).astype(np.int64)
         return np.array([connected, excluded], dtype=np.int64)
@@ -186,7 +185,11 @@ class NeedLedger:
         return out
 
     def queue_sizes(self) -> np.ndarray:
-        return np.bincount(self.cols["queue"], minlength=self.queues.count)
+        """Records per queue: np.bincount of the queue column, in one compiled pass when every id is valid."""
+        counts = kernels.tally(self.cols["queue"], self.queues.count)
+        if counts[-1]:  # an id outside the queues: bincount counts it (and the ledger checks fail on it)
+            return np.bincount(self.cols["queue"], minlength=self.queues.count)
+        return counts[:-1]
 
     def check_conservation(self) -> None:
         """Raise if any need was lost or counted twice."""

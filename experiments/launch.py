@@ -88,8 +88,10 @@ def chunk_sizes(pending: int, launcher_cfg: dict[str, Any], chunk: int = 0) -> l
         return [chunk] * (pending // chunk) + ([pending % chunk] if pending % chunk else [])
     twice = 2 * workers(launcher_cfg)
     sizes: list[int] = []
-    while (left := pending - sum(sizes)) > 0:
+    left = pending
+    while left > 0:
         sizes.append(max(1, min(CHUNK_CAP, math.ceil(left / twice))))
+        left -= sizes[-1]
     return sizes
 
 
@@ -100,6 +102,8 @@ def write_chunks(runs: list[Run], sweep_dir: Path, sizes: list[int]) -> int:
     Runs are dealt replicate by replicate across the conditions, so every chunk holds a mix of
     conditions: a chunk of the costliest condition alone would run last while the other workers idle.
     """
+    if sum(sizes) != len(runs) or min(sizes, default=1) < 1:
+        raise ValueError(f"chunk sizes {sizes} do not split {len(runs)} runs")
     runs = sorted(runs, key=lambda r: (r.replicate, r.condition.index))
     ends = list(itertools.accumulate(sizes))
     chunks = [runs[end - size : end] for size, end in zip(sizes, ends, strict=True)]

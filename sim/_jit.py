@@ -482,7 +482,7 @@ def choose_channel(
 
 @_njit
 def crowd_pass(last_active, cut, posts, connected, arisen, met, cutoff, base):
-    """`Recorder.outcomes`' counts over the crowd, in one pass.
+    """`Recorder._state`'s counts over the crowd, in one pass.
 
     Returns the counts (active: last_active > cut, ever posted, connected, posts in all), the
     posts at or above `cutoff` in row order, and the (needs arisen, needs met) pair counts as a
@@ -698,7 +698,7 @@ def crowd_means(efficacy, trust, satisfaction, expectation):
 
 @_njit
 def agency_outcomes(has_account, ghost, last_resolution, cut, skill, motivation, pressure, credibility, clarity):
-    """`Recorder.outcomes`' agency statistics: the accounts, the ghosts among them (`Agencies.ghost`),
+    """`Recorder._state`'s agency statistics: the accounts, the ghosts among them (`Agencies.ghost`),
     those with a resolution after `cut`; the mean skill, motivation and pressure of all agencies, and
     the mean credibility and clarity of the accounts (NaN if none)."""
     n = len(has_account)

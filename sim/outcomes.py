@@ -297,7 +297,9 @@ class Recorder:
     def columns(self) -> dict[str, np.ndarray]:
         """The daily outcomes of every recorded day, column-wise."""
         n = len(self.days)
-        return self._columns(np.array(self.days, dtype=np.int64), self.model.cfg.metrics.window_days, self.state[:n])
+        # a copy of the states: the columns passed through must not alias the recorder's table
+        states = self.state[:n].copy()
+        return self._columns(np.array(self.days, dtype=np.int64), self.model.cfg.metrics.window_days, states)
 
     def latest(self) -> dict[str, float]:
         """The daily outcomes of the last recorded day ({} before the first)."""

@@ -382,8 +382,10 @@ def _ratio(num: float, den: float) -> float:
 def crowd_outcomes_as_read(model: GovSimModel, day: int, window: int) -> dict[str, float]:
     cit = model.citizens
     n_conn = int(cit.connected.sum())
-    rec = model.recorder  # the window's flow sums (not a crowd rule)
-    sums, _ = kernels.window_sums(rec.flow_table, max(1, day - window + 1), day + 1, rec.delays)
+    rec = model.recorder
+    sums, _ = kernels.window_sums(  # the window's flow sums (not a crowd rule)
+        rec.flow_table, max(1, day - window + 1), day + 1, rec.delays
+    )
     w = dict(zip(rec.flows, sums.tolist(), strict=True))
     posts = cit.posts
     total = int(posts.sum())

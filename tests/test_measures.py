@@ -16,6 +16,25 @@ def test_the_recorder_writes_exactly_the_declared_outcomes_in_order():
     assert tuple(model.recorder.summary()) == SUMMARY_OUTCOMES
 
 
+def test_the_latest_outcomes_are_the_last_row_of_the_time_series_as_python_numbers():
+    model = GovSimModel(load_config(["population=classroom", "days=40", "seed=2"]))
+    assert model.recorder.latest() == {} and len(model.recorder.timeseries()) == 0
+
+    def same(a: float, b: float) -> bool:
+        return a == b or (math.isnan(a) and math.isnan(b))
+
+    model.run()
+    last = model.recorder.latest()
+    row = model.recorder.timeseries().iloc[-1]
+    assert list(last) == list(row.index)
+    for key, value in last.items():
+        assert type(value) is (int if key == "day" else float), key
+        assert same(value, row[key]), key
+    # the columns are copies: writing into one leaves the recorded outcomes as they were
+    model.recorder.columns()["backlog"][:] = -1
+    assert all(same(v, last[k]) for k, v in model.recorder.latest().items())
+
+
 def test_the_outcomes_module_publishes_the_declared_names():
     from sim import outcomes
 

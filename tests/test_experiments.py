@@ -333,6 +333,11 @@ def test_plan_uses_common_seeds_and_resumes_only_what_is_missing(tmp_path):
     assert chunk_sizes(140, joblib) == [8] * 14 + [7, 6, 4, 3, 2, 2, 1, 1, 1, 1]
     assert chunk_sizes(40, {"_target_": "x.BasicLauncher"}) == [8, 8, 8, 8, 4, 2, 1, 1]
     assert chunk_sizes(40, {}, chunk=3) == [3] * 13 + [1]
+    for workers in (1, 2, 8):
+        launcher = {"_target_": "hydra_plugins.hydra_joblib_launcher.JoblibLauncher", "n_jobs": workers}
+        for n in range(0, 300, 7):  # every run in one job, jobs never growing, none empty or over the cap
+            sizes = chunk_sizes(n, launcher)
+            assert sum(sizes) == n and all(1 <= b <= a <= 8 for a, b in zip([8, *sizes], sizes, strict=False))
     assert write_chunks(pending, tmp_path, [3, len(pending) - 3]) == 2
     entries = [e for k in range(2) for e in json.loads(chunk_file(tmp_path, k).read_text())["runs"]]
     assert [e["run_id"] for e in entries] == [r.run_id for r in pending]

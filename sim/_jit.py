@@ -721,8 +721,8 @@ def agency_outcomes(has_account, ghost, last_resolution, cut, skill, motivation,
 
 @_njit
 def window_sums(flow_table, lo, hi, delays):
-    """One day's window of `Recorder._columns`: each flow row summed over days lo..hi-1 (as numpy sums a row), and the
-    median of the reply-delay histogram over those days (NaN if it is empty)."""
+    """One day's window of `Recorder._columns`: each flow row summed over days lo..hi-1 (as numpy sums
+    a row), and the median of the reply-delay histogram over those days (NaN if it is empty)."""
     rows = flow_table.shape[0]
     sums = np.empty(rows)
     for r in range(rows):

@@ -319,15 +319,18 @@ class Recorder:
         totals = m.agencies.posts_total[m.agencies.has_account]
         out["accounts_under_100_posts"] = float((totals < 100).mean()) if len(totals) else float("nan")
         out["accounts_over_500_posts"] = float((totals > 500).mean()) if len(totals) else float("nan")
-        share = self.columns()["account_share"]
-        out["account_growth_year1"] = _growth(m.initial_account_share, share, 365)
-        out["account_growth_year2"] = _growth(share[min(364, len(share) - 1)], share, 730)
+        # the account share of the 365th and 730th recorded days, as the time series has it (NaN if shorter)
+        recorded = len(self.days)
+        year1 = self._one(self.days[364], m.cfg.metrics.window_days, self.state[364]) if recorded >= 365 else {}
+        year2 = self._one(self.days[729], m.cfg.metrics.window_days, self.state[729]) if recorded >= 730 else {}
+        out["account_growth_year1"] = _growth(m.initial_account_share, year1.get("account_share"))
+        out["account_growth_year2"] = _growth(year1.get("account_share"), year2.get("account_share"))
         out["days"] = float(day)
         return out
 
 
-def _growth(start: float, share: np.ndarray, day: int) -> float:
-    """Relative growth of the account count from `start` to `day` (NaN if the run is shorter)."""
-    if day > len(share):
+def _growth(start: float | None, end: float | None) -> float:
+    """Relative growth of the account share from `start` to `end` (NaN if the run did not reach `end`)."""
+    if start is None or end is None:
         return float("nan")
-    return float(_ratio(share[day - 1] - start, start))
+    return float(_ratio(end - start, start))

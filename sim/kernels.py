@@ -5,15 +5,16 @@ domain modules (citizens, service, needs, outcomes, agency, leader) in a fixed o
 between two draws runs here as one compiled loop over the rows it concerns, instead of
 a chain of numpy temporaries. Each kernel computes in the precision and operation order
 of the numpy expression it replaced (float32 where that was float32, no fastmath, so no
-fused multiply-add or reassociation): the results are bitwise those of the numpy rules
-the committed results were made with; where numpy's order is itself the rule (the pairwise
-sums of the recorder's means), the kernel replays it step for step. No transcendental function
-goes through numpy, whose array versions take SIMD paths of their own on CPUs with AVX-512
-(so a run there differed from one elsewhere): the kernels call libm's expm1 (the feed's
-saturation, the accounts' credibility) and a need's quality decay is a table made by C's pow
-(sim/service.py: _decay). libm is what numpy calls on CPUs without AVX-512, so the numbers there
-are unchanged; the same glibc gives the same numbers on any x86-64 CPU with FMA (glibc picks its
-variants by CPU, and a new glibc may change a last bit).
+fused multiply-add or reassociation), so its results are bitwise those of the numpy rule;
+where numpy's order is itself the rule (the pairwise sums of the recorder's means), the
+kernel replays it step for step. No transcendental function goes through numpy, whose array
+versions take SIMD paths of their own on CPUs with AVX-512 (a run there differed from one
+elsewhere). The feed's saturation is an expm1 of the kernels' own, from IEEE-754 basic
+operations only (sim/_jit.py: _expm1f): the same float32 on every CPU and with every C
+library, and four times faster than glibc's expm1f, as the compiler vectorises it. The
+accounts' credibility calls libm's expm1 and a need's quality decay is a table made by C's
+pow (sim/service.py: _decay): the same glibc gives the same numbers on any x86-64 CPU with
+FMA (glibc picks its variants by CPU, and a new glibc may change a last bit).
 The agencies' and leaders' rules (a hundred rows at the default city, where each numpy
 call costs more than its arithmetic) are compiled the same way, in sim/_jit_agencies.py;
 their rules are stated where they are called.

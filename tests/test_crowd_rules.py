@@ -23,16 +23,17 @@ from __future__ import annotations
 
 import collections
 import copy
-import ctypes
-import ctypes.util
 import dataclasses
+import math
 
+import numba
 import numpy as np
 import pytest
 
 import sim.model
 import sim.service
 from sim import kernels
+from sim._jit import _expm1f
 from sim.api import load_config
 from sim.citizens import Citizens, Feed
 from sim.config import SimConfig
@@ -41,16 +42,13 @@ from sim.needs import NeedLedger, Queues
 from sim.outcomes import gini_of_shares
 from sim.service import DELAY_CAP, Closed
 
+
 # --- the rules as they read (86ddda4) ------------------------------------------------------------------
-_LIBM = ctypes.CDLL(ctypes.util.find_library("m"))
-_LIBM.expm1f.restype = ctypes.c_float
-_LIBM.expm1f.argtypes = [ctypes.c_float]
-
-
 def _saturate(x: np.ndarray) -> np.ndarray:
-    """1 - exp(-x) in place by libm's expm1f, value by value: the rule's function on every CPU (numpy's
-    array expm1 takes a SIMD path of its own on AVX-512 CPUs)."""
-    x[:] = [-_LIBM.expm1f(-v) for v in x.tolist()]
+    """1 - exp(-x) in place, value by value: float32 of the double expm1, the rule's function on every CPU
+    (numpy's array expm1 takes a SIMD path of its own on AVX-512 CPUs; glibc's expm1f misses the nearest
+    float32 on some inputs)."""
+    x[:] = [-math.expm1(-v) for v in x.tolist()]
     return x
 
 
@@ -631,3 +629,28 @@ def test_gini_of_shares_equals_the_rule_as_it_reads() -> None:
         arisen = rng.integers(0, top + 1, int(rng.integers(1, 4000))).astype(np.int32)
         met = (arisen * rng.random(len(arisen)) ** rng.uniform(0.2, 5)).astype(np.int32)
         assert_same(gini_of_shares(_pairs(met, arisen)), gini_as_read(met, arisen), f"gini random table {k}")
+
+
+@numba.njit
+def _expm1f_each(x: np.ndarray) -> np.ndarray:
+    out = np.empty_like(x)
+    for i in range(len(x)):
+        out[i] = _expm1f(x[i])
+    return out
+
+
+def test_the_feeds_expm1_is_the_float32_of_the_double_expm1() -> None:
+    """sim/_jit.py: _expm1f against float32(math.expm1(x)), bit for bit, on the edges and on 2,000,000 float32s
+    drawn bit pattern by bit pattern, so over every magnitude (an exhaustive pass over every float32 below 89,
+    3.3e9 of them, found no difference)."""
+    f32 = np.finfo(np.float32)
+    edges = [0.0, -0.0, np.nan, np.inf, -np.inf, f32.max, -f32.max, f32.tiny, -f32.tiny, f32.smallest_subnormal,
+             -f32.smallest_subnormal, -20.0, -17.33, -17.34, 88.72, 88.73, 89.0, 1e30, *np.arange(-40, 40) * 0.3466]  # fmt: skip
+    bits = np.random.default_rng(9).integers(0, 2**32, 2_000_000, dtype=np.uint64).astype(np.uint32)
+    x = np.concatenate([np.array(edges, np.float32), bits.view(np.float32)])
+    with np.errstate(over="ignore"):  # expm1(89) is past float32's largest: inf, as the kernel gives
+        expected = np.array([math.expm1(min(v, 89.0)) for v in x.tolist()]).astype(np.float32)
+    got = _expm1f_each(x)
+    nan = np.isnan(expected)
+    assert np.array_equal(np.isnan(got), nan)
+    assert np.array_equal(got[~nan].view(np.uint32), expected[~nan].view(np.uint32))

@@ -638,6 +638,9 @@ def close_counts(
 
 
 # --- the recorder's statistics, summed as numpy sums ---------------------------------------------------------------
+_U1, _U2, _U3, _U4, _U5, _U6, _U7, _U8 = (np.uint64(k) for k in range(1, 9))  # the block's offsets, unsigned
+
+
 @_njit
 def _block_sum(a, lo, n):
     """numpy's pairwise summation of n <= 128 floats of a from lo: under 8 in order, else in 8
@@ -647,24 +650,28 @@ def _block_sum(a, lo, n):
         for i in range(lo, lo + n):
             res += a[i]
         return res
-    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-    i = lo + 8
-    end = lo + n - n % 8
+    # unsigned indices: numba checks a signed index for wrap-around, which keeps the compiler from
+    # packing the eight accumulators into one vector (2.2x slower)
+    i = np.uint64(lo)
+    r0, r1, r2, r3 = a[i], a[i + _U1], a[i + _U2], a[i + _U3]
+    r4, r5, r6, r7 = a[i + _U4], a[i + _U5], a[i + _U6], a[i + _U7]
+    i += _U8
+    end = np.uint64(lo + n - n % 8)
     while i < end:
         r0 += a[i]
-        r1 += a[i + 1]
-        r2 += a[i + 2]
-        r3 += a[i + 3]
-        r4 += a[i + 4]
-        r5 += a[i + 5]
-        r6 += a[i + 6]
-        r7 += a[i + 7]
-        i += 8
+        r1 += a[i + _U1]
+        r2 += a[i + _U2]
+        r3 += a[i + _U3]
+        r4 += a[i + _U4]
+        r5 += a[i + _U5]
+        r6 += a[i + _U6]
+        r7 += a[i + _U7]
+        i += _U8
     res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < lo + n:
-        res += a[i]
-        i += 1
+    k = np.int64(end)
+    while k < lo + n:
+        res += a[k]
+        k += 1
     return res
 
 

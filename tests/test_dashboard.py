@@ -423,6 +423,11 @@ def test_a_structural_change_shows_the_building_indicator_and_rebuilds(page):
 @needs_chromium
 def test_an_invalid_entry_is_refused_with_a_visible_message(page, tmp_path):
     pg = page
+    # a step first: its redraw waits for the first town's render to finish (reacton renders one pass at a
+    # time), effects included, which is when the fields' Enter handlers attach; on a loaded machine an Enter
+    # typed between the field's arrival and that effect is lost (CI saw it once)
+    pg.get_by_role("button", name="Step").click()
+    pg.wait_for_selector(".govsim-day:has-text('Day 1 of')")
     citizens = pg.locator(".govsim-lever-population-n-citizens input")
     citizens.scroll_into_view_if_needed()
     citizens.fill("-5")
@@ -441,7 +446,7 @@ def test_an_invalid_entry_is_refused_with_a_visible_message(page, tmp_path):
 
     # nothing was rebuilt, and the town still runs
     pg.get_by_role("button", name="Step").click()
-    pg.wait_for_selector(".govsim-day:has-text('Day 1 of')")
+    pg.wait_for_selector(".govsim-day:has-text('Day 2 of')")
     pg.screenshot(path=str(tmp_path / "refused.png"))
 
     # a valid entry is taken: a new town with it

@@ -288,6 +288,14 @@ def _wait_day(pg, at_least: int, timeout: float = WAIT_MS) -> None:
     pg.wait_for_function(f"{DAY_JS} >= {at_least}", timeout=timeout)
 
 
+def _step_to_day_1(pg) -> None:
+    """One Step, before typing into a field of the freshly loaded page: the Step's redraw waits for the first
+    town's render pass to finish (reacton renders one pass at a time), effects included, and the fields'
+    Enter handlers attach in an effect; on a loaded machine an Enter typed before then is lost (CI saw it)."""
+    pg.get_by_role("button", name="Step").click()
+    pg.wait_for_selector(".govsim-day:has-text('Day 1 of')")
+
+
 def _pick(pg, select_label: str, option: str) -> None:
     pg.locator(".v-select", has_text=select_label).first.click()
     pg.get_by_role("option", name=option, exact=True).click()
@@ -362,6 +370,7 @@ def test_each_lesson_reaches_its_marked_day_at_its_own_speed(page, tmp_path):
 @needs_chromium
 def test_a_policy_lever_mid_run_keeps_the_day_going_and_moves_the_plotted_outcome(page, tmp_path):
     pg = page
+    _step_to_day_1(pg)
     pg.locator(".govsim-runto input").fill("120")
     pg.locator(".govsim-runto input").press("Enter")
     pg.locator(".govsim-runto-button", has_text="Run to day 120").click()
@@ -423,11 +432,7 @@ def test_a_structural_change_shows_the_building_indicator_and_rebuilds(page):
 @needs_chromium
 def test_an_invalid_entry_is_refused_with_a_visible_message(page, tmp_path):
     pg = page
-    # a step first: its redraw waits for the first town's render to finish (reacton renders one pass at a
-    # time), effects included, which is when the fields' Enter handlers attach; on a loaded machine an Enter
-    # typed between the field's arrival and that effect is lost (CI saw it once)
-    pg.get_by_role("button", name="Step").click()
-    pg.wait_for_selector(".govsim-day:has-text('Day 1 of')")
+    _step_to_day_1(pg)
     citizens = pg.locator(".govsim-lever-population-n-citizens input")
     citizens.scroll_into_view_if_needed()
     citizens.fill("-5")

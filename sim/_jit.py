@@ -8,6 +8,8 @@ import numba
 import numpy as np
 from numba import literal_unroll as _unroll
 
+from sim import _bitgen as _rng
+
 
 # Each kernel module is self-contained (its own _njit and small helpers): numba's on-disk cache
 # does not notice when a function a cached kernel calls changes in another module.
@@ -51,7 +53,7 @@ _TAYLOR = tuple(1.0 / factorial(n) for n in range(13, 1, -1))  # 1/13! ... 1/2!,
 
 @_njit
 def _expm1f(x):
-    """expm1 of a float32 as a float32: NaN and signed zeros as they came, -1 below -17.33, inf above 88.73."""
+    """expm1 of a float32 as a float32: NaN and signed zeros as they came, -1 from -17.3287 down, inf from 88.7228 up."""
     d = np.float64(x)
     d = 0.0 if d != d else min(max(d, -20.0), 89.0)  # the clamps change no float32 result
     k = np.floor(d * _INV_LN2 + 0.5)
@@ -141,23 +143,51 @@ def stimulus_posting(
 
 
 @_njit
-def post(ids, extra, day, last_active, posts):
-    """Today's posters: last active today, and 1 + `extra` more posts each."""
+def participate(
+    handle, spontaneous_rate, last_active, day, window, act_active, act_count, indptr, indices, inv_degree,
+    heard, efficacy, trust, threshold, connected, ws, we, wf, wt, voice, posts,
+):  # fmt: skip
+    """`Citizens.participate`, its draws from the generator `handle` points at (sim/_bitgen.py), in
+    numpy's order: the spontaneous posters, Generator.binomial(n, spontaneous_rate) of them drawn by
+    Generator.integers(0, n) and sorted; the threshold rule (`stimulus_posting`); then each poster's
+    posts today, 1 + Generator.poisson(voice), in id order. Marks the posters last active today and
+    returns their ids."""
+    bg = _rng.bitgen(handle)
+    n = len(last_active)
+    spontaneous = np.empty(_rng.binomial(bg, n, spontaneous_rate), dtype=np.int64)
+    for j in range(len(spontaneous)):
+        spontaneous[j] = _rng.below(bg, n)
+    spontaneous.sort()
+    ids, lam = stimulus_posting(
+        last_active, day, window, act_active, act_count, indptr, indices, inv_degree, heard, efficacy, trust,
+        threshold, connected, ws, we, wf, wt, spontaneous, voice,
+    )  # fmt: skip
     for j in range(len(ids)):
         i = ids[j]
         last_active[i] = day
-        posts[i] += np.int32(1) + np.int32(extra[j])
+        posts[i] += np.int32(1) + np.int32(_rng.poisson(bg, lam[j]))
+    return ids
 
 
 @_njit
-def needs_arising(cand, u, p_max, need_rate, ratio_excluded, latent_demand, origin_excluded, efficacy, connected,
-                  needs_arisen):  # fmt: skip
-    """`GovSimModel._needs_arise`'s thinning after its draws: a candidate's need arises when
-    u x p_max < need_rate x weight x (1 + latent_demand x efficacy), numpy's precisions (the
-    float32 efficacy term in float32, the rest float64). Counts them in `needs_arisen` and returns
-    who, their group (1 excluded) and cohort (1 excluded on day 0), in candidate order."""
-    m = len(cand)
-    who = np.empty(m, dtype=cand.dtype)
+def needs_arising(
+    handle, n, p_max, need_rate, ratio_excluded, latent_demand, origin_excluded, efficacy, connected, needs_arisen,
+    sector_cdf, level_cdf,
+):  # fmt: skip
+    """`GovSimModel._needs_arise`, its draws from the generator `handle` points at (sim/_bitgen.py) in
+    numpy's order: Generator.binomial(n, p_max) candidates, each a Generator.integers(0, n), then a
+    Generator.random() each; a candidate's need arises when u x p_max < need_rate x weight x
+    (1 + latent_demand x efficacy), numpy's precisions (the float32 efficacy term in float32, the rest
+    float64). Counts them in `needs_arisen`; then draws each need's sector and then each one's level,
+    a Generator.random() looked up in the shares' cumulative table as Generator.choice does
+    (searchsorted, side right). Returns who, their group (1 excluded), cohort (1 excluded on day 0),
+    sector and level, in candidate order."""
+    bg = _rng.bitgen(handle)
+    m = _rng.binomial(bg, n, p_max)
+    cand = np.empty(m, dtype=np.int64)
+    for j in range(m):
+        cand[j] = _rng.below(bg, n)
+    who = np.empty(m, dtype=np.int64)
     group = np.empty(m, dtype=np.int8)
     cohort = np.empty(m, dtype=np.int8)
     k = 0
@@ -165,13 +195,19 @@ def needs_arising(cand, u, p_max, need_rate, ratio_excluded, latent_demand, orig
         c = cand[j]
         weight = ratio_excluded if origin_excluded[c] else 1.0
         p = (need_rate * weight) * np.float64(np.float32(1.0) + latent_demand * efficacy[c])
-        if u[j] * p_max < p:
+        if _rng.uniform(bg) * p_max < p:
             who[k] = c
             group[k] = not connected[c]
             cohort[k] = origin_excluded[c]
             needs_arisen[c] += 1
             k += 1
-    return who[:k], group[:k], cohort[:k]
+    sector = np.empty(k, dtype=np.int64)
+    for j in range(k):
+        sector[j] = np.searchsorted(sector_cdf, _rng.uniform(bg), side="right")
+    level = np.empty(k, dtype=np.int64)
+    for j in range(k):
+        level[j] = np.searchsorted(level_cdf, _rng.uniform(bg), side="right")
+    return who[:k], group[:k], cohort[:k], sector, level
 
 
 @_njit
@@ -286,15 +322,25 @@ def _key_order(keys, limit):
 
 
 @_njit
-def churn_apply(slots, u, n, home, follows, credibility, connected, unfollowed, n_agencies):
-    """`Citizens.churn` after its draws: keep or drop each reconsidered slot, in draw order.
+def churn(handle, rate, n, home, follows, credibility, connected, unfollowed, n_agencies):
+    """`Citizens.churn`, its draws from the generator `handle` points at (sim/_bitgen.py) in numpy's
+    order: Generator.binomial(k x n, rate) slots, each a Generator.integers(0, k x n), then a
+    Generator.random() each; then each reconsidered slot is kept or dropped, in draw order.
 
     Unfollowed-slot counts move by each write's change: over the writes to one slot they add
     up to its final state minus its first, what the per-unique-slot count gives. The slots are
     visited by 4096-slot page (a stable counting sort of the draws), so the random writes become
     one sweep of the tables; a slot drawn twice keeps its draw order, so its last draw decides.
     """
-    order = _page_order(slots, 12, home.size)
+    bg = _rng.bitgen(handle)
+    size = home.size
+    slots = np.empty(_rng.binomial(bg, size, rate), dtype=np.int64)
+    for j in range(len(slots)):
+        slots[j] = _rng.below(bg, size)
+    u = np.empty(len(slots))
+    for j in range(len(slots)):
+        u[j] = _rng.uniform(bg)
+    order = _page_order(slots, 12, size)
     for j in range(len(slots)):
         i = order[j]
         slot = slots[i] // n
@@ -356,13 +402,14 @@ def experience(citizen, quality, expectation, satisfaction, trust, efficacy, sl,
 
 
 @_njit
-def serve_heads(q, slots, office0, hub, clarity, replies, boiler, offline_resolution, hub_clarity):
-    """`serve` before its draw: the heads of every queue (its first `slots` records) and the chance
-    each is resolved, in one pass.
+def serve_heads(handle, q, slots, office0, hub, clarity, replies, boiler, offline_resolution, hub_clarity):
+    """`serve`'s heads of every queue (its first `slots` records) and the chance each is resolved, in
+    one pass; then whether each is: Generator.random() < chance, in head order, from the generator
+    `handle` points at (sim/_bitgen.py).
 
     A record's rank in its queue is the number of earlier records in that queue (ledger order is
     first come, first served), so the heads come out in ledger order without sorting. Returns the
-    heads' positions (ascending), their chance to be resolved, and the positions of the hub's mail.
+    heads' positions (ascending), whether each was resolved, and the positions of the hub's mail.
     """
     m = len(q)
     seen = np.zeros(len(slots), dtype=np.int64)
@@ -387,7 +434,11 @@ def serve_heads(q, slots, office0, hub, clarity, replies, boiler, offline_resolu
             else:
                 p[nh] = hub_clarity
             nh += 1
-    return idx[:nh], p[:nh], hub_mail[:nm]
+    bg = _rng.bitgen(handle)
+    resolved = np.empty(nh, dtype=np.bool_)
+    for j in range(nh):
+        resolved[j] = _rng.uniform(bg) < p[j]
+    return idx[:nh], resolved, hub_mail[:nm]
 
 
 @_njit
@@ -461,16 +512,18 @@ def serve_close(
 
 @_njit
 def choose_channel(
-    u, c, a, group, connected_all, assist_draw, coverage, trust, efficacy, digital_skill, has_account,
+    handle, c, a, group, connected_all, assist_draw, coverage, trust, efficacy, digital_skill, has_account,
     responsiveness, hub_active, trust_weight, misroute_prob, hub, office0, void, costs, burden,
 ):  # fmt: skip
-    """`service.choose_channel` after its draw: each need's queue and helper, and the burden paid.
+    """`service.choose_channel`, its draws first (Generator.random((2, m)) from the generator `handle`
+    points at, sim/_bitgen.py): each need's queue and helper, and the burden paid.
 
     `coverage` is compared in the precision numpy compares it (float32 for a Python float);
     `costs` = (online, assisted, offline connected, offline excluded). Adds to `burden` in
     need order (np.bincount's order) and returns queue, assisted, online and misrouted counts.
     """
     m = len(c)
+    u = _rng.uniforms(_rng.bitgen(handle), 2 * m).reshape(2, m)
     queue = np.empty(m, dtype=np.int32)
     assisted = np.empty(m, dtype=np.bool_)
     b = np.zeros(2, dtype=np.float64)
@@ -652,21 +705,21 @@ def _block_sum(a, lo, n):
         return res
     # unsigned indices: numba checks a signed index for wrap-around, which keeps the compiler from
     # packing the eight accumulators into one vector (2.2x slower)
-    i = np.uint64(lo)
-    r0, r1, r2, r3 = a[i], a[i + _U1], a[i + _U2], a[i + _U3]
-    r4, r5, r6, r7 = a[i + _U4], a[i + _U5], a[i + _U6], a[i + _U7]
-    i += _U8
+    u = np.uint64(lo)
+    r0, r1, r2, r3 = a[u], a[u + _U1], a[u + _U2], a[u + _U3]
+    r4, r5, r6, r7 = a[u + _U4], a[u + _U5], a[u + _U6], a[u + _U7]
+    u += _U8
     end = np.uint64(lo + n - n % 8)
-    while i < end:
-        r0 += a[i]
-        r1 += a[i + _U1]
-        r2 += a[i + _U2]
-        r3 += a[i + _U3]
-        r4 += a[i + _U4]
-        r5 += a[i + _U5]
-        r6 += a[i + _U6]
-        r7 += a[i + _U7]
-        i += _U8
+    while u < end:
+        r0 += a[u]
+        r1 += a[u + _U1]
+        r2 += a[u + _U2]
+        r3 += a[u + _U3]
+        r4 += a[u + _U4]
+        r5 += a[u + _U5]
+        r6 += a[u + _U6]
+        r7 += a[u + _U7]
+        u += _U8
     res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
     k = np.int64(end)
     while k < lo + n:

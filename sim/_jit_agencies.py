@@ -16,6 +16,8 @@ from math import expm1 as _expm1  # libm's, in the kernels (numba compiles the c
 import numba
 import numpy as np
 
+from sim import _bitgen as _rng
+
 
 # Each kernel module is self-contained (its own _njit and small helpers): numba's on-disk cache
 # does not notice when a function a cached kernel calls changes in another module.
@@ -36,8 +38,10 @@ def _min(a, b):
 
 
 @_njit
-def agency_adopt(u, has_account, account_day, motivation, mandated, rate, prior, mandate_on, forced, day):
-    """`Agencies.adopt` after its draw: hazard = rate x motivation / prior, or `forced` if mandated."""
+def agency_adopt(handle, has_account, account_day, motivation, mandated, rate, prior, mandate_on, forced, day):
+    """`Agencies.adopt`: hazard = rate x motivation / prior, or `forced` if mandated, against one
+    Generator.random() an agency, drawn for all of them first (sim/_bitgen.py)."""
+    u = _rng.uniforms(_rng.bitgen(handle), len(has_account))
     for i in range(len(u)):
         hazard = rate * motivation[i] / prior
         if mandate_on and mandated[i]:
@@ -49,18 +53,21 @@ def agency_adopt(u, has_account, account_day, motivation, mandated, rate, prior,
 
 @_njit
 def agency_plan(
-    u, has_account, mandated, pressure, motivation, skill, clarity, inbox, office_capacity, posting_hours,
+    handle, has_account, mandated, pressure, motivation, skill, clarity, inbox, office_capacity, posting_hours,
     caseload_hours, period_count, diversion, cost_reply, cost_post, hub_share, audit_crowding,
     base_compliance, metric, audit_on, target, unit_cost, office_out, hub_hours, substantive, replies_out, filler,
     boilerplate,
 ):  # fmt: skip
-    """`Agencies.plan` after its draw (rows of u: office, audit, replies, posts).
+    """`Agencies.plan`, its draws first: Generator.random((5, n)) from the generator `handle` points at
+    (sim/_bitgen.py), whose rows are the office, audit, replies and posts draws and a spare row.
 
     metric: 1 posts, 2 replies, 3 resolutions (0 none); audit_on: the metric is audited
     with a quota; target: the pro-rata quota today; unit_cost: hours per audit unit.
     Writes today's office cases, hub hours, substantive posts, replies, filler and boilerplate.
     """
-    for i in range(len(has_account)):
+    n = len(has_account)
+    u = _rng.uniforms(_rng.bitgen(handle), 5 * n).reshape(5, n)
+    for i in range(n):
         acc = has_account[i]
         m, s = motivation[i], skill[i]
         # agencies pressed by the mandate or the audit divert office capacity online
@@ -190,25 +197,32 @@ def account_credibility_table(has_account, credibility):
 
 
 @_njit
-def leader_draw_inputs(
-    watched, substantive, filler, filler_value, clarity, relay_prob, has_account, responsiveness, threshold
-):
-    """`Leaders.act` before its draws: per watched account, posts to relay (filler as filler_value of a
-    post, rounded half to even) and each one's relay chance; per leader, unresponsive accounts watched."""
+def leader_act(
+    handle, watched, substantive, filler, filler_value, clarity, relay_prob, has_account, responsiveness, threshold,
+    criticism_prob,
+):  # fmt: skip
+    """`Leaders.act`: per watched account, posts to relay (filler as filler_value of a post, rounded half
+    to even) each relayed with chance relay_prob x clarity, drawn as Generator.binomial(posts, chance)
+    over the (leaders, watched) table in row order, summed per leader; then per leader, the unresponsive
+    accounts watched, each criticised with chance criticism_prob (Generator.binomial, one draw a leader).
+    The draws come from the generator `handle` points at (sim/_bitgen.py). Returns relays, criticisms."""
+    bg = _rng.bitgen(handle)
     n_leaders, k = watched.shape
-    posts = np.empty((n_leaders, k), dtype=np.int64)
-    chance = np.empty((n_leaders, k), dtype=np.float64)
+    relays = np.zeros(n_leaders, dtype=np.int64)
     unresponsive = np.empty(n_leaders, dtype=np.int64)
     for j in range(n_leaders):
         count = 0
         for w in range(k):
             a = watched[j, w]
-            posts[j, w] = np.int64(np.rint(np.float64(substantive[a]) + filler_value * np.float64(filler[a])))
-            chance[j, w] = relay_prob * clarity[a]
+            posts = np.int64(np.rint(np.float64(substantive[a]) + filler_value * np.float64(filler[a])))
+            relays[j] += _rng.binomial(bg, posts, relay_prob * clarity[a])
             if has_account[a] and responsiveness[a] < threshold:
                 count += 1
         unresponsive[j] = count
-    return posts, chance, unresponsive
+    criticisms = np.empty(n_leaders, dtype=np.int64)
+    for j in range(n_leaders):
+        criticisms[j] = _rng.binomial(bg, unresponsive[j], criticism_prob)
+    return relays, criticisms
 
 
 @_njit

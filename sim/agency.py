@@ -124,10 +124,9 @@ class Agencies:
         prior = a.motivation_alpha / (a.motivation_alpha + a.motivation_beta)
         rate = a.adoption_innovation + ADOPTION_IMITATION * peer_share
         forced = 1.0 / max(1, mandate.deadline_day - day + 1)
-        u = rng.random(self.n)
         kernels.agency_adopt(
-            u, self.has_account, self.account_day, self.motivation, self.mandated, float(rate), float(prior),
-            day >= mandate.start_day, forced, day,
+            kernels.generator_handle(rng), self.has_account, self.account_day, self.motivation, self.mandated,
+            float(rate), float(prior), day >= mandate.start_day, forced, day,
         )  # fmt: skip
 
     def plan(
@@ -173,7 +172,6 @@ class Agencies:
         a = cfg.agency
         policy = cfg.policy
         audit = policy.audit
-        u = rng.random((5, self.n))  # office, audit, replies, posts; row 4 is spare (kept: calibrated streams)
         metric = AUDIT_METRICS.index(audit.metric)  # 0 none, 1 posts, 2 replies, 3 resolutions
         audit_on = metric > 0 and audit.quota != 0
         into_period = (day - 1) % audit.period_days + 1
@@ -181,9 +179,11 @@ class Agencies:
         # hours per audit unit: a filler post, a boilerplate reply, a real reply
         unit_cost = (0.0, FILLER_HOURS, a.cost_reply * BOILERPLATE_COST_FACTOR, a.cost_reply)[metric]
         period_count = self.period_counts[METRIC_COLUMN.get(audit.metric, 0)]
+        # the kernel draws (5, n) uniforms first: office, audit, replies, posts; row 4 is spare (kept:
+        # calibrated streams)
         kernels.agency_plan(
-            u, self.has_account, self.mandated, self.pressure, self.motivation, self.skill, clarity, inbox,
-            self.office_capacity(cfg), self.posting_hours(cfg), self.caseload_hours(cfg), period_count,
+            kernels.generator_handle(rng), self.has_account, self.mandated, self.pressure, self.motivation, self.skill,
+            clarity, inbox, self.office_capacity(cfg), self.posting_hours(cfg), self.caseload_hours(cfg), period_count,
             float(policy.offline_diversion), float(a.cost_reply), float(a.cost_post), float(hub_share),
             float(a.audit_crowding), float(a.base_compliance), metric, audit_on, float(target), float(unit_cost),
             self.office, self.hub_hours, self.substantive, self.replies, self.filler, self.boilerplate,

@@ -136,17 +136,13 @@ class Citizens:
         """
         c = cfg.citizen
         act = self.active_ties
-        k = rng.binomial(self.n, c.spontaneous_rate)
-        spontaneous = np.sort(rng.integers(0, self.n, size=k))
-        ids, voice = kernels.stimulus_posting(
-            self.last_active, day, cfg.metrics.window_days, act.active, act.count, act.ties.indptr,
-            act.ties.indices, act.ties.inverse_degree, heard, self.efficacy, self.trust, self.threshold,
-            self.connected, np.float32(c.weight_social), np.float32(c.weight_exposure),
-            np.float32(c.weight_efficacy), np.float32(c.weight_trust), spontaneous, self.voice,
+        # the spontaneous posters and each poster's 1 + Poisson(voice) posts are drawn in the kernel
+        return kernels.participate(
+            kernels.generator_handle(rng), float(c.spontaneous_rate), self.last_active, day, cfg.metrics.window_days,
+            act.active, act.count, act.ties.indptr, act.ties.indices, act.ties.inverse_degree, heard, self.efficacy,
+            self.trust, self.threshold, self.connected, np.float32(c.weight_social), np.float32(c.weight_exposure),
+            np.float32(c.weight_efficacy), np.float32(c.weight_trust), self.voice, self.posts,
         )  # fmt: skip
-        # posts today: 1 + Poisson(voice) each
-        kernels.post(ids, rng.poisson(voice), day, self.last_active, self.posts)
-        return ids
 
     def hear(self, cfg: SimConfig, feed: Feed) -> None:
         """Trust of the connected: relayed content builds it, criticism erodes it, and it
@@ -171,13 +167,10 @@ class Citizens:
         rate = cfg.citizen.follow_churn
         if rate == 0:
             return
-        k, n = self.home_agency.shape
-        slots = rng.integers(0, k * n, size=rng.binomial(k * n, rate))
-        u = rng.random(len(slots))
         # kept with probability = the account's credibility; each changed slot moves its agency's count once
-        kernels.churn_apply(
-            slots, u, n, self.home_agency, self.follows_agency, credibility, self.connected, self.unfollowed,
-            self.n_agencies,
+        kernels.churn(
+            kernels.generator_handle(rng), float(rate), self.n, self.home_agency, self.follows_agency, credibility,
+            self.connected, self.unfollowed, self.n_agencies,
         )  # fmt: skip
 
     def learn_from_attempts(self, cfg: SimConfig, citizen: np.ndarray, success: np.ndarray) -> None:

@@ -1,11 +1,16 @@
 """Compiled loops (numba) for the daily arithmetic of the crowd, the need ledger, the agencies and the leaders.
 
-The pattern: the random draws are numpy calls on the model's generator, made in the
-domain modules (citizens, service, needs, outcomes, agency, leader) in a fixed order; the arithmetic
-between two draws runs here as one compiled loop over the rows it concerns, instead of
-a chain of numpy temporaries. Each kernel computes in the precision and operation order
+The pattern: each rule of sim/citizens.py, service.py, needs.py, outcomes.py, agency.py and leader.py
+runs here as one compiled loop over the rows it concerns, instead of a chain of numpy temporaries.
+The day's random draws come from the model's generator in a fixed order: most inside the kernels,
+which get the generator as the addresses of its state and its next-number functions
+(`generator_handle`, sim/_bitgen.py) and draw with numba's ports of numpy's algorithms, so each
+draw is the one the numpy call it replaced made, and the generator ends where that call left it;
+the rest (the hub's and the programmes' few draws, the audits' tie-break) are numpy calls in the
+domain modules. Each kernel computes in the precision and operation order
 of the numpy expression it replaced (float32 where that was float32, no fastmath, so no
-fused multiply-add or reassociation), so its results are bitwise those of the numpy rule;
+fused multiply-add or reassociation), so its results are bitwise those of the numpy rule,
+transcendental functions aside (below);
 where numpy's order is itself the rule (the pairwise sums of the recorder's means), the
 kernel replays it step for step. No transcendental function goes through numpy, whose array
 versions take SIMD paths of their own on CPUs with AVX-512 (a run there differed from one
@@ -14,7 +19,8 @@ operations only (sim/_jit.py: _expm1f): the same float32 on every CPU and with e
 library, and four times faster than glibc's expm1f, as the compiler vectorises it. The
 accounts' credibility calls libm's expm1 and a need's quality decay is a table made by C's
 pow (sim/service.py: _decay): the same glibc gives the same numbers on any x86-64 CPU with
-FMA (glibc picks its variants by CPU, and a new glibc may change a last bit).
+FMA (glibc picks its variants by CPU, and a new glibc may change a last bit); so do the draws'
+logarithms and exponentials, which numpy's own draws take from libm too.
 The agencies' and leaders' rules (a hundred rows at the default city, where each numpy
 call costs more than its arithmetic) are compiled the same way, in sim/_jit_agencies.py;
 their rules are stated where they are called.
@@ -45,3 +51,34 @@ def __getattr__(name: str) -> Any:
         return globals()[name]
     except KeyError:
         raise AttributeError(name) from None
+
+
+# the bit generators whose handles were made last, each kept alive with its handle (so the addresses
+# stay valid while a kernel may read them); a Generator is neither hashable by content nor weakly
+# referable, so the cache is a short list searched by identity
+_HANDLES: list[tuple[object, Any]] = []
+
+
+def generator_handle(rng: Any) -> Any:
+    """The addresses a compiled kernel draws from `rng` with (sim/_bitgen.py: bitgen): its bit generator's
+    state and its next_uint64, next_uint32 and next_double functions, as a read-only uintp array."""
+    bit_generator = rng.bit_generator
+    for owner, handle in _HANDLES:
+        if owner is bit_generator:
+            return handle
+    import ctypes
+
+    import numpy as np
+
+    c = bit_generator.ctypes
+    handle = np.array(
+        [
+            c.state_address,
+            *(ctypes.cast(f, ctypes.c_void_p).value for f in (c.next_uint64, c.next_uint32, c.next_double)),
+        ],
+        dtype=np.uintp,
+    )
+    handle.flags.writeable = False
+    _HANDLES.insert(0, (bit_generator, handle))
+    del _HANDLES[8:]
+    return handle

@@ -40,12 +40,11 @@ class Leaders:
         below CRITICISM_THRESHOLD is criticised with chance criticism_prob.
         """
         lc = cfg.leader
-        posts, chance, unresponsive = kernels.leader_draw_inputs(
-            self.watched, today.substantive, today.filler, float(cfg.agency.filler_value), today.clarity,
-            float(lc.relay_prob), today.has_account, today.responsiveness, CRITICISM_THRESHOLD,
+        self.relays, self.criticisms = kernels.leader_act(
+            kernels.generator_handle(rng), self.watched, today.substantive, today.filler,
+            float(cfg.agency.filler_value), today.clarity, float(lc.relay_prob), today.has_account,
+            today.responsiveness, CRITICISM_THRESHOLD, float(lc.criticism_prob),
         )  # fmt: skip
-        self.relays = rng.binomial(posts, chance).sum(axis=1)
-        self.criticisms = rng.binomial(unresponsive, lc.criticism_prob)
 
     def reach(self) -> int:
         """Follower exposures to relayed government content today."""

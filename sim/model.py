@@ -31,20 +31,12 @@ from sim.service import AgencyDay, DayFlows, route, serve
 
 @functools.lru_cache(maxsize=16)
 def _cdf(weights: tuple[float, ...]) -> np.ndarray:
-    """The cumulative shares numpy's Generator.choice searches, for `p=weights / sum(weights)`."""
+    """The cumulative shares numpy's Generator.choice searches, for `p=weights / sum(weights)`: a category
+    drawn as `cdf.searchsorted(rng.random(), side="right")` is the one choice draws, without its checks."""
     cdf = np.cumsum(np.divide(weights, sum(weights)))
     cdf /= cdf[-1]
     cdf.flags.writeable = False
     return cdf
-
-
-def _draw(rng: np.random.Generator, weights: list[float], size: int) -> np.ndarray:
-    """Category draws by weight: `rng.choice(len(weights), size, p=weights / sum)` without its checks.
-
-    The same uniform draws and the same inverse-CDF lookup as numpy's Generator.choice,
-    so the numbers are identical; choice's argument checks cost more than the draw.
-    """
-    return _cdf(tuple(weights)).searchsorted(rng.random(size), side="right")
 
 
 class GovSimModel(mesa.Model):
@@ -249,17 +241,17 @@ class GovSimModel(mesa.Model):
         rng = self.rng
         top_weight = max(1.0, c.need_ratio_excluded)
         p_max = c.need_rate * top_weight * (1 + c.latent_demand)
-        cand = rng.integers(0, cit.n, size=rng.binomial(cit.n, p_max))
-        # a candidate's need arises with chance need_rate x weight x (1 + latent_demand x efficacy) / p_max:
-        # weight need_ratio_excluded for the excluded cohort; latent demand, citizens who believe asking
-        # helps voice more needs (C10). Counted per citizen; their group and cohort go to the ledger.
-        who, group, cohort = kernels.needs_arising(
-            cand, rng.random(len(cand)), p_max, c.need_rate, c.need_ratio_excluded, np.float32(c.latent_demand),
-            cit.origin_excluded, cit.efficacy, cit.connected, cit.needs_arisen,
-        )  # fmt: skip
         a = self.cfg.agency
-        sector = _draw(rng, a.sector_need_shares, len(who))
-        level = _draw(rng, a.level_need_shares, len(who))
+        # candidates: Binomial(n, p_max) citizens drawn uniformly; a candidate's need arises with chance
+        # need_rate x weight x (1 + latent_demand x efficacy) / p_max: weight need_ratio_excluded for the
+        # excluded cohort; latent demand, citizens who believe asking helps voice more needs (C10). Counted
+        # per citizen; their group and cohort go to the ledger, with each need's sector and level, drawn
+        # by the configured shares.
+        who, group, cohort, sector, level = kernels.needs_arising(
+            kernels.generator_handle(rng), cit.n, p_max, c.need_rate, c.need_ratio_excluded,
+            np.float32(c.latent_demand), cit.origin_excluded, cit.efficacy, cit.connected, cit.needs_arisen,
+            _cdf(tuple(a.sector_need_shares)), _cdf(tuple(a.level_need_shares)),
+        )  # fmt: skip
         agency = self.geo.agency_index(level, sector, cit.district[who])
         self.ledger.add(who, group, cohort, agency, day)
         return len(who)

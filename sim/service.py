@@ -133,13 +133,12 @@ def choose_channel(
     """
     c, a, group = rec["citizen"], rec["agency"], rec["group"]
     cc = cfg.citizen
-    u = rng.random((2, len(c)))
     # a Python float compared with the float32 assist draws is compared in float32 (numpy's rule)
     cov = np.float32(assisted_coverage)
     costs = np.array([cc.cost_online, cc.cost_assisted, cc.cost_offline_connected, cc.cost_offline_excluded])
     queue, assisted, n_online, n_misrouted = kernels.choose_channel(
-        u, c, a, group, citizens.connected, citizens.assist_draw, float(cov), citizens.trust,
-        citizens.efficacy, citizens.digital_skill, today.has_account, today.responsiveness,
+        kernels.generator_handle(rng), c, a, group, citizens.connected, citizens.assist_draw, float(cov),
+        citizens.trust, citizens.efficacy, citizens.digital_skill, today.has_account, today.responsiveness,
         bool(today.hub_active), np.float32(cc.trust_channel_weight), np.float32(cc.misroute_prob),
         queues.hub, queues.office0, queues.void, costs, flows.burden,
     )  # fmt: skip
@@ -177,14 +176,13 @@ def serve(
     slots[queues.office0 : queues.hub] = _slots(today.office)
     slots[queues.hub] = _slots(today.hub_capacity)
     c = cfg.citizen
-    # the heads of each queue (its first `slots` records, first come first served) and their chance
-    # to be resolved: clarity in an inbox (x boilerplate_clarity_factor past the real replies),
+    # the heads of each queue (its first `slots` records, first come first served), each resolved with
+    # chance clarity in an inbox (x boilerplate_clarity_factor past the real replies),
     # offline_resolution in an office, the hub's clarity at the hub
-    idx, p_resolve, hub_mail = kernels.serve_heads(
-        ledger.queue, slots, queues.office0, queues.hub, today.clarity, today.replies,
+    idx, resolved, hub_mail = kernels.serve_heads(
+        kernels.generator_handle(rng), ledger.queue, slots, queues.office0, queues.hub, today.clarity, today.replies,
         float(cfg.agency.boilerplate_clarity_factor), float(c.offline_resolution), float(today.hub_clarity),
     )  # fmt: skip
-    resolved = rng.random(len(idx)) < p_resolve
     # what the hub's pooled staff did not answer today goes on to an agency
     _forward(cfg, ledger, today, hub_mail[int(slots[queues.hub]) :], rng)
     # one pass in ledger order: answered heads end an online attempt; an online need older than

@@ -1,4 +1,4 @@
-"""The compiled kernels' reductions equal numpy's, bit for bit, and the kernel shim resolves (sim.kernels).
+"""The compiled kernels' reductions and draws equal numpy's, bit for bit, and the kernel shim resolves (sim.kernels).
 
 The rules' kernels are checked against the rules as they read, in plain numpy, in
 tests/test_crowd_rules.py (crowd and need ledger) and tests/test_agency_rules.py (agencies
@@ -7,9 +7,91 @@ and leaders), and against the committed results by `python -m experiments verify
 
 from __future__ import annotations
 
-import numpy as np
+import copy
 
-from sim import kernels
+import numba
+import numpy as np
+import pytest
+
+from sim import _bitgen, kernels
+
+UNIFORM, BELOW, BINOMIAL, POISSON = range(4)
+
+
+@numba.njit
+def _draws(handle, kinds, n, p):  # type: ignore[no-untyped-def]
+    """One draw of each kind in turn, by sim._bitgen's helpers (as float64: the integers are below 2**53)."""
+    bg = _bitgen.bitgen(handle)
+    out = np.empty(len(kinds))
+    for i in range(len(kinds)):
+        if kinds[i] == UNIFORM:
+            out[i] = _bitgen.uniform(bg)
+        elif kinds[i] == BELOW:
+            out[i] = _bitgen.below(bg, n[i])
+        elif kinds[i] == BINOMIAL:
+            out[i] = _bitgen.binomial(bg, n[i], p[i])
+        else:
+            out[i] = _bitgen.poisson(bg, p[i])
+    return out
+
+
+def _numpy_draws(rng: np.random.Generator, kinds: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The same draws as numpy's Generator methods, one call each."""
+    calls = {
+        UNIFORM: lambda i: rng.random(),
+        BELOW: lambda i: rng.integers(0, int(n[i])),
+        BINOMIAL: lambda i: rng.binomial(int(n[i]), float(p[i])),
+        POISSON: lambda i: rng.poisson(float(p[i])),
+    }
+    return np.array([float(calls[int(k)](i)) for i, k in enumerate(kinds)])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_kernel_draws_are_the_generators_draws_and_leave_it_where_numpy_does(seed: int) -> None:
+    """sim/_bitgen.py: the kernels draw from the model's generator through its addresses. Each helper,
+    interleaved with the others (integers below 2**32 take half of a 64-bit draw, which the generator
+    buffers), over the paths of numpy's algorithms: integers' 32-bit and 64-bit rejection and its full
+    32-bit range; binomial's inversion and BTPE, both sides of p = 0.5, n or p zero; poisson's
+    multiplication and PTRS methods, and lam = 0."""
+    setup = np.random.default_rng(100 + seed)
+    size = 20_000
+    kinds = setup.integers(0, 4, size)
+    n = np.select(
+        [setup.random(size) < 0.2, setup.random(size) < 0.1, setup.random(size) < 0.1],
+        [setup.integers(0, 5, size), setup.integers(2**32, 2**40, size), np.full(size, 2**32)],
+        setup.integers(1, 3_000, size),
+    )
+    p = np.select(
+        [setup.random(size) < 0.1, setup.random(size) < 0.1],
+        [np.zeros(size), np.ones(size)],
+        setup.random(size) ** 2 * np.where(kinds == POISSON, 60.0, 1.0),
+    )
+    n = np.where(kinds == BELOW, np.maximum(n, 1), n)  # integers(0, n) needs n >= 1
+    assert {"inversion", "btpe", "mult", "ptrs"} <= {
+        "inversion" if k == BINOMIAL and 0 < min(q, 1 - q) * m <= 30 else
+        "btpe" if k == BINOMIAL and min(q, 1 - q) * m > 30 else
+        "mult" if k == POISSON and 0 < q < 10 else
+        "ptrs" if k == POISSON and q >= 10 else ""
+        for k, m, q in zip(kinds, n, p, strict=True)
+    }  # fmt: skip
+    rng = np.random.default_rng(seed)
+    twin = copy.deepcopy(rng)
+    got = _draws(kernels.generator_handle(rng), kinds, n, p)
+    assert np.array_equal(got, _numpy_draws(twin, kinds, n, p))
+    assert rng.bit_generator.state == twin.bit_generator.state
+
+
+def test_each_generator_has_its_own_handle() -> None:
+    """A handle points at one generator's state: a copy, or another generator, gets its own."""
+    rng = np.random.default_rng(3)
+    twin = copy.deepcopy(rng)
+    handle = kernels.generator_handle(rng)
+    assert kernels.generator_handle(rng) is handle
+    assert not np.array_equal(kernels.generator_handle(twin), handle)
+    kinds, n, p = np.full(5, BELOW), np.full(5, 1000), np.zeros(5)
+    first = _draws(kernels.generator_handle(rng), kinds, n, p)
+    assert np.array_equal(_draws(kernels.generator_handle(twin), kinds, n, p), first)  # twin untouched so far
+    assert not np.array_equal(_draws(handle, kinds, n, p), first)  # rng moved on
 
 
 def test_crowd_pass_equals_numpys_counts() -> None:

@@ -1,0 +1,97 @@
+"""The model's random generator inside the compiled kernels, handed over as an array of addresses.
+
+numba accepts a numpy Generator as a kernel argument, but unboxing one costs 10-17 us a call (it casts
+three ctypes function pointers), more than the draws a kernel makes with it. A BitGenerator's ctypes
+interface gives the address of its state and of its next_uint64, next_uint32 and next_double
+functions: `sim.kernels.generator_handle` passes them as a small uintp array (0.3 us), and
+`bitgen(handle)` rebuilds numba's own bit-generator struct from it inside the kernel. numba's ports of
+numpy's distributions (numba.np.random) then draw from the very state numpy's methods use, with
+numpy's algorithms (numba tracks numpy's versions: the BTPE fix of numpy 2.5, for one): the same
+numbers in the same order as the numpy call a kernel replaces, and the Generator is left where that
+call leaves it. tests/test_kernels.py holds each draw helper to its numpy method, bit for bit.
+
+Helpers called by cached kernels are compiled into them: numba's on-disk cache does not notice an
+edit here, so after one, delete the caches (`find sim -name '*.nb[ic]' -delete`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic, register_jitable
+from numba.np.random.distributions import random_binomial, random_poisson
+from numba.np.random.generator_core import next_double, next_uint32
+from numba.np.random.random_methods import bounded_lemire_uint64, buffered_bounded_lemire_uint32
+
+_BIT_GENERATOR = types.NumPyRandomBitGeneratorType("bit_generator")
+# the handle's layout, as sim.kernels.generator_handle writes it
+_STATE, _NEXT_UINT64, _NEXT_UINT32, _NEXT_DOUBLE = range(4)
+
+
+@intrinsic
+def bitgen(typingctx, handle):
+    """numba's bit-generator struct for the generator whose addresses `handle` (a uintp array) holds."""
+    if not (isinstance(handle, types.Array) and handle.dtype == types.uintp and handle.ndim == 1):
+        return None
+    sig = _BIT_GENERATOR(handle)
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, value=args[0]).data
+
+        def address(slot: int):
+            return builder.load(cgutils.gep(builder, data, slot))
+
+        struct = cgutils.create_struct_proxy(_BIT_GENERATOR)(context, builder)
+        struct.parent = context.get_constant_null(types.pyobject)  # no Python object behind it
+        struct.state_address = address(_STATE)
+        struct.state = address(_STATE)
+        struct.fnptr_next_uint64 = address(_NEXT_UINT64)
+        struct.fnptr_next_uint32 = address(_NEXT_UINT32)
+        struct.fnptr_next_double = address(_NEXT_DOUBLE)
+        return struct._getvalue()
+
+    return sig, codegen
+
+
+@register_jitable
+def uniform(bg):
+    """One draw of Generator.random(): a float64 in [0, 1)."""
+    return next_double(bg)
+
+
+@register_jitable
+def uniforms(bg, size):
+    """Generator.random(size) for an integer size: float64s in [0, 1), in order."""
+    out = np.empty(size, dtype=np.float64)
+    for i in range(size):
+        out[i] = next_double(bg)
+    return out
+
+
+@register_jitable
+def below(bg, n):
+    """One draw of Generator.integers(0, n) (int64, n >= 1): numpy's bounded fill for a range of n - 1,
+    Lemire's rejection on 32-bit draws when the range fits in 32 bits, on 64-bit draws above."""
+    r = types.uint64(n - 1)
+    u32_max = types.uint64(0xFFFFFFFF)
+    if r == types.uint64(0):
+        return types.int64(0)
+    if r < u32_max:
+        return types.int64(buffered_bounded_lemire_uint32(bg, r))
+    if r == u32_max:
+        return types.int64(next_uint32(bg))
+    # n - 1 <= 2**63 - 2: never the full 64-bit range
+    return types.int64(bounded_lemire_uint64(bg, r))
+
+
+@register_jitable
+def binomial(bg, n, p):
+    """One draw of Generator.binomial(n, p): n an int64 >= 0, p a float64 in [0, 1] (unchecked)."""
+    return random_binomial(bg, types.int64(n), types.float64(p))
+
+
+@register_jitable
+def poisson(bg, lam):
+    """One draw of Generator.poisson(lam): lam a float64 >= 0 (unchecked)."""
+    return random_poisson(bg, types.float64(lam))

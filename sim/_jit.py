@@ -172,7 +172,7 @@ def participate(
 @_njit
 def needs_arising(
     handle, n, p_max, need_rate, ratio_excluded, latent_demand, origin_excluded, efficacy, connected, needs_arisen,
-    sector_cdf, level_cdf,
+    sector_cdf, level_cdf, district, responsible,
 ):  # fmt: skip
     """`GovSimModel._needs_arise`, its draws from the generator `handle` points at (sim/_bitgen.py) in
     numpy's order: Generator.binomial(n, p_max) candidates, each a Generator.integers(0, n), then a
@@ -180,8 +180,8 @@ def needs_arising(
     (1 + latent_demand x efficacy), numpy's precisions (the float32 efficacy term in float32, the rest
     float64). Counts them in `needs_arisen`; then draws each need's sector and then each one's level,
     a Generator.random() looked up in the shares' cumulative table as Generator.choice does
-    (searchsorted, side right). Returns who, their group (1 excluded), cohort (1 excluded on day 0),
-    sector and level, in candidate order."""
+    (searchsorted, side right). Returns who, their group (1 excluded), cohort (1 excluded on day 0)
+    and agency (`responsible[level, sector, district of who]`), in candidate order."""
     bg = _rng.bitgen(handle)
     m = _rng.binomial(bg, n, p_max)
     cand = np.empty(m, dtype=np.int64)
@@ -204,10 +204,11 @@ def needs_arising(
     sector = np.empty(k, dtype=np.int64)
     for j in range(k):
         sector[j] = np.searchsorted(sector_cdf, _rng.uniform(bg), side="right")
-    level = np.empty(k, dtype=np.int64)
+    agency = np.empty(k, dtype=responsible.dtype)
     for j in range(k):
-        level[j] = np.searchsorted(level_cdf, _rng.uniform(bg), side="right")
-    return who[:k], group[:k], cohort[:k], sector, level
+        level = np.searchsorted(level_cdf, _rng.uniform(bg), side="right")
+        agency[j] = responsible[level, sector[j], district[who[j]]]
+    return who[:k], group[:k], cohort[:k], agency
 
 
 @_njit
@@ -230,24 +231,29 @@ def feed_gather(accounts, follows_agency, leaders, follows_leader, attention, wi
     heard = np.empty(n, dtype=np.float32)
     crit = np.empty(n if with_crit else 0, dtype=np.float32)
     cred = np.empty(n, dtype=np.float32)
-    for i in range(n):
-        r = np.uint64(follows_agency[0, i]) * wa
+    # the follow tables flat, slot s of citizen i at s x n + i, all unsigned (no wraparound checks)
+    fa = follows_agency.ravel()
+    fl = follows_leader.ravel()
+    un = np.uint64(n)
+    for c in range(n):
+        i = np.uint64(c)
+        r = np.uint64(fa[i]) * wa
         v0 = acc[r]
         v1 = acc[r + one]
         v2 = acc[r + two]
         v3 = acc[r + three]
         for s in range(1, k):
-            r = np.uint64(follows_agency[s, i]) * wa
+            r = np.uint64(fa[np.uint64(s) * un + i]) * wa
             v0 += acc[r]
             v1 += acc[r + one]
             v2 += acc[r + two]
             v3 += acc[r + three]
-        r = np.uint64(follows_leader[0, i]) * wl
+        r = np.uint64(fl[i]) * wl
         w0 = lead[r]
         w1 = lead[r + one]
         w2 = lead[r + two]
         for s in range(1, kl):
-            r = np.uint64(follows_leader[s, i]) * wl
+            r = np.uint64(fl[np.uint64(s) * un + i]) * wl
             w0 += lead[r]
             w1 += lead[r + one]
             w2 += lead[r + two]

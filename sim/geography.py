@@ -42,6 +42,13 @@ class Geography:
         local = 2 * s + district.astype(np.int32) * s + sector
         return np.where(level == DISTRICT, local, level * s + sector).astype(np.int32)
 
+    def responsible(self) -> np.ndarray:
+        """`agency_index` of every (level, sector, district): the table a need's agency is looked up in."""
+        level = np.arange(3)[:, None, None]
+        sector = np.arange(self.n_sectors)[None, :, None]
+        district = np.arange(self.n_districts)[None, None, :]
+        return self.agency_index(level, sector, district)
+
     def agency_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(level, sector, district) of every agency, in index order (district -1 above)."""
         s, d = self.n_sectors, self.n_districts

@@ -57,6 +57,7 @@ class GovSimModel(mesa.Model):
         self.hub_share = 0.0  # share of participants' online hours it runs on
         pop = cfg.population
         self.geo = Geography(pop.n_citizens, n_districts(pop), len(SECTORS))
+        self.responsible = self.geo.responsible()  # the agency of each (level, sector, district)
         self.leaders = self._create_leaders()
         self.citizens = Citizens(cfg, self.geo, self.leaders.popularity, self.rng)
         self.leaders.followers = self.citizens.leader_followers(self.leaders.n)
@@ -247,12 +248,11 @@ class GovSimModel(mesa.Model):
         # excluded cohort; latent demand, citizens who believe asking helps voice more needs (C10). Counted
         # per citizen; their group and cohort go to the ledger, with each need's sector and level, drawn
         # by the configured shares.
-        who, group, cohort, sector, level = kernels.needs_arising(
+        who, group, cohort, agency = kernels.needs_arising(
             kernels.generator_handle(rng), cit.n, p_max, c.need_rate, c.need_ratio_excluded,
             np.float32(c.latent_demand), cit.origin_excluded, cit.efficacy, cit.connected, cit.needs_arisen,
-            _cdf(tuple(a.sector_need_shares)), _cdf(tuple(a.level_need_shares)),
+            _cdf(tuple(a.sector_need_shares)), _cdf(tuple(a.level_need_shares)), cit.district, self.responsible,
         )  # fmt: skip
-        agency = self.geo.agency_index(level, sector, cit.district[who])
         self.ledger.add(who, group, cohort, agency, day)
         return len(who)
 

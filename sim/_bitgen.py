@@ -8,7 +8,8 @@ functions: `sim.kernels.generator_handle` passes them as a small uintp array (0.
 numpy's distributions (numba.np.random) then draw from the very state numpy's methods use, with
 numpy's algorithms (numba tracks numpy's versions: the BTPE fix of numpy 2.5, for one): the same
 numbers in the same order as the numpy call a kernel replaces, and the Generator is left where that
-call leaves it. tests/test_kernels.py holds each draw helper to its numpy method, bit for bit.
+call leaves it; but for numba's Poisson PTRS, which differs from numpy's, so its port is here.
+tests/test_kernels.py holds each draw helper to its numpy method, bit for bit, on a million draws.
 
 Helpers called by cached kernels are compiled into them: numba's on-disk cache does not notice an
 edit here, so after one, delete the caches (`find sim -name '*.nb[ic]' -delete`).
@@ -20,7 +21,7 @@ import numpy as np
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic, register_jitable
-from numba.np.random.distributions import random_binomial, random_poisson
+from numba.np.random.distributions import random_binomial, random_loggam, random_poisson_mult
 from numba.np.random.generator_core import next_double, next_uint32
 from numba.np.random.random_methods import bounded_lemire_uint64, buffered_bounded_lemire_uint32
 
@@ -92,6 +93,37 @@ def binomial(bg, n, p):
 
 
 @register_jitable
+def _poisson_ptrs(bg, lam):
+    """numpy's transformed rejection (PTRS, Hoermann 1993) for lam >= 10, as numpy writes it: k is
+    the floor of its real value. numba 0.68's port truncates instead, so a value in (-1, 0) becomes 0,
+    which numpy rejects as -1 (about 1 draw in 50,000 at lam near 10 differed, and the stream after it)."""
+    slam = np.sqrt(lam)
+    loglam = np.log(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    invalpha = 1.1239 + 1.1328 / (b - 3.4)
+    vr = 0.9277 - 3.6224 / (b - 2)
+    while True:
+        u = next_double(bg) - 0.5
+        v = next_double(bg)
+        us = 0.5 - np.fabs(u)
+        k = types.int64(np.floor((2 * a / us + b) * u + lam + 0.43))
+        if us >= 0.07 and v <= vr:
+            return k
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        accept = -lam + k * loglam - random_loggam(types.float64(k + 1))
+        if np.log(v) + np.log(invalpha) - np.log(a / (us * us) + b) <= accept:
+            return k
+
+
+@register_jitable
 def poisson(bg, lam):
-    """One draw of Generator.poisson(lam): lam a float64 >= 0 (unchecked)."""
-    return random_poisson(bg, types.float64(lam))
+    """One draw of Generator.poisson(lam): lam a float64 >= 0 (unchecked); numpy's multiplication
+    method below 10, its PTRS from 10 on."""
+    lam = types.float64(lam)
+    if lam >= 10:
+        return _poisson_ptrs(bg, lam)
+    if lam == 0:
+        return types.int64(0)
+    return types.int64(random_poisson_mult(bg, lam))

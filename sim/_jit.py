@@ -152,21 +152,25 @@ def participate(
     Generator.integers(0, n) and sorted; the threshold rule (`stimulus_posting`); then each poster's
     posts today, 1 + Generator.poisson(voice), in id order. Marks the posters last active today and
     returns their ids."""
-    bg = _rng.bitgen(handle)
     n = len(last_active)
-    spontaneous = np.empty(_rng.binomial(bg, n, spontaneous_rate), dtype=np.int64)
-    for j in range(len(spontaneous)):
-        spontaneous[j] = _rng.below(bg, n)
+    spontaneous = _rng.integers(handle, n, _rng.binomial(handle, n, spontaneous_rate))
     spontaneous.sort()
     ids, lam = stimulus_posting(
         last_active, day, window, act_active, act_count, indptr, indices, inv_degree, heard, efficacy, trust,
         threshold, connected, ws, we, wf, wt, spontaneous, voice,
     )  # fmt: skip
+    _post(ids, _rng.poissons(handle, lam), day, last_active, posts)
+    return ids
+
+
+@_njit
+def _post(ids, extra, day, last_active, posts):
+    """`participate`'s posters: last active today, and 1 + `extra` more posts each (a function of its
+    own, given the draws, as `_thin`)."""
     for j in range(len(ids)):
         i = ids[j]
         last_active[i] = day
-        posts[i] += np.int32(1) + np.int32(_rng.poisson(bg, lam[j]))
-    return ids
+        posts[i] += np.int32(1) + np.int32(extra[j])
 
 
 @_njit
@@ -182,11 +186,22 @@ def needs_arising(
     a Generator.random() looked up in the shares' cumulative table as Generator.choice does
     (searchsorted, side right). Returns who, their group (1 excluded), cohort (1 excluded on day 0)
     and agency (`responsible[level, sector, district of who]`), in candidate order."""
-    bg = _rng.bitgen(handle)
-    m = _rng.binomial(bg, n, p_max)
-    cand = np.empty(m, dtype=np.int64)
-    for j in range(m):
-        cand[j] = _rng.below(bg, n)
+    cand = _rng.integers(handle, n, _rng.binomial(handle, n, p_max))
+    u = _rng.random(handle, len(cand))
+    who, group, cohort = _thin(cand, u, p_max, need_rate, ratio_excluded, latent_demand, origin_excluded, efficacy,
+                               connected, needs_arisen)  # fmt: skip
+    sector = _rng.random(handle, len(who))
+    level = _rng.random(handle, len(who))
+    return who, group, cohort, _responsible_of(who, sector, level, sector_cdf, level_cdf, district, responsible)
+
+
+# The loops over scattered rows are functions of their own, given the draws as arguments: inside the
+# kernel that made the draws they ran 2-3x slower at a million citizens (sim/_bitgen.py).
+@_njit
+def _thin(cand, u, p_max, need_rate, ratio_excluded, latent_demand, origin_excluded, efficacy, connected,
+          needs_arisen):  # fmt: skip
+    """`needs_arising`'s thinning of the candidates `cand` by their draws `u`."""
+    m = len(cand)
     who = np.empty(m, dtype=np.int64)
     group = np.empty(m, dtype=np.int8)
     cohort = np.empty(m, dtype=np.int8)
@@ -195,20 +210,27 @@ def needs_arising(
         c = cand[j]
         weight = ratio_excluded if origin_excluded[c] else 1.0
         p = (need_rate * weight) * np.float64(np.float32(1.0) + latent_demand * efficacy[c])
-        if _rng.uniform(bg) * p_max < p:
+        if u[j] * p_max < p:
             who[k] = c
             group[k] = not connected[c]
             cohort[k] = origin_excluded[c]
             needs_arisen[c] += 1
             k += 1
-    sector = np.empty(k, dtype=np.int64)
-    for j in range(k):
-        sector[j] = np.searchsorted(sector_cdf, _rng.uniform(bg), side="right")
-    agency = np.empty(k, dtype=responsible.dtype)
-    for j in range(k):
-        level = np.searchsorted(level_cdf, _rng.uniform(bg), side="right")
-        agency[j] = responsible[level, sector[j], district[who[j]]]
-    return who[:k], group[:k], cohort[:k], agency
+    return who[:k], group[:k], cohort[:k]
+
+
+@_njit
+def _responsible_of(who, sector, level, sector_cdf, level_cdf, district, responsible):
+    """`needs_arising`'s agency of each need: its level and sector drawn (`level`, `sector`) from the
+    cumulative shares, its citizen's district."""
+    agency = np.empty(len(who), dtype=responsible.dtype)
+    for j in range(len(who)):
+        agency[j] = responsible[
+            np.searchsorted(level_cdf, level[j], side="right"),
+            np.searchsorted(sector_cdf, sector[j], side="right"),
+            district[who[j]],
+        ]
+    return agency
 
 
 @_njit
@@ -338,15 +360,16 @@ def churn(handle, rate, n, home, follows, credibility, connected, unfollowed, n_
     visited by 4096-slot page (a stable counting sort of the draws), so the random writes become
     one sweep of the tables; a slot drawn twice keeps its draw order, so its last draw decides.
     """
-    bg = _rng.bitgen(handle)
     size = home.size
-    slots = np.empty(_rng.binomial(bg, size, rate), dtype=np.int64)
-    for j in range(len(slots)):
-        slots[j] = _rng.below(bg, size)
-    u = np.empty(len(slots))
-    for j in range(len(slots)):
-        u[j] = _rng.uniform(bg)
-    order = _page_order(slots, 12, size)
+    slots = _rng.integers(handle, size, _rng.binomial(handle, size, rate))
+    _reconsider(slots, _rng.random(handle, len(slots)), n, home, follows, credibility, connected, unfollowed,
+                n_agencies)  # fmt: skip
+
+
+@_njit
+def _reconsider(slots, u, n, home, follows, credibility, connected, unfollowed, n_agencies):
+    """`churn`'s pass over the reconsidered `slots` with their draws `u` (a function of its own, as `_thin`)."""
+    order = _page_order(slots, 12, home.size)
     for j in range(len(slots)):
         i = order[j]
         slot = slots[i] // n
@@ -440,10 +463,10 @@ def serve_heads(handle, q, slots, office0, hub, clarity, replies, boiler, offlin
             else:
                 p[nh] = hub_clarity
             nh += 1
-    bg = _rng.bitgen(handle)
+    u = _rng.random(handle, nh)
     resolved = np.empty(nh, dtype=np.bool_)
     for j in range(nh):
-        resolved[j] = _rng.uniform(bg) < p[j]
+        resolved[j] = u[j] < p[j]
     return idx[:nh], resolved, hub_mail[:nm]
 
 
@@ -529,7 +552,7 @@ def choose_channel(
     need order (np.bincount's order) and returns queue, assisted, online and misrouted counts.
     """
     m = len(c)
-    u = _rng.uniforms(_rng.bitgen(handle), 2 * m).reshape(2, m)
+    u = _rng.random(handle, 2 * m).reshape(2, m)
     queue = np.empty(m, dtype=np.int32)
     assisted = np.empty(m, dtype=np.bool_)
     b = np.zeros(2, dtype=np.float64)

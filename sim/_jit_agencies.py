@@ -41,7 +41,7 @@ def _min(a, b):
 def agency_adopt(handle, has_account, account_day, motivation, mandated, rate, prior, mandate_on, forced, day):
     """`Agencies.adopt`: hazard = rate x motivation / prior, or `forced` if mandated, against one
     Generator.random() an agency, drawn for all of them first (sim/_bitgen.py)."""
-    u = _rng.uniforms(_rng.bitgen(handle), len(has_account))
+    u = _rng.random(handle, len(has_account))
     for i in range(len(u)):
         hazard = rate * motivation[i] / prior
         if mandate_on and mandated[i]:
@@ -66,7 +66,7 @@ def agency_plan(
     Writes today's office cases, hub hours, substantive posts, replies, filler and boilerplate.
     """
     n = len(has_account)
-    u = _rng.uniforms(_rng.bitgen(handle), 5 * n).reshape(5, n)
+    u = _rng.random(handle, 5 * n).reshape(5, n)
     for i in range(n):
         acc = has_account[i]
         m, s = motivation[i], skill[i]
@@ -206,22 +206,21 @@ def leader_act(
     over the (leaders, watched) table in row order, summed per leader; then per leader, the unresponsive
     accounts watched, each criticised with chance criticism_prob (Generator.binomial, one draw a leader).
     The draws come from the generator `handle` points at (sim/_bitgen.py). Returns relays, criticisms."""
-    bg = _rng.bitgen(handle)
     n_leaders, k = watched.shape
-    relays = np.zeros(n_leaders, dtype=np.int64)
+    posts = np.empty(n_leaders * k, dtype=np.int64)
+    chance = np.empty(n_leaders * k, dtype=np.float64)
     unresponsive = np.empty(n_leaders, dtype=np.int64)
     for j in range(n_leaders):
         count = 0
         for w in range(k):
             a = watched[j, w]
-            posts = np.int64(np.rint(np.float64(substantive[a]) + filler_value * np.float64(filler[a])))
-            relays[j] += _rng.binomial(bg, posts, relay_prob * clarity[a])
+            posts[j * k + w] = np.int64(np.rint(np.float64(substantive[a]) + filler_value * np.float64(filler[a])))
+            chance[j * k + w] = relay_prob * clarity[a]
             if has_account[a] and responsiveness[a] < threshold:
                 count += 1
         unresponsive[j] = count
-    criticisms = np.empty(n_leaders, dtype=np.int64)
-    for j in range(n_leaders):
-        criticisms[j] = _rng.binomial(bg, unresponsive[j], criticism_prob)
+    relays = _rng.binomials(handle, posts, chance).reshape(n_leaders, k).sum(axis=1)
+    criticisms = _rng.binomials(handle, unresponsive, np.full(n_leaders, criticism_prob))
     return relays, criticisms
 
 

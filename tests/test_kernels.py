@@ -20,18 +20,17 @@ UNIFORM, BELOW, BINOMIAL, POISSON = range(4)
 
 @numba.njit
 def _draws(handle, kinds, n, p):  # type: ignore[no-untyped-def]
-    """One draw of each kind in turn, by sim._bitgen's helpers (as float64: the integers are below 2**53)."""
-    bg = _bitgen.bitgen(handle)
+    """One draw of each kind in turn, by sim._bitgen's functions (as float64: the integers are below 2**53)."""
     out = np.empty(len(kinds))
     for i in range(len(kinds)):
         if kinds[i] == UNIFORM:
-            out[i] = _bitgen.uniform(bg)
+            out[i] = _bitgen.random(handle, 1)[0]
         elif kinds[i] == BELOW:
-            out[i] = _bitgen.below(bg, n[i])
+            out[i] = _bitgen.integers(handle, n[i], 1)[0]
         elif kinds[i] == BINOMIAL:
-            out[i] = _bitgen.binomial(bg, n[i], p[i])
+            out[i] = _bitgen.binomial(handle, n[i], p[i])
         else:
-            out[i] = _bitgen.poisson(bg, p[i])
+            out[i] = _bitgen.poissons(handle, p[i : i + 1])[0]
     return out
 
 
@@ -48,7 +47,7 @@ def _numpy_draws(rng: np.random.Generator, kinds: np.ndarray, n: np.ndarray, p: 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_kernel_draws_are_the_generators_draws_and_leave_it_where_numpy_does(seed: int) -> None:
-    """sim/_bitgen.py: the kernels draw from the model's generator through its addresses. Each helper,
+    """sim/_bitgen.py: the kernels draw from the model's generator through its addresses. Each function,
     interleaved with the others (integers below 2**32 take half of a 64-bit draw, which the generator
     buffers), over the paths of numpy's algorithms: integers' 32-bit and 64-bit rejection and its full
     32-bit range; binomial's inversion and BTPE, both sides of p = 0.5, n or p zero; poisson's
@@ -81,39 +80,35 @@ def test_kernel_draws_are_the_generators_draws_and_leave_it_where_numpy_does(see
     assert rng.bit_generator.state == twin.bit_generator.state
 
 
-@numba.njit
-def _many(handle, kind, n, p):  # type: ignore[no-untyped-def]
-    bg = _bitgen.bitgen(handle)
-    out = np.empty(len(p), dtype=np.int64)
-    for i in range(len(p)):
-        if kind == BELOW:
-            out[i] = _bitgen.below(bg, n[i])
-        elif kind == BINOMIAL:
-            out[i] = _bitgen.binomial(bg, n[i], p[i])
-        else:
-            out[i] = _bitgen.poisson(bg, p[i])
-    return out
+BOUNDS = (1, 2, 7, 30, 1000, 10**6, 2**31, 2**32 - 1, 2**32, 2**32 + 1, 2**40)  # integers' every path
 
 
-@pytest.mark.parametrize("kind", [BELOW, BINOMIAL, POISSON])
+@pytest.mark.parametrize("kind", [UNIFORM, BELOW, BINOMIAL, POISSON])
 def test_a_million_kernel_draws_are_the_generators_array_draws(kind: int) -> None:
     """Rare branches need many draws: numba 0.68's own Poisson PTRS truncates where numpy floors, which
     changed about one draw in 50,000 at lam near 10 (and 11 of the main job's 140 runs); sim/_bitgen.py
-    has numpy's. A million draws of each kind against numpy's one array call, the generator's final
-    state equal: Poisson at lam in [0, 12) and [10, 60), binomial with n up to 500 and any p, integers
-    below 1 to 10**6."""
+    has numpy's. A million draws of each kind against numpy's array calls, the generator's final state
+    equal: random; integers below each of BOUNDS in turn; binomial with n up to 10**6 and any p;
+    Poisson at lam in [0, 12) and [10, 60)."""
     setup = np.random.default_rng(kind)
     size = 1_000_000
-    if kind == POISSON:
-        n = np.zeros(size, dtype=np.int64)
-        p = np.where(setup.random(size) < 0.5, setup.uniform(0, 12, size), setup.uniform(10, 60, size))
-    else:
-        n = setup.integers(1, setup.choice([2, 30, 500, 10**6], size), size)
-        p = setup.random(size)
+    n = setup.integers(0, setup.choice([2, 30, 500, 10**6], size), size)
+    p = np.where(setup.random(size) < 0.5, setup.uniform(0, 12, size), setup.uniform(10, 60, size))
     rng = np.random.default_rng(kind + 10)
     twin = copy.deepcopy(rng)
-    want = {BELOW: lambda: twin.integers(0, n), BINOMIAL: lambda: twin.binomial(n, p), POISSON: lambda: twin.poisson(p)}
-    assert np.array_equal(_many(kernels.generator_handle(rng), kind, n, p), want[kind]())
+    handle = kernels.generator_handle(rng)
+    if kind == UNIFORM:
+        got, want = [_bitgen.random(handle, size)], [twin.random(size)]
+    elif kind == BELOW:
+        block = size // len(BOUNDS)
+        got = [_bitgen.integers(handle, b, block) for b in BOUNDS]
+        want = [twin.integers(0, b, block) for b in BOUNDS]
+    elif kind == BINOMIAL:
+        q = setup.random(size)
+        got, want = [_bitgen.binomials(handle, n, q)], [twin.binomial(n, q)]
+    else:
+        got, want = [_bitgen.poissons(handle, p)], [twin.poisson(p)]
+    assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
     assert rng.bit_generator.state == twin.bit_generator.state
 
 

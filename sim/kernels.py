@@ -4,8 +4,9 @@ The pattern: each rule of sim/citizens.py, service.py, needs.py, outcomes.py, ag
 runs here as one compiled loop over the rows it concerns, instead of a chain of numpy temporaries.
 The day's random draws come from the model's generator in a fixed order: most inside the kernels,
 which get the generator as the addresses of its state and its next-number functions
-(`generator_handle`, sim/_bitgen.py) and draw with numba's ports of numpy's algorithms, so each
-draw is the one the numpy call it replaced made, and the generator ends where that call left it;
+(`generator_handle`) and draw with sim/_bitgen.py's compiled twins of numpy's calls (numba's ports
+of numpy's algorithms, and numpy's own Poisson PTRS, which numba's port gets wrong), so each draw
+is the one the numpy call it replaced made, and the generator ends where that call left it;
 the rest (the hub's and the programmes' few draws, the audits' tie-break) are numpy calls in the
 domain modules. Each kernel computes in the precision and operation order
 of the numpy expression it replaced (float32 where that was float32, no fastmath, so no

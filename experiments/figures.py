@@ -10,6 +10,10 @@ from __future__ import annotations
 import io
 import itertools
 import math
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import matplotlib
@@ -74,10 +78,12 @@ def timeseries_png(spec: FigureSpec, plan: Plan, ts: pd.DataFrame) -> bytes:
         nrows, ncols, figsize=size, squeeze=False, sharex=True, sharey="row" if ncols > 3 else False
     )
     colors = dict(zip([c.index for c in conds], _colors(len(conds)), strict=True))
+    # each (outcome, condition)'s rows, found in one pass (a panel draws every condition's line)
+    lines = dict(iter(ts[ts["outcome"].isin(outcomes)].groupby(["outcome", "condition"], sort=False)))
+    empty = ts.iloc[:0]
     for ax, (outcome, own) in zip(axes.ravel(), panels, strict=False):
-        block = ts[ts["outcome"] == outcome]
         for cond in conds:
-            rows = block[block["condition"] == cond.index]
+            rows = lines.get((outcome, cond.index), empty)
             if own is not None and cond is not own:
                 ax.plot(rows["day"], rows["mean"], color="0.8", lw=0.8, zorder=1)
                 continue
@@ -231,6 +237,22 @@ def heatmap_png(spec: FigureSpec, plan: Plan, summary: pd.DataFrame, contrasts: 
     fig.suptitle(_title(spec, plan, what), fontsize=12)
     fig.tight_layout(rect=_below_title(fig))
     return png(fig)
+
+
+def render_figures(specs: Sequence[FigureSpec], plan: Plan, tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
+    """Each figure's PNG bytes, by figure name.
+
+    Matplotlib draws on one core, so with several figures and several cores the figures are drawn
+    side by side, each in a forked copy of this process (the same matplotlib state: the same bytes).
+    """
+    workers = min(len(specs), os.cpu_count() or 1)
+    if workers < 2:
+        return {spec.name: render_figure(spec, plan, tables) for spec in specs}
+    # the costliest first (time series: many panels), so the last one to start is a short one
+    order = sorted(specs, key=lambda spec: spec.kind != "timeseries")
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        drawn = {spec.name: pool.submit(render_figure, spec, plan, tables) for spec in order}
+        return {spec.name: drawn[spec.name].result() for spec in specs}
 
 
 def render_figure(spec: FigureSpec, plan: Plan, tables: dict[str, pd.DataFrame]) -> bytes:

@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from experiments import aggregate
 from experiments.cache import RunStore, code_fingerprint
-from experiments.figures import render_figure
+from experiments.figures import render_figures
 from experiments.fsio import ExperimentIOError, check_writable, describe_os_error, rel, write_atomic, write_json
 from experiments.launch import (
     Ask,
@@ -416,10 +416,9 @@ def write_outputs(plan: Plan, store: RunStore, folder: Path, meta: dict[str, Any
     write_atomic(folder / "timeseries.csv.gz", aggregate.csv_gz_bytes(series))
     if not contrasts.empty:
         write_atomic(folder / "contrasts.csv", aggregate.csv_bytes(contrasts))
-    figure_files = {}
-    for spec in plan.experiment.figures:
-        figure_files[spec.name] = f"{spec.name}.png"
-        write_atomic(folder / figure_files[spec.name], render_figure(spec, plan, tables))
+    figure_files = {spec.name: f"{spec.name}.png" for spec in plan.experiment.figures}
+    for name, content in render_figures(plan.experiment.figures, plan, tables).items():
+        write_atomic(folder / figure_files[name], content)
     extras = analyses(plan, store, tables)
     for extra in extras:
         for file, content in extra.files.items():

@@ -334,7 +334,7 @@ class TableStore:
 def from_tables(folder: Path, plan: Plan) -> tuple[dict[str, bytes], list[str]]:
     """Every derived file recomputed from the folder's runs.csv and timeseries.csv.gz, and the analysis tables
     that need every run's own time series and are therefore read back as stored (pattern measures on a day)."""
-    from experiments.figures import render_figure
+    from experiments.figures import render_figures
     from experiments.patterns import TABLE
     from experiments.report import report_md
 
@@ -348,7 +348,7 @@ def from_tables(folder: Path, plan: Plan) -> tuple[dict[str, bytes], list[str]]:
     if not contrasts.empty:
         derived["contrasts.csv"] = aggregate.csv_bytes(contrasts)
     figure_files = {spec.name: f"{spec.name}.png" for spec in plan.experiment.figures}
-    derived.update({figure_files[s.name]: render_figure(s, plan, tables) for s in plan.experiment.figures})
+    derived.update({figure_files[k]: v for k, v in render_figures(plan.experiment.figures, plan, tables).items()})
     kept: list[str] = []
     try:
         extras = analyses(plan, TableStore(), tables)  # type: ignore[arg-type]

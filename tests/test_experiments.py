@@ -210,7 +210,7 @@ def test_a_failing_write_leaves_the_previous_results(small, tmp_path, monkeypatc
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(runner, "render_figure", broken)
+    monkeypatch.setattr(runner, "render_figures", broken)
     # reuse the fixture's cached runs even if sim/ was edited since (nothing is launched)
     fingerprint = next(p for p in (root / "cache" / "small").iterdir() if p.is_dir()).name
     monkeypatch.setattr(runner, "code_fingerprint", lambda: fingerprint)

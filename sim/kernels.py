@@ -61,7 +61,7 @@ _HANDLES: list[tuple[object, Any]] = []
 
 
 def generator_handle(rng: Any) -> Any:
-    """The addresses a compiled kernel draws from `rng` with (sim/_bitgen.py: bitgen): its bit generator's
+    """The addresses a compiled kernel draws from `rng` with (sim/_bitgen.py: _bitgen): its bit generator's
     state and its next_uint64, next_uint32 and next_double functions, as a read-only uintp array."""
     bit_generator = rng.bit_generator
     for owner, handle in _HANDLES:

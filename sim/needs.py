@@ -83,12 +83,11 @@ class NeedLedger:
 
     @property
     def n_pending(self) -> np.ndarray:
-        g = self.cols["group"]
-        excluded = np.count_nonzero(g == 1)
-        connected = np.count_nonzero(g == 0)
-        if connected + excluded != len(g):  # another code: the full count shows it
-            return np.bincount(g, minlength=2).astype(np.int64)
-        return np.array([connected, excluded], dtype=np.int64)
+        """Open needs per group, counted from the records (one compiled pass)."""
+        counts = kernels.tally(self.cols["group"], 2)
+        if counts[-1]:  # another code: the full count shows it
+            return np.bincount(self.cols["group"], minlength=2).astype(np.int64)
+        return counts[:-1]
 
     def add(self, citizen: np.ndarray, group: np.ndarray, cohort: np.ndarray, agency: np.ndarray, day: int) -> None:
         """New needs, unrouted until the citizen picks a channel."""

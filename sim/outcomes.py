@@ -147,26 +147,14 @@ class Recorder:
         self._online = np.zeros(0, dtype=bool)  # the citizens counted in _holders
 
     def push(self, day: int, f: DayFlows, today: AgencyDay) -> None:
-        """Store today's flows (before `record` reads them)."""
-        for g, name in enumerate(GROUPS):
-            self.flows[f"met_{name}"][day] = f.met[g]
-            self.flows[f"dropped_{name}"][day] = f.dropped[g]
-            self.flows[f"met_origin_{name}"][day] = f.met_cohort[g]
-            self.flows[f"dropped_origin_{name}"][day] = f.dropped_cohort[g]
-            self.flows[f"wait_{name}"][day] = f.wait_days[g]
-            self.flows[f"burden_{name}"][day] = f.burden[g]
-        self.flows["quality"][day] = f.quality
-        self.flows["closed"][day] = f.met.sum() + f.dropped.sum()
-        for k in ("online_routed", "misrouted", "online_ended", "answered", "answered_fast", "online_resolved"):
-            self.flows[k][day] = getattr(f, k)
-        self.flows["posts_substantive"][day] = today.substantive.sum()
-        self.flows["posts_filler"][day] = today.filler.sum()
-        self.flows["replies"][day] = f.replied.sum() + f.hub_replied
-        self.flows["resolutions"][day] = f.resolved.sum()
-        self.flows["needs_arisen"][day] = f.arisen
-        self.flows["hub_capacity"][day] = today.hub_capacity
-        self.flows["hub_clarity"][day] = today.hub_clarity
-        self.flows["hub_days"][day] = today.hub_active
+        """Store today's flows (before `record` reads them): one column of the flow table, in `_FLOWS` order."""
+        self.flow_table[:, day] = np.concatenate((
+            f.met, f.dropped, f.met_cohort, f.dropped_cohort, f.wait_days, f.burden,
+            [f.quality, f.met.sum() + f.dropped.sum(), f.online_routed, f.misrouted, f.online_ended, f.answered,
+             f.answered_fast, f.online_resolved, today.substantive.sum(), today.filler.sum(),
+             f.replied.sum() + f.hub_replied, f.resolved.sum(), f.arisen, today.hub_capacity, today.hub_clarity,
+             today.hub_active],
+        ), dtype=np.float64)  # fmt: skip
         self.delays[day] = f.delays
 
     def _slot_holders(self, connected: np.ndarray, n_connected: int) -> np.ndarray:

@@ -48,9 +48,14 @@ def record_checksum(record: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def run_id(cfg: SimConfig) -> str:
-    """SHA-256 (first 16 hex digits) of the canonical JSON of a resolved model config."""
-    canonical = json.dumps(dataclasses.asdict(cfg), sort_keys=True, separators=(",", ":"))
+def run_id(cfg: SimConfig, record_every: int = 1) -> str:
+    """SHA-256 (first 16 hex digits) of the canonical JSON of a resolved model config; a run that records
+    its states every `record_every` days (not every day) has a time series of its own, so the cadence is
+    hashed with the config (a daily run keeps the id of its config alone)."""
+    body: Any = dataclasses.asdict(cfg)
+    if record_every != 1:
+        body = {"config": body, "record_every": record_every}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 

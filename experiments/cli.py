@@ -14,7 +14,8 @@
 
 Items after the experiment are `key=value`:
   - a field of the experiment file (replicates, seed, regimes, outcomes, launcher, timeseries_every,
-    sweep.<key>=[...], design.<field>=..., design.parameters.<key>=[low,high]): overrides that field;
+    record_every, sweep.<key>=[...], design.<field>=..., design.parameters.<key>=[low,high]): overrides
+    that field;
   - hydra/launcher=<name>: the launcher; hydra.<key>=<value>: passed to the Hydra multirun as is;
   - anything else is a model override added to every run (days=365, population=classroom,
     agency.staff_capacity=0.5).

@@ -95,9 +95,9 @@ def chunk_sizes(pending: int, launcher_cfg: dict[str, Any], chunk: int = 0) -> l
     return sizes
 
 
-def write_chunks(runs: list[Run], sweep_dir: Path, sizes: list[int]) -> int:
-    """The chunk files of `runs` (their ids and resolved configs, seed included), `sizes` runs each;
-    returns how many.
+def write_chunks(runs: list[Run], sweep_dir: Path, sizes: list[int], record_every: int) -> int:
+    """The chunk files of `runs` (their ids, resolved configs, seed included, and the experiment's
+    recording cadence), `sizes` runs each; returns how many.
 
     Runs are dealt replicate by replicate across the conditions, so every chunk holds a mix of
     conditions: a chunk of the costliest condition alone would run last while the other workers idle.
@@ -109,7 +109,11 @@ def write_chunks(runs: list[Run], sweep_dir: Path, sizes: list[int]) -> int:
     chunks = [runs[end - size : end] for size, end in zip(sizes, ends, strict=True)]
     for k, part in enumerate(chunks):
         entries = [
-            {"run_id": r.run_id, "config": dataclasses.asdict(dataclasses.replace(r.condition.config, seed=r.seed))}
+            {
+                "run_id": r.run_id,
+                "config": dataclasses.asdict(dataclasses.replace(r.condition.config, seed=r.seed)),
+                "record_every": record_every,
+            }
             for r in part
         ]
         write_json(chunk_file(sweep_dir, k), {"runs": entries})
@@ -356,7 +360,8 @@ def launch(
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
     name = f"govsim-{exp}-{stamp}"  # the SLURM job name: finds its jobs in squeue whatever happened to us
     sweep_dir = store.hydra / stamp
-    chunks = write_chunks(pending, sweep_dir, sizes or chunk_sizes(len(pending), {"_target_": target}))
+    sizes = sizes or chunk_sizes(len(pending), {"_target_": target})
+    chunks = write_chunks(pending, sweep_dir, sizes, plan.experiment.record_every)
     quoted = "'" + str(sweep_dir).replace("\\", "\\\\").replace("'", "\\'") + "'"  # Hydra's override grammar
     command = [
         sys.executable,

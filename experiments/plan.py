@@ -112,7 +112,7 @@ def make_plan(exp: ExperimentConfig, source: str) -> Plan:
         _check_distinct(conditions, source)
     seeds = replicate_seeds(exp.seed, exp.replicates)
     runs = [
-        Run(cond, rep, s, run_id(dataclasses.replace(cond.config, seed=s)))
+        Run(cond, rep, s, run_id(dataclasses.replace(cond.config, seed=s), exp.record_every))
         for cond in conditions
         for rep, s in enumerate(seeds)
     ]

@@ -124,6 +124,9 @@ class ExperimentConfig:
     table: list[str] = field(default_factory=list)  # outcomes in the printed table; default first 5
     figures: list[FigureSpec] = field(default_factory=list)
     timeseries_every: int = 1  # keep every n-th day in timeseries.csv.gz (and the last day)
+    # each run records its states every n-th day (and the days its summary reads), not every day: the
+    # days timeseries.csv.gz keeps cost the same, the others nothing (a divisor of timeseries_every)
+    record_every: int = 1
     launcher: str = "local"  # a configs/hydra/launcher/*.yaml name or a plugin launcher name
     # Instead of regimes x sweep: explicitly named conditions, or a sampled design (not both).
     conditions: list[ConditionSpec] = field(default_factory=list)
@@ -450,7 +453,11 @@ def _validate(exp: ExperimentConfig) -> None:
             raise _Refused(f"sweep.{key}", values, "a key not also fixed in base")
     if exp.replicates < 2:
         raise _Refused("replicates", exp.replicates, "a whole number >= 2 (confidence intervals need two runs)")
-    _whole_numbers(exp, "", {"seed": 0, "timeseries_every": 1})
+    _whole_numbers(exp, "", {"seed": 0, "timeseries_every": 1, "record_every": 1})
+    if exp.timeseries_every % exp.record_every:
+        raise _Refused("record_every", exp.record_every, f"a divisor of timeseries_every ({exp.timeseries_every})")
+    if exp.patterns and exp.record_every != 1:
+        raise _Refused("record_every", exp.record_every, "1 (the patterns read every run's daily time series)")
     own = sorted(p.stem for p in LAUNCHER_DIR.glob("*.yaml"))
     launchers = own + [n for n in PLUGIN_LAUNCHERS if n not in own]
     if exp.launcher not in launchers:

@@ -66,16 +66,19 @@ def chunk_file(sweep_dir: Path, chunk: int) -> Path:
     return Path(sweep_dir) / "chunks" / f"{chunk}.json"
 
 
-def run_one(store: RunStore, rid: str, data: dict[str, Any]) -> None:
-    """One run of a chunk: its config as the plan built it, its result (or its error) under `rid`."""
+def run_one(store: RunStore, rid: str, data: dict[str, Any], record_every: int = 1) -> None:
+    """One run of a chunk: its config as the plan built it, its result (or its error) under `rid`;
+    its states recorded every `record_every` days (the experiment's cadence)."""
     try:
         cfg = validate(typed(data, SimConfig))
-        if run_id(cfg) != rid:
-            raise RuntimeError(f"the config of run {rid} hashes to {run_id(cfg)}: the chunk file was altered")
+        if run_id(cfg, record_every) != rid:
+            raise RuntimeError(
+                f"the config of run {rid} hashes to {run_id(cfg, record_every)}: the chunk file was altered"
+            )
         if cfg.seed in _failing_seeds():
             raise InjectedFailure(f"injected failure for seed {cfg.seed} ({FAIL_ENV})")
         start = time.perf_counter()
-        result = run_simulation(cfg)
+        result = run_simulation(cfg, record_every=record_every)
         store.write(rid, cfg.seed, result.summary, result.timeseries, time.perf_counter() - start, CODE)
     except Exception as err:
         try:
@@ -96,7 +99,7 @@ def run_job(cfg: DictConfig) -> list[str]:
         if store.done(entry["run_id"]):
             continue
         try:
-            run_one(store, entry["run_id"], entry["config"])
+            run_one(store, entry["run_id"], entry["config"], entry["record_every"])
         except Exception as err:
             traceback.print_exc()
             failed.append(f"{entry['run_id']} ({type(err).__name__}: {err})".splitlines()[0])

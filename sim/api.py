@@ -209,15 +209,18 @@ def load_config(overrides: list[str] | None = None, **kwargs: Any) -> SimConfig:
     return with_values(_to_object(cfg), values) if values else to_sim_config(cfg)
 
 
-def run_simulation(cfg: SimConfig | None = None, overrides: list[str] | None = None, **kwargs: Any) -> RunResult:
-    """Run one simulation in memory; returns its summary and daily time series."""
+def run_simulation(
+    cfg: SimConfig | None = None, overrides: list[str] | None = None, *, record_every: int = 1, **kwargs: Any
+) -> RunResult:
+    """Run one simulation in memory; returns its summary and its time series (every day, or every
+    `record_every`-th day and the days the summary reads: `sim.outcomes.Recorder`)."""
     from sim.model import GovSimModel
 
     if cfg is None:
         cfg = load_config(overrides, **kwargs)
     elif overrides or kwargs:
         raise TypeError("give either a SimConfig or overrides, not both")
-    model = GovSimModel(cfg)
+    model = GovSimModel(cfg, record_every=record_every)
     model.run()
     return RunResult(model.recorder.summary(), model.recorder.timeseries(), cfg)
 

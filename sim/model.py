@@ -48,7 +48,7 @@ class GovSimModel(mesa.Model):
     randomness comes from `self.rng`, seeded from `cfg.seed`.
     """
 
-    def __init__(self, cfg: SimConfig) -> None:
+    def __init__(self, cfg: SimConfig, record_every: int = 1) -> None:
         validate(cfg)
         super().__init__(rng=np.random.default_rng(cfg.seed))
         self.cfg = cfg
@@ -75,7 +75,7 @@ class GovSimModel(mesa.Model):
         self.initial_account_share = self.account_share
         self.today: AgencyDay = self._agency_day(self.agencies.clarity(cfg))
         self.flows = DayFlows(self.agencies.n)
-        self.recorder = Recorder(self)
+        self.recorder = Recorder(self, record_every)
         self.lever_changes: list[tuple[int, str, object]] = []
 
     # --- set-up ---------------------------------------------------------

@@ -130,13 +130,24 @@ def _ratio(num: ArrayLike, den: ArrayLike) -> np.ndarray:
     return np.divide(num, den, out=out, where=np.asarray(den) > 0)
 
 
+# the days whose account share the summary's growth outcomes read (the ends of years 1 and 2)
+YEAR_MARKS = (365, 730)
+
+
 class Recorder:
-    def __init__(self, model: GovSimModel) -> None:
+    """The day's flows every day; the states every `record_every`-th day, the summary's year marks and
+    the last day. No rule of the model reads the recorder, so a recorded day's outcomes are the same
+    whichever other days are recorded (a test compares them): the cadence only saves the work."""
+
+    def __init__(self, model: GovSimModel, record_every: int = 1) -> None:
+        if isinstance(record_every, bool) or not isinstance(record_every, int) or record_every < 1:
+            raise ValueError(f"invalid record_every={record_every!r}; allowed: a whole number >= 1")
         self.model = model
+        self.record_every = record_every
         days = model.cfg.days
+        self.marks = {*YEAR_MARKS, days}
         # one row per flow, so a window is one reduction (each row summed as a 1-d sum would be)
         self.flow_table = np.zeros((len(_FLOWS), days + 1))
-        self.flows = dict(zip(_FLOWS, self.flow_table, strict=True))  # row views, by name
         self.delays = np.zeros((days + 1, DELAY_CAP + 1), dtype=np.int64)
         # one row of `_STATE` per recorded day: the outcomes are computed from these and the flows
         self.state = np.zeros((days + 1, len(_STATE)))
@@ -278,7 +289,9 @@ class Recorder:
         return self._one(day, window, self._state(day))
 
     def record(self, day: int) -> None:
-        """Today's states; the outcomes are computed from them (and the flows) when they are read."""
+        """Today's states, on a recorded day; the outcomes are computed from them (and the flows) when read."""
+        if day % self.record_every and day not in self.marks:
+            return
         self.state[len(self.days)] = self._state(day)
         self.days.append(day)
 
@@ -288,6 +301,13 @@ class Recorder:
         # a copy of the states: the columns passed through must not alias the recorder's table
         states = self.state[:n].copy()
         return self._columns(np.array(self.days, dtype=np.int64), self.model.cfg.metrics.window_days, states)
+
+    def _on(self, day: int) -> dict[str, float]:
+        """The daily outcomes of recorded day `day` ({} if it was not recorded)."""
+        if day not in self.days:
+            return {}
+        row = self.days.index(day)
+        return self._one(day, self.model.cfg.metrics.window_days, self.state[row])
 
     def latest(self) -> dict[str, float]:
         """The daily outcomes of the last recorded day ({} before the first)."""
@@ -307,10 +327,8 @@ class Recorder:
         totals = m.agencies.posts_total[m.agencies.has_account]
         out["accounts_under_100_posts"] = float((totals < 100).mean()) if len(totals) else float("nan")
         out["accounts_over_500_posts"] = float((totals > 500).mean()) if len(totals) else float("nan")
-        # the account share of the 365th and 730th recorded days, as the time series has it (NaN if shorter)
-        recorded = len(self.days)
-        year1 = self._one(self.days[364], m.cfg.metrics.window_days, self.state[364]) if recorded >= 365 else {}
-        year2 = self._one(self.days[729], m.cfg.metrics.window_days, self.state[729]) if recorded >= 730 else {}
+        # the account share on days 365 and 730, as the time series has it (NaN if the run is shorter)
+        year1, year2 = (self._on(mark) for mark in YEAR_MARKS)
         out["account_growth_year1"] = _growth(m.initial_account_share, year1.get("account_share"))
         out["account_growth_year2"] = _growth(year1.get("account_share"), year2.get("account_share"))
         out["days"] = float(day)

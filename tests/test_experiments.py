@@ -264,6 +264,8 @@ BAD = {
         "sweep:\n  agency.staff_capacity: [1, 2]\nfigures:\n  - {kind: heatmap, x: agency.staff_capacity, y: days}\n",
         "figures[0].y=days; allowed: a swept key",
     ),
+    "record cadence": ("timeseries_every: 7\nrecord_every: 2\n", "record_every=2; allowed: a divisor of timeseries_every"),
+    "no record cadence": ("record_every: 0\n", "record_every=0; allowed: a whole number >= 1"),
 }
 
 
@@ -338,7 +340,7 @@ def test_plan_uses_common_seeds_and_resumes_only_what_is_missing(tmp_path):
         for n in range(0, 300, 7):  # every run in one job, jobs never growing, none empty or over the cap
             sizes = chunk_sizes(n, launcher)
             assert sum(sizes) == n and all(1 <= b <= a <= 8 for a, b in zip([8, *sizes], sizes, strict=False))
-    assert write_chunks(pending, tmp_path, [3, len(pending) - 3]) == 2
+    assert write_chunks(pending, tmp_path, [3, len(pending) - 3], 1) == 2
     entries = [e for k in range(2) for e in json.loads(chunk_file(tmp_path, k).read_text())["runs"]]
     assert [e["run_id"] for e in entries] == [r.run_id for r in pending]
     assert entries[0]["config"] == dataclasses.asdict(dataclasses.replace(pending[0].condition.config, seed=seeds[1]))
@@ -375,3 +377,15 @@ def test_experiment_error_is_one_line():
     with pytest.raises(ExperimentError) as info:
         load_experiment("no_such_experiment")
     assert "\n" not in str(info.value) and "policy_comparison" in str(info.value)
+
+
+def test_a_recording_cadence_has_run_ids_of_its_own_and_daily_runs_keep_theirs():
+    from experiments.cache import run_id
+
+    exp = load_experiment(TINY)
+    daily = make_plan(exp, str(TINY))
+    weekly = make_plan(dataclasses.replace(exp, timeseries_every=7, record_every=7), str(TINY))
+    ids = [r.run_id for r in daily.runs]
+    # a daily run's id is its config's alone (the ids of every committed results folder stand)
+    assert ids == [run_id(dataclasses.replace(r.condition.config, seed=r.seed)) for r in daily.runs]
+    assert not set(ids) & {r.run_id for r in weekly.runs}  # a weekly run never stands in for a daily one

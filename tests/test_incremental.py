@@ -267,3 +267,21 @@ def test_ledger_routing_and_service_equal_the_plain_whole_ledger_rules(hub: bool
         assert all(np.array_equal(fast.cols[c][order_a], plain.cols[c][order_b]) for c in fast.cols)
         assert rng_fast.random() == rng_plain.random()
     assert fast.n_dropped.sum() > 0 and fast.n_met.sum() > 0
+
+
+@pytest.mark.parametrize("policy", ["quota", "comprehensive"])
+def test_a_sparse_recording_cadence_records_the_same_outcomes_on_its_days(policy: str) -> None:
+    """The recorder feeds no rule: recording every 7th day gives, on those days, the daily run's outcomes
+    (and the same summary), and always records the summary's year marks and the last day."""
+    from sim.api import run_simulation
+
+    cfg = load_config([f"policy={policy}", "days=740", "population.n_citizens=1500", "seed=11"])
+    daily, weekly = run_simulation(cfg), run_simulation(cfg, record_every=7)
+    days = weekly.timeseries["day"].tolist()
+    assert days == sorted({*range(7, 741, 7), 365, 730, 740})
+    expected = daily.timeseries.set_index("day").loc[days].reset_index()
+    assert expected.equals(weekly.timeseries)  # NaN where NaN, every other value equal
+    assert daily.summary.keys() == weekly.summary.keys()
+    assert all(np.array_equal(daily.summary[k], weekly.summary[k], equal_nan=True) for k in daily.summary)
+    with pytest.raises(ValueError, match="invalid record_every=0; allowed: a whole number >= 1"):
+        run_simulation(cfg, record_every=0)

@@ -264,7 +264,10 @@ BAD = {
         "sweep:\n  agency.staff_capacity: [1, 2]\nfigures:\n  - {kind: heatmap, x: agency.staff_capacity, y: days}\n",
         "figures[0].y=days; allowed: a swept key",
     ),
-    "record cadence": ("timeseries_every: 7\nrecord_every: 2\n", "record_every=2; allowed: a divisor of timeseries_every"),
+    "record cadence": (
+        "timeseries_every: 7\nrecord_every: 2\n",
+        "record_every=2; allowed: a divisor of timeseries_every",
+    ),
     "no record cadence": ("record_every: 0\n", "record_every=0; allowed: a whole number >= 1"),
 }
 

@@ -13,7 +13,7 @@ import math
 import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 import matplotlib
@@ -239,20 +239,56 @@ def heatmap_png(spec: FigureSpec, plan: Plan, summary: pd.DataFrame, contrasts: 
     return png(fig)
 
 
-def render_figures(specs: Sequence[FigureSpec], plan: Plan, tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
-    """Each figure's PNG bytes, by figure name.
+# the tables each kind of figure reads
+READS = {"timeseries": {"timeseries"}, "bars": {"summary"}, "heatmap": {"summary", "contrasts"}}
 
-    Matplotlib draws on one core, so with several figures and several cores the figures are drawn
-    side by side, each in a forked copy of this process (the same matplotlib state: the same bytes).
+
+class FigureDrawing:
+    """An experiment's figures, each started as soon as the tables it reads are there (a context manager).
+
+    Matplotlib draws on one core, so with several figures and several cores each figure is drawn in a
+    forked copy of this process (the same matplotlib state: the same bytes) while the caller goes on
+    building tables and writing files; on one core they are drawn in turn, here.
     """
-    workers = min(len(specs), os.cpu_count() or 1)
-    if workers < 2:
-        return {spec.name: render_figure(spec, plan, tables) for spec in specs}
-    # the costliest first (time series: many panels), so the last one to start is a short one
-    order = sorted(specs, key=lambda spec: spec.kind != "timeseries")
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        drawn = {spec.name: pool.submit(render_figure, spec, plan, tables) for spec in order}
-        return {spec.name: drawn[spec.name].result() for spec in specs}
+
+    def __init__(self, specs: Sequence[FigureSpec], plan: Plan) -> None:
+        self.specs, self.plan = list(specs), plan
+        workers = min(len(self.specs), os.cpu_count() or 1)
+        fork = multiprocessing.get_context("fork")
+        self.pool = ProcessPoolExecutor(workers, mp_context=fork) if workers > 1 else None
+        self.started: dict[str, Future[bytes] | bytes] = {}
+
+    def __enter__(self) -> FigureDrawing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def draw(self, tables: dict[str, pd.DataFrame]) -> None:
+        """Start every figure not started yet whose tables are all in `tables`."""
+        for spec in self.specs:
+            if spec.name in self.started or not READS[spec.kind] <= tables.keys():
+                continue
+            own = {k: tables[k] for k in READS[spec.kind]}  # only what it reads goes to the drawing process
+            pool = self.pool
+            self.started[spec.name] = (
+                pool.submit(render_figure, spec, self.plan, own) if pool else render_figure(spec, self.plan, own)
+            )
+
+    def result(self) -> dict[str, bytes]:
+        """Each figure's PNG bytes, by figure name (every figure must have been started)."""
+        return {
+            s.name: f.result() if isinstance(f, Future) else f
+            for s, f in ((s, self.started[s.name]) for s in self.specs)
+        }
+
+
+def render_figures(specs: Sequence[FigureSpec], plan: Plan, tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
+    """Each figure's PNG bytes, by figure name, from tables already built."""
+    with FigureDrawing(specs, plan) as drawing:
+        drawing.draw(tables)
+        return drawing.result()
 
 
 def render_figure(spec: FigureSpec, plan: Plan, tables: dict[str, pd.DataFrame]) -> bytes:

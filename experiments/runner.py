@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from experiments import aggregate
 from experiments.cache import RunStore, code_fingerprint
-from experiments.figures import render_figures
+from experiments.figures import FigureDrawing
 from experiments.fsio import ExperimentIOError, check_writable, describe_os_error, rel, write_atomic, write_json
 from experiments.launch import (
     Ask,
@@ -405,25 +405,30 @@ def analyses(plan: Plan, store: RunStore, tables: dict[str, Any]) -> list[Extra]
 
 
 def write_outputs(plan: Plan, store: RunStore, folder: Path, meta: dict[str, Any]) -> Any:
-    """Every output file of the experiment into `folder`; manifest.json last. Returns (summary, extras)."""
-    runs = aggregate.runs_table(plan, store)
-    summary = aggregate.summary_table(plan, runs)
-    series = aggregate.timeseries_table(plan, store)
-    contrasts = aggregate.contrast_table(plan, runs)
-    tables = {"runs": runs, "summary": summary, "timeseries": series, "contrasts": contrasts}
-    write_atomic(folder / "runs.csv", aggregate.csv_bytes(runs))
-    write_atomic(folder / "summary.csv", aggregate.csv_bytes(summary))
-    write_atomic(folder / "timeseries.csv.gz", aggregate.csv_gz_bytes(series))
-    if not contrasts.empty:
-        write_atomic(folder / "contrasts.csv", aggregate.csv_bytes(contrasts))
-    figure_files = {spec.name: f"{spec.name}.png" for spec in plan.experiment.figures}
-    for name, content in render_figures(plan.experiment.figures, plan, tables).items():
-        write_atomic(folder / figure_files[name], content)
-    extras = analyses(plan, store, tables)
-    for extra in extras:
-        for file, content in extra.files.items():
-            write_atomic(folder / file, content)
-    write_atomic(folder / "report.md", report_md(plan, tables, figure_files, extras))
+    """Every output file of the experiment into `folder`; manifest.json last. Returns (summary, extras).
+
+    The figures are drawn while the other tables are built and written (figures.FigureDrawing)."""
+    with FigureDrawing(plan.experiment.figures, plan) as drawing:
+        runs = aggregate.runs_table(plan, store)
+        summary = aggregate.summary_table(plan, runs)
+        contrasts = aggregate.contrast_table(plan, runs)
+        tables = {"runs": runs, "summary": summary, "contrasts": contrasts}
+        drawing.draw(tables)
+        tables["timeseries"] = series = aggregate.timeseries_table(plan, store)
+        drawing.draw(tables)
+        write_atomic(folder / "runs.csv", aggregate.csv_bytes(runs))
+        write_atomic(folder / "summary.csv", aggregate.csv_bytes(summary))
+        write_atomic(folder / "timeseries.csv.gz", aggregate.csv_gz_bytes(series))
+        if not contrasts.empty:
+            write_atomic(folder / "contrasts.csv", aggregate.csv_bytes(contrasts))
+        figure_files = {spec.name: f"{spec.name}.png" for spec in plan.experiment.figures}
+        extras = analyses(plan, store, tables)
+        for extra in extras:
+            for file, content in extra.files.items():
+                write_atomic(folder / file, content)
+        write_atomic(folder / "report.md", report_md(plan, tables, figure_files, extras))
+        for name, content in drawing.result().items():
+            write_atomic(folder / figure_files[name], content)
     write_json(folder / MANIFEST, manifest(plan, store, folder, meta))
     return summary, extras
 

@@ -199,6 +199,10 @@ def test_failed_run_is_reported_and_resumed(tmp_path):
     assert proc.returncode == 0 and "4 already finished" in proc.stdout and "0 to run" in proc.stdout
 
 
+def _disk_full(*args, **kwargs):
+    raise OSError("disk full")
+
+
 def test_a_failing_write_leaves_the_previous_results(small, tmp_path, monkeypatch):
     import experiments.runner as runner
 
@@ -207,10 +211,10 @@ def test_a_failing_write_leaves_the_previous_results(small, tmp_path, monkeypatc
     shutil.copytree(root / "results" / "small", results / "small")
     before = {p.name: p.read_bytes() for p in (results / "small").iterdir()}
 
-    def broken(*args, **kwargs):
-        raise OSError("disk full")
+    import experiments.figures
 
-    monkeypatch.setattr(runner, "render_figures", broken)
+    # raised where a figure is drawn (a drawing process gets the function by name: a module-level one)
+    monkeypatch.setattr(experiments.figures, "render_figure", _disk_full)
     # reuse the fixture's cached runs even if sim/ was edited since (nothing is launched)
     fingerprint = next(p for p in (root / "cache" / "small").iterdir() if p.is_dir()).name
     monkeypatch.setattr(runner, "code_fingerprint", lambda: fingerprint)

@@ -630,6 +630,19 @@ def tally(codes, width):
 
 
 @_njit
+def unrouted_start(queue, start, unrouted):
+    """`NeedLedger.unrouted_tail` in one pass: `start` if the records from `start` on are exactly
+    those in queue `unrouted` (none before it), else -1."""
+    n = len(queue)
+    if not 0 <= start <= n:
+        return -1
+    for i in range(n):
+        if (queue[i] == unrouted) != (i >= start):
+            return -1
+    return start
+
+
+@_njit
 def compact(columns, size, closed, back):
     """`NeedLedger.settle`'s compaction of every ledger column, in place: the records at `closed`
     (ascending) go, the others keep their order, then the records at `back` (ascending, disjoint

@@ -149,13 +149,8 @@ class NeedLedger:
 
     def unrouted_tail(self) -> int | None:
         """Where the needs waiting for a channel start, if they are exactly the ledger's tail; else None."""
-        q = self.cols["queue"]
-        start = self.unrouted_from
-        unrouted = self.queues.unrouted
-        tail = 0 <= start <= len(q) and np.count_nonzero(q == unrouted) == len(q) - start
-        if tail and (start == len(q) or bool((q[start:] == unrouted).all())):
-            return start
-        return None
+        start = int(kernels.unrouted_start(self.cols["queue"], self.unrouted_from, self.queues.unrouted))
+        return None if start < 0 else start
 
     def route_tail(self, start: int, queue: np.ndarray, assisted: np.ndarray, day: int) -> None:
         """The tail from `start` (every unrouted need, in ledger order) gets its channel, in place.

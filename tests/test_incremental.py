@@ -285,3 +285,21 @@ def test_a_sparse_recording_cadence_records_the_same_outcomes_on_its_days(policy
     assert all(np.array_equal(daily.summary[k], weekly.summary[k], equal_nan=True) for k in daily.summary)
     with pytest.raises(ValueError, match="invalid record_every=0; allowed: a whole number >= 1"):
         run_simulation(cfg, record_every=0)
+
+
+def test_the_unrouted_tail_is_found_only_when_the_unrouted_needs_are_exactly_the_tail() -> None:
+    queues = Queues(4)
+    ledger = NeedLedger(queues)
+    ledger.add(np.arange(6, dtype=np.int32), np.zeros(6, np.int8), np.zeros(6, np.int8), np.zeros(6, np.int32), 1)
+    ledger.route_tail(0, np.array([0, 1, 2, 3, 0, 1]), np.zeros(6, bool), 1)  # all routed
+    assert ledger.unrouted_tail() == 6  # an empty tail
+    ledger.add(np.arange(3, dtype=np.int32), np.zeros(3, np.int8), np.zeros(3, np.int8), np.zeros(3, np.int32), 2)
+    assert ledger.unrouted_tail() == 6
+    ledger.cols["queue"][2] = queues.unrouted  # an unrouted need inside the ledger
+    assert ledger.unrouted_tail() is None
+    ledger.cols["queue"][2] = 2
+    ledger.cols["queue"][7] = 1  # a routed need in the tail
+    assert ledger.unrouted_tail() is None
+    ledger.cols["queue"][7] = queues.unrouted
+    ledger.unrouted_from = 10  # beyond the ledger
+    assert ledger.unrouted_tail() is None

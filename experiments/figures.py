@@ -12,6 +12,8 @@ import itertools
 import math
 import multiprocessing
 import os
+import signal
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
@@ -248,14 +250,21 @@ class FigureDrawing:
 
     Matplotlib draws on one core, so with several figures and several cores each figure is drawn in a
     forked copy of this process (the same matplotlib state: the same bytes) while the caller goes on
-    building tables and writing files; on one core they are drawn in turn, here.
+    building tables and writing files. On one core, where fork is not available, or when another
+    thread runs (a fork copies no thread, and a lock it held would stay held), they are drawn in turn,
+    here. The tables given to `draw` must not change afterwards: a drawing process may read them later.
     """
 
     def __init__(self, specs: Sequence[FigureSpec], plan: Plan) -> None:
         self.specs, self.plan = list(specs), plan
-        workers = min(len(self.specs), os.cpu_count() or 1)
-        fork = multiprocessing.get_context("fork")
-        self.pool = ProcessPoolExecutor(workers, mp_context=fork) if workers > 1 else None
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        workers = min(len(self.specs), cores)
+        forks = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+        self.pool = (
+            ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupt)
+            if workers > 1 and forks
+            else None
+        )
         self.started: dict[str, Future[bytes] | bytes] = {}
 
     def __enter__(self) -> FigureDrawing:
@@ -278,10 +287,18 @@ class FigureDrawing:
 
     def result(self) -> dict[str, bytes]:
         """Each figure's PNG bytes, by figure name (every figure must have been started)."""
+        for spec in self.specs:
+            if spec.name not in self.started:
+                raise RuntimeError(f"figure {spec.name!r} was never drawn: it reads {sorted(READS[spec.kind])}")
         return {
             s.name: f.result() if isinstance(f, Future) else f
             for s, f in ((s, self.started[s.name]) for s in self.specs)
         }
+
+
+def _ignore_interrupt() -> None:
+    """In a drawing process: Ctrl-C is the parent's to handle (one message, not one traceback a figure)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def render_figures(specs: Sequence[FigureSpec], plan: Plan, tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:

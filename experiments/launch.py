@@ -176,6 +176,8 @@ class Progress:
         n, now = finished + failed, time.monotonic()
         notes = ", ".join([f"{self.cached} from cache"] * bool(self.cached) + [f"{failed} failed"] * bool(failed))
         if self.tty:
+            # no monitor thread: the process forks later to draw the figures (figures.FigureDrawing)
+            tqdm.monitor_interval = 0
             # fixed ncols/nrows: a pty that reports no size (`script`, some CI runners) still shows the line
             self.bar = self.bar or tqdm(
                 total=self.total,

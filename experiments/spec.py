@@ -455,7 +455,11 @@ def _validate(exp: ExperimentConfig) -> None:
         raise _Refused("replicates", exp.replicates, "a whole number >= 2 (confidence intervals need two runs)")
     _whole_numbers(exp, "", {"seed": 0, "timeseries_every": 1, "record_every": 1})
     if exp.timeseries_every % exp.record_every:
-        raise _Refused("record_every", exp.record_every, f"a divisor of timeseries_every ({exp.timeseries_every})")
+        raise _Refused(
+            "record_every",
+            exp.record_every,
+            f"a divisor of timeseries_every ({exp.timeseries_every}); override record_every too",
+        )
     if exp.patterns and exp.record_every != 1:
         raise _Refused("record_every", exp.record_every, "1 (the patterns read every run's daily time series)")
     own = sorted(p.stem for p in LAUNCHER_DIR.glob("*.yaml"))

@@ -99,7 +99,7 @@ def run_job(cfg: DictConfig) -> list[str]:
         if store.done(entry["run_id"]):
             continue
         try:
-            run_one(store, entry["run_id"], entry["config"], entry["record_every"])
+            run_one(store, entry["run_id"], entry["config"], entry.get("record_every", 1))  # the run id checks it
         except Exception as err:
             traceback.print_exc()
             failed.append(f"{entry['run_id']} ({type(err).__name__}: {err})".splitlines()[0])

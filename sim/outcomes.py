@@ -9,6 +9,7 @@ so recording every day stays cheap at a million citizens.
 
 from __future__ import annotations
 
+import numbers
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,7 +24,8 @@ from sim.service import DELAY_CAP, AgencyDay, DayFlows
 if TYPE_CHECKING:
     from sim.model import GovSimModel
 
-_FLOWS = (
+# the flow table's rows: `Recorder.push` writes a day's column in this order
+FLOWS = (
     "met_connected",
     "met_excluded",
     "dropped_connected",
@@ -140,14 +142,14 @@ class Recorder:
     whichever other days are recorded (a test compares them): the cadence only saves the work."""
 
     def __init__(self, model: GovSimModel, record_every: int = 1) -> None:
-        if isinstance(record_every, bool) or not isinstance(record_every, int) or record_every < 1:
+        if isinstance(record_every, bool) or not isinstance(record_every, numbers.Integral) or record_every < 1:
             raise ValueError(f"invalid record_every={record_every!r}; allowed: a whole number >= 1")
         self.model = model
-        self.record_every = record_every
+        self.record_every = int(record_every)
         days = model.cfg.days
         self.marks = {*YEAR_MARKS, days}
         # one row per flow, so a window is one reduction (each row summed as a 1-d sum would be)
-        self.flow_table = np.zeros((len(_FLOWS), days + 1))
+        self.flow_table = np.zeros((len(FLOWS), days + 1))
         self.delays = np.zeros((days + 1, DELAY_CAP + 1), dtype=np.int64)
         # one row of `_STATE` per recorded day: the outcomes are computed from these and the flows
         self.state = np.zeros((days + 1, len(_STATE)))
@@ -158,7 +160,7 @@ class Recorder:
         self._online = np.zeros(0, dtype=bool)  # the citizens counted in _holders
 
     def push(self, day: int, f: DayFlows, today: AgencyDay) -> None:
-        """Store today's flows (before `record` reads them): one column of the flow table, in `_FLOWS` order."""
+        """Store today's flows (before `record` reads them): one column of the flow table, in `FLOWS` order."""
         self.flow_table[:, day] = np.concatenate((
             f.met, f.dropped, f.met_cohort, f.dropped_cohort, f.wait_days, f.burden,
             [f.quality, f.met.sum() + f.dropped.sum(), f.online_routed, f.misrouted, f.online_ended, f.answered,
@@ -219,7 +221,7 @@ class Recorder:
         the rule gives for its day alone."""
         m = self.model
         sums, median_delay = kernels.window_table(self.flow_table, days, window, self.delays)
-        w = dict(zip(_FLOWS, sums, strict=True))
+        w = dict(zip(FLOWS, sums, strict=True))
         s = dict(zip(_STATE, state.T, strict=True))
         span = np.maximum(1, np.minimum(window, days))
         per_1k = 1000.0 / m.citizens.n

@@ -41,7 +41,7 @@ from sim.citizens import Citizens, Feed
 from sim.config import SimConfig
 from sim.model import GovSimModel
 from sim.needs import NeedLedger, Queues
-from sim.outcomes import gini_of_shares
+from sim.outcomes import FLOWS, gini_of_shares
 from sim.service import DELAY_CAP, Closed
 
 
@@ -386,7 +386,7 @@ def crowd_outcomes_as_read(model: GovSimModel, day: int, window: int) -> dict[st
     sums, _ = kernels.window_sums(  # the window's flow sums (not a crowd rule)
         rec.flow_table, max(1, day - window + 1), day + 1, rec.delays
     )
-    w = dict(zip(rec.flows, sums.tolist(), strict=True))
+    w = dict(zip(FLOWS, sums.tolist(), strict=True))
     posts = cit.posts
     total = int(posts.sum())
     n_top = int(np.ceil(0.05 * n_conn))

@@ -9,7 +9,6 @@ so recording every day stays cheap at a million citizens.
 
 from __future__ import annotations
 
-import numbers
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -142,7 +141,7 @@ class Recorder:
     whichever other days are recorded (a test compares them): the cadence only saves the work."""
 
     def __init__(self, model: GovSimModel, record_every: int = 1) -> None:
-        if isinstance(record_every, bool) or not isinstance(record_every, numbers.Integral) or record_every < 1:
+        if isinstance(record_every, bool) or not isinstance(record_every, int | np.integer) or record_every < 1:
             raise ValueError(f"invalid record_every={record_every!r}; allowed: a whole number >= 1")
         self.model = model
         self.record_every = int(record_every)

@@ -7,6 +7,7 @@ matplotlib give byte-identical files.
 
 from __future__ import annotations
 
+import _thread
 import io
 import itertools
 import math
@@ -259,7 +260,7 @@ class FigureDrawing:
         self.specs, self.plan = list(specs), plan
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         workers = min(len(self.specs), cores)
-        forks = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+        forks = "fork" in multiprocessing.get_all_start_methods() and _single_threaded()
         self.pool = (
             ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupt)
             if workers > 1 and forks
@@ -290,10 +291,13 @@ class FigureDrawing:
         for spec in self.specs:
             if spec.name not in self.started:
                 raise RuntimeError(f"figure {spec.name!r} was never drawn: it reads {sorted(READS[spec.kind])}")
-        return {
-            s.name: f.result() if isinstance(f, Future) else f
-            for s, f in ((s, self.started[s.name]) for s in self.specs)
-        }
+        return {name: f.result() if isinstance(f, Future) else f for name, f in self.started.items()}
+
+
+def _single_threaded() -> bool:
+    """Whether no other thread runs Python code here (the count Python's own fork warning goes by;
+    `threading` misses threads started through `_thread`, as pytest-xdist's are)."""
+    return _thread._count() == 0 and threading.active_count() == 1
 
 
 def _ignore_interrupt() -> None:

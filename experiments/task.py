@@ -71,10 +71,9 @@ def run_one(store: RunStore, rid: str, data: dict[str, Any], record_every: int =
     its states recorded every `record_every` days (the experiment's cadence)."""
     try:
         cfg = validate(typed(data, SimConfig))
-        if run_id(cfg, record_every) != rid:
-            raise RuntimeError(
-                f"the config of run {rid} hashes to {run_id(cfg, record_every)}: the chunk file was altered"
-            )
+        hashed = run_id(cfg, record_every)
+        if hashed != rid:
+            raise RuntimeError(f"the config of run {rid} hashes to {hashed}: the chunk file was altered")
         if cfg.seed in _failing_seeds():
             raise InjectedFailure(f"injected failure for seed {cfg.seed} ({FAIL_ENV})")
         start = time.perf_counter()

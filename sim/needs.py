@@ -83,11 +83,8 @@ class NeedLedger:
 
     @property
     def n_pending(self) -> np.ndarray:
-        """Open needs per group, counted from the records (one compiled pass)."""
-        counts = kernels.tally(self.cols["group"], 2)
-        if counts[-1]:  # another code: the full count shows it
-            return np.bincount(self.cols["group"], minlength=2).astype(np.int64)
-        return counts[:-1]
+        """Open needs per group, counted from the records."""
+        return _bincount(self.cols["group"], len(GROUPS))
 
     def add(self, citizen: np.ndarray, group: np.ndarray, cohort: np.ndarray, agency: np.ndarray, day: int) -> None:
         """New needs, unrouted until the citizen picks a channel."""
@@ -179,11 +176,8 @@ class NeedLedger:
         return out
 
     def queue_sizes(self) -> np.ndarray:
-        """Records per queue: np.bincount of the queue column, in one compiled pass when every id is valid."""
-        counts = kernels.tally(self.cols["queue"], self.queues.count)
-        if counts[-1]:  # an id outside the queues: bincount counts it (and the ledger checks fail on it)
-            return np.bincount(self.cols["queue"], minlength=self.queues.count)
-        return counts[:-1]
+        """Records per queue."""
+        return _bincount(self.cols["queue"], self.queues.count)
 
     def check_conservation(self) -> None:
         """Raise if any need was lost or counted twice."""
@@ -192,3 +186,13 @@ class NeedLedger:
                 f"needs not conserved: arisen={self.n_arisen} met={self.n_met} "
                 f"dropped={self.n_dropped} pending={self.n_pending}"
             )
+
+
+def _bincount(codes: np.ndarray, width: int) -> np.ndarray:
+    """np.bincount(codes, minlength=width) as int64, in one compiled pass when every code is in
+    [0, width); a code outside it goes to numpy's bincount, which counts it (and the ledger's checks
+    then fail on the longer count) or refuses it."""
+    counts = kernels.tally(codes, width)
+    if counts[-1]:
+        return np.bincount(codes, minlength=width).astype(np.int64)
+    return counts[:-1]

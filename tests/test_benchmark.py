@@ -23,7 +23,7 @@ def test_benchmark_sizes_follow_the_models_population_rule():
 def test_benchmark_command_at_tiny_size(tmp_path):
     # 210 days: enough for the flatness ratio (days 2-101 against the last 100)
     cmd = [sys.executable, "-m", "benchmarks", "--sizes", "600:210,1200", "--days", "8"]
-    cmd += ["--mesa-days", "1", "--no-commands", "--out", str(tmp_path)]
+    cmd += ["--mesa-days", "1", "--repeat", "2", "--no-commands", "--out", str(tmp_path)]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
 
@@ -43,7 +43,8 @@ def test_benchmark_command_at_tiny_size(tmp_path):
             assert math.isfinite(float(r[key])), key
         assert int(r["n_agencies"]) == 8 * (int(r["n_districts"]) + 2)
         assert r["cpu"] and r["python"] and r["numpy"] and r["mesa"]
-        assert len(r["result_digest"]) == 16
+        assert len(r["result_digest"]) == 16  # and the two runs of each size agreed on it
+        assert int(r["repeat"]) == 2
     assert math.isnan(float(rows[0]["scaling_vs_previous"]))
     assert float(rows[1]["scaling_vs_previous"]) > 0
 

@@ -473,16 +473,21 @@ def serve_heads(handle, q, slots, office0, hub, clarity, replies, boiler, offlin
 @_njit
 def serve_close(
     q, submitted, arisen, group, assisted, citizen, idx, resolved, day, retry_days, response_days,
-    office0, hub, void, delay_cap, patience_days, ratio_excluded, delays, replied, resolved_by, withdrawn,
+    office0, hub, void, unrouted, n_queues, delay_cap, patience_days, ratio_excluded, delays, replied,
+    resolved_by, withdrawn,
 ):  # fmt: skip
     """`serve` after its draws, one pass in ledger order: answers, withdrawals, drops and returns.
 
     Adds to the day's histograms and per-agency counts in place and returns the scalar counts
     (answered, online resolved, answered fast, withdrawn, hub replied), the online attempts that
-    ended (citizen, success), the closing records (position, met) and the records going back.
+    ended (citizen, success), the closing records (position, met), the records going back, and the
+    records that stay open counted as `tally` counts them (per group, and per queue with the returned
+    ones unrouted; a code out of range in the last slot): the ledger's counts after the day's settle.
     """
     m = len(q)
     counts = np.zeros(5, dtype=np.int64)
+    pending = np.zeros(3, dtype=np.int64)
+    sizes = np.zeros(n_queues + 1, dtype=np.int64)
     attempt_citizen = np.empty(m, dtype=citizen.dtype)
     attempt_success = np.empty(m, dtype=np.bool_)
     closing = np.empty(m, dtype=np.int64)
@@ -527,16 +532,23 @@ def serve_close(
             met[nc] = True
             nc += 1
             continue
-        alone = group[i] == 1 and not assisted[i]
+        g = group[i]
+        alone = g == 1 and not assisted[i]
         patience = patience_days * (ratio_excluded if alone else 1.0)
         if np.float64(day - arisen[i]) >= patience:
             closing[nc] = i
             met[nc] = False
             nc += 1
-        elif head or stale:
+            continue
+        if head or stale:
             back[nb] = i
             nb += 1
-    return counts, attempt_citizen[:na], attempt_success[:na], closing[:nc], met[:nc], back[:nb]
+            qi = unrouted
+        pending[g if 0 <= g < 2 else 2] += 1
+        sizes[qi if 0 <= qi < n_queues else n_queues] += 1
+    return (
+        counts, attempt_citizen[:na], attempt_success[:na], closing[:nc], met[:nc], back[:nb], pending, sizes
+    )  # fmt: skip
 
 
 @_njit

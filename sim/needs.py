@@ -15,6 +15,12 @@ for a channel are always the ledger's tail (`unrouted_from`), which routing
 updates in place. The order of the records that routing and service read is
 the one the plain rules give: take the unrouted needs out, put them back at
 the end.
+
+The day's service pass visits every record anyway, so it also counts the records that stay open
+(per group and per queue); `settle` keeps those counts, and the conservation check, the recorder
+and the next morning's inbox sizes read them instead of counting the backlog three more times.
+Every change to the records goes through a method, which marks the counts stale (then they are
+counted afresh from the columns).
 """
 
 from __future__ import annotations
@@ -61,6 +67,7 @@ class NeedLedger:
         self._size = 0
         self._buf: dict[str, np.ndarray] = {k: np.empty(ROOM, dtype=t) for k, t in _FIELDS.items()}
         self.cols: dict[str, np.ndarray] = {}
+        self._version = 0
         self._views()
         # records from here on wait for a channel (queue unrouted), none before: kept by add and
         # settle, checked by `unrouted_tail` before routing relies on it
@@ -68,9 +75,14 @@ class NeedLedger:
         self.n_arisen = np.zeros(2, dtype=np.int64)
         self.n_met = np.zeros(2, dtype=np.int64)
         self.n_dropped = np.zeros(2, dtype=np.int64)
+        # the open records per group and per queue as the day's service pass counted them, valid
+        # while `_version` (bumped by every change to the records) is still `_counted_at`
+        self._counted: dict[str, np.ndarray] = {}
+        self._counted_at = -1
 
     def _views(self) -> None:
         self.cols = {k: b[: self._size] for k, b in self._buf.items()}
+        self._version += 1
 
     def __len__(self) -> int:
         return self._size
@@ -81,10 +93,17 @@ class NeedLedger:
             return cols[name]
         raise AttributeError(name)
 
+    def _fresh(self, which: str) -> np.ndarray | None:
+        """The day's service pass counts ("group" or "queue"), if no record changed since."""
+        if self._counted_at != self._version:
+            return None
+        return self._counted[which].copy()
+
     @property
     def n_pending(self) -> np.ndarray:
         """Open needs per group, counted from the records."""
-        return _bincount(self.cols["group"], len(GROUPS))
+        counted = self._fresh("group")
+        return _bincount(self.cols["group"], len(GROUPS)) if counted is None else counted
 
     def add(self, citizen: np.ndarray, group: np.ndarray, cohort: np.ndarray, agency: np.ndarray, day: int) -> None:
         """New needs, unrouted until the citizen picks a channel."""
@@ -158,14 +177,24 @@ class NeedLedger:
         self.cols["assisted"][start:] = assisted
         self.cols["submitted"][start:] = day
         self.unrouted_from = self._size
+        self._version += 1
 
-    def settle(self, closed: np.ndarray, back: np.ndarray) -> dict[str, np.ndarray]:
+    def requeue(self, idx: np.ndarray, queue: np.ndarray) -> None:
+        """The records at positions `idx` move to `queue` (in place: the hub forwards its mail)."""
+        self.cols["queue"][idx] = queue
+        self._version += 1
+
+    def settle(
+        self, closed: np.ndarray, back: np.ndarray, pending: np.ndarray | None = None, sizes: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
         """Remove the records at positions `closed` (ascending) and return them (ledger order); the
         records at `back` (ascending) go back to their citizens: to the end, unrouted.
 
         One compaction for the day, each column in one compiled pass: the order is the one of
         closing the records, marking the returned ones unrouted in place, then taking every
-        unrouted record out and appending it.
+        unrouted record out and appending it. `pending` and `sizes`, the records that stay counted
+        per group and per queue as `tally` counts (out-of-range codes last), are kept for the readers
+        of the counts until the next change, unless a code was out of range.
         """
         out = {k: b[closed] for k, b in self._buf.items()}
         kernels.compact(tuple(self._buf.values()), self._size, closed, back)
@@ -173,11 +202,15 @@ class NeedLedger:
         self._views()
         self.cols["queue"][self._size - len(back) :] = self.queues.unrouted
         self.unrouted_from = self._size - len(back)
+        if pending is not None and sizes is not None and not pending[-1] and not sizes[-1]:
+            self._counted = {"group": pending[:-1], "queue": sizes[:-1]}
+            self._counted_at = self._version
         return out
 
     def queue_sizes(self) -> np.ndarray:
         """Records per queue."""
-        return _bincount(self.cols["queue"], self.queues.count)
+        counted = self._fresh("queue")
+        return _bincount(self.cols["queue"], self.queues.count) if counted is None else counted
 
     def check_conservation(self) -> None:
         """Raise if any need was lost or counted twice."""

@@ -189,11 +189,11 @@ def serve(
     # retry_days is withdrawn (and resubmitted); older, rural citizens cannot keep returning to an
     # office, so a need older than the patience (x patience_ratio_excluded for the excluded
     # without a helper) is dropped; answered-but-unresolved and withdrawn needs go back
-    counts, attempt_citizen, attempt_success, closing, met, back = kernels.serve_close(
+    counts, attempt_citizen, attempt_success, closing, met, back, pending, sizes = kernels.serve_close(
         ledger.queue, ledger.submitted, ledger.arisen, ledger.group, ledger.assisted, ledger.citizen, idx,
         resolved, day, c.retry_days, cfg.metrics.response_days, queues.office0, queues.hub, queues.void,
-        DELAY_CAP, float(c.patience_days), float(c.patience_ratio_excluded), flows.delays, flows.replied,
-        flows.resolved, flows.withdrawn,
+        queues.unrouted, queues.count, DELAY_CAP, float(c.patience_days), float(c.patience_ratio_excluded),
+        flows.delays, flows.replied, flows.resolved, flows.withdrawn,
     )  # fmt: skip
     answered, online_resolved, fast, withdrawn, hub_replied = counts.tolist()
     flows.answered += answered
@@ -201,7 +201,7 @@ def serve(
     flows.answered_fast += fast
     flows.online_ended += answered + withdrawn
     flows.hub_replied += hub_replied
-    rec = ledger.settle(closing, back)
+    rec = ledger.settle(closing, back, pending, sizes)
     return close_needs(cfg, ledger, rec, met, day, flows, attempt_citizen, attempt_success)
 
 
@@ -246,4 +246,4 @@ def _forward(cfg: SimConfig, ledger: NeedLedger, today: AgencyDay, idx: np.ndarr
     a = ledger.agency[idx]
     right = rng.random(len(idx)) < cfg.policy.integration.routing_accuracy
     target = np.where(today.has_account[a], a, queues.office0 + a)
-    ledger.queue[idx] = np.where(right, target, queues.void)
+    ledger.requeue(idx, np.where(right, target, queues.void))

@@ -504,12 +504,16 @@ def run_checked(overrides: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[
 
     production_settle = ledger.settle
 
-    def settle(closed: np.ndarray, back: np.ndarray) -> dict[str, np.ndarray]:
+    def settle(closed: np.ndarray, back: np.ndarray, pending: np.ndarray, sizes: np.ndarray) -> dict[str, np.ndarray]:
         plain = PlainLedger(ledger)
         expected = settle_as_read(plain, closed.copy(), back.copy())
-        result = production_settle(closed, back)
+        result = production_settle(closed, back, pending, sizes)
         assert_same(result, expected, "settle -> result")
         assert_same(ledger, plain, "settle ledger")
+        # the counts the service pass made are kept, and are the ones the settled records give
+        assert ledger._fresh("group") is not None and ledger._fresh("queue") is not None
+        assert_same(ledger.n_pending, np.bincount(plain.cols["group"], minlength=2), "pending counts")
+        assert_same(ledger.queue_sizes(), np.bincount(plain.cols["queue"], minlength=ledger.queues.count), "sizes")
         seen["settle"] += 1
         return result
 

@@ -217,6 +217,11 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
+def _counts_are_the_records(ledger: NeedLedger) -> None:
+    assert np.array_equal(ledger.n_pending, np.bincount(ledger.group, minlength=2))
+    assert np.array_equal(ledger.queue_sizes(), np.bincount(ledger.queue, minlength=ledger.queues.count))
+
+
 @pytest.mark.parametrize("hub", [False, True])
 def test_ledger_routing_and_service_equal_the_plain_whole_ledger_rules(hub: bool) -> None:
     """Tail routing in place, queue heads, one compaction a day: the same flows, closed needs,
@@ -253,9 +258,11 @@ def test_ledger_routing_and_service_equal_the_plain_whole_ledger_rules(hub: bool
             (plain, rng_plain, _plain_route, _plain_serve),
         ):
             ledger.add(who, group, group, agency, day)
+            _counts_are_the_records(ledger)  # stale counts are not read: counted afresh
             flows = DayFlows(k)
             route_fn(cfg, ledger, citizens, today, 0.5, day, r, flows)
             closed = serve_fn(cfg, ledger, today, day, r, flows)
+            _counts_are_the_records(ledger)  # the service pass's counts (the fast ledger)
             ledger.check_conservation()
             results.append((vars(flows), vars(closed)))
         (fa, ca), (fb, cb) = results
